@@ -1,0 +1,8 @@
+import { SAGA_STEPS } from '../shared/saga-contract';
+import { bootstrapSagaService } from '../shared/saga-service';
+import { chargePayment, refundPayment } from './payments';
+
+/** Payments: charge (undo: refund). */
+export const handler = bootstrapSagaService('payment-service', {
+  [SAGA_STEPS.ChargePayment]: { action: chargePayment, compensation: refundPayment },
+});

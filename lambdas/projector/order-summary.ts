@@ -1,0 +1,52 @@
+import type { Envelope } from '../shared/envelope';
+
+/** The order summary read model: one item per order, keyed by `orderId`. */
+export interface OrderSummary {
+  orderId: string;
+  customerId?: string;
+  total?: number;
+  status: 'PENDING' | 'RESERVED' | 'PAID' | 'SHIPPING' | 'CONFIRMED' | 'CANCELLED' | 'UNKNOWN';
+  /** The version of the last event applied; the projector applies version `lastVersion + 1` only. */
+  lastVersion: number;
+  /** Event types in version order, for people reading the model. */
+  history: string[];
+  cancelReason?: string;
+  updatedAt: string;
+}
+
+/**
+ * Folds one event into the summary. Pure, so the same function serves the live
+ * projector and any rebuild from the event store.
+ */
+export function applyEvent(summary: OrderSummary | undefined, envelope: Envelope, version: number): OrderSummary {
+  const data = envelope.data as Record<string, unknown>;
+  const base: OrderSummary = summary ?? {
+    orderId: String(data.orderId),
+    status: 'UNKNOWN',
+    lastVersion: 0,
+    history: [],
+    updatedAt: envelope.time,
+  };
+  const next: OrderSummary = {
+    ...base,
+    lastVersion: version,
+    history: [...base.history, envelope.type],
+    updatedAt: envelope.time,
+  };
+  switch (envelope.type) {
+    case 'OrderPlaced':
+      return { ...next, status: 'PENDING', customerId: String(data.customerId), total: Number(data.total) };
+    case 'InventoryReserved':
+      return { ...next, status: 'RESERVED' };
+    case 'PaymentCharged':
+      return { ...next, status: 'PAID' };
+    case 'ShipmentArranged':
+      return { ...next, status: 'SHIPPING' };
+    case 'OrderConfirmed':
+      return { ...next, status: 'CONFIRMED' };
+    case 'OrderCancelled':
+      return { ...next, status: 'CANCELLED', cancelReason: String(data.reason) };
+    default:
+      return next;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Environment variable names shared by the CDK stack (which sets them) and the
+ * handlers (which read them). One constant per name, so a typo is a compile
+ * error rather than an `undefined` at run time.
+ */
+export const ENV = {
+  /** DynamoDB table used by Powertools idempotency (partition key `id`, TTL `expiration`). */
+  IDEMPOTENCY_TABLE_NAME: 'IDEMPOTENCY_TABLE_NAME',
+  /** Event store table (partition key `aggregateId`, sort key `version`). */
+  EVENT_STORE_TABLE_NAME: 'EVENT_STORE_TABLE_NAME',
+  /** Order read model table fed by the projector (partition key `orderId`). */
+  READ_MODEL_TABLE_NAME: 'READ_MODEL_TABLE_NAME',
+  /** State owned by the saga's services: stock, reservations, payments, shipments (`pk`, `sk`). */
+  ORDER_SERVICE_TABLE_NAME: 'ORDER_SERVICE_TABLE_NAME',
+  /** Side effects of the fan-out and ordered consumers (`pk`, `sk`). */
+  CONSUMER_STATE_TABLE_NAME: 'CONSUMER_STATE_TABLE_NAME',
+  /** Name of the custom EventBridge bus the relay publishes to. */
+  EVENT_BUS_NAME: 'EVENT_BUS_NAME',
+  /** URL of the queue's dead-letter queue, where a consumer parks a message with its failure reason. */
+  DEAD_LETTER_QUEUE_URL: 'DEAD_LETTER_QUEUE_URL',
+  /** The source queue's `maxReceiveCount`; on that attempt the consumer parks instead of failing. */
+  MAX_RECEIVE_COUNT: 'MAX_RECEIVE_COUNT',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/**
+ * Reads the named variables once, throwing one error that lists every missing
+ * name. There are no silent defaults: a function deployed without its wiring
+ * fails at its first invocation with a message that says what is missing.
+ */
+export function readEnv<const K extends EnvName>(
+  names: readonly K[],
+  source: NodeJS.ProcessEnv = process.env,
+): Record<K, string> {
+  const missing = names.filter((name) => !source[name]);
+  if (missing.length > 0) {
+    throw new Error(`Missing required environment variable(s): ${missing.join(', ')}`);
+  }
+  return Object.fromEntries(names.map((name) => [name, source[name] as string])) as Record<K, string>;
+}

@@ -1,0 +1,31 @@
+/**
+ * Key formats of the tables with a generic `pk`/`sk` schema, written once here
+ * and built by these functions only.
+ *
+ * Order-service table (owned by the saga's services):
+ *   pk = `SKU#<sku>`       sk = `STOCK`         { available: number }             stock per SKU
+ *   pk = `ORDER#<orderId>` sk = `ORDER`         { status, customerId, total }      the order's own record
+ *   pk = `ORDER#<orderId>` sk = `RESERVATION`   { items, status: RESERVED|RELEASED }
+ *   pk = `ORDER#<orderId>` sk = `PAYMENT`       { paymentId, amount, status: CHARGED|REFUNDED }
+ *   pk = `ORDER#<orderId>` sk = `SHIPMENT`      { shipmentId, status: ARRANGED|REJECTED|CANCELLED }
+ *
+ * Consumer-state table (side effects of the queue consumers):
+ *   pk = `ORDER#<orderId>`       sk = `EMAIL#<eventType>`  { sends: number }   one e-mail per outcome
+ *   pk = `ORDER#<orderId>`       sk = `ANALYTICS`          { events: number, types: string set }
+ *   pk = `CUSTOMER#<customerId>` sk = `LOYALTY`            { points: number, orders: number }
+ *   pk = `ORDER#<orderId>`       sk = `TIMELINE`           { entries: list of "<seq>:<type>" in arrival order }
+ *
+ * Event store table: pk `aggregateId` (= orderId), sk `version` (number, 1-based, no gaps).
+ * Read model table: pk `orderId`.
+ */
+export const keys = {
+  stock: (sku: string) => ({ pk: `SKU#${sku}`, sk: 'STOCK' }),
+  order: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'ORDER' }),
+  reservation: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'RESERVATION' }),
+  payment: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'PAYMENT' }),
+  shipment: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'SHIPMENT' }),
+  email: (orderId: string, eventType: string) => ({ pk: `ORDER#${orderId}`, sk: `EMAIL#${eventType}` }),
+  analytics: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'ANALYTICS' }),
+  loyalty: (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: 'LOYALTY' }),
+  timeline: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'TIMELINE' }),
+} as const;

@@ -1,0 +1,22 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Envelope } from './envelope';
+
+/** One structured JSON logger per function, named after the service. */
+export function createLogger(serviceName: string): Logger {
+  return new Logger({ serviceName });
+}
+
+/**
+ * The keys that let one order's whole path be followed in the logs:
+ * filter on `correlationId` to see every hop an order took.
+ */
+export function envelopeLogKeys(envelope: Envelope): Record<string, string> {
+  const data = (envelope.data ?? {}) as { orderId?: unknown };
+  return {
+    correlationId: envelope.correlationId,
+    ...(envelope.causationId ? { causationId: envelope.causationId } : {}),
+    eventId: envelope.id,
+    eventType: envelope.type,
+    ...(typeof data.orderId === 'string' ? { orderId: data.orderId } : {}),
+  };
+}

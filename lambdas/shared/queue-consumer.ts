@@ -1,0 +1,171 @@
+import {
+  BatchProcessor,
+  EventType,
+  processPartialResponse,
+  SqsFifoPartialProcessorAsync,
+} from '@aws-lambda-powertools/batch';
+import { type IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type Envelope, InvalidEventError, parseEnvelope } from './envelope';
+import { envelopeLogKeys } from './logger';
+
+/** The message attributes a parked message carries in its DLQ; the DLQ tooling reads these names. */
+export const PARK_ATTRIBUTES = {
+  errorType: 'x-error-type',
+  errorMessage: 'x-error-message',
+  attempts: 'x-attempts',
+  firstReceivedAt: 'x-first-received-at',
+  failedAt: 'x-failed-at',
+  sourceMessageId: 'x-source-message-id',
+  consumer: 'x-consumer',
+} as const;
+
+/** Limit kept under SQS's 256 KiB message attribute budget and readable in a console. */
+const MAX_ERROR_MESSAGE_CHARS = 1024;
+
+export interface QueueConsumerDeps {
+  sqs: SQSClient;
+  logger: Logger;
+  deadLetterQueueUrl: string;
+  maxReceiveCount: number;
+  idempotency: { persistenceStore: BasePersistenceLayer; config: IdempotencyConfig };
+  now?: () => Date;
+}
+
+export interface QueueConsumerOptions {
+  /** Names the consumer in logs, idempotency keys and parked messages. */
+  name: string;
+  /** FIFO queues keep order per message group: a failed message holds back only its own group. */
+  fifo?: boolean;
+  /** The business operation, run at most once per event id. */
+  process: (envelope: Envelope) => Promise<void>;
+}
+
+/**
+ * Extracts the envelope from an SQS body. Fan-out queues without raw delivery
+ * receive SNS's notification JSON whose `Message` is the envelope; raw delivery
+ * and EventBridge targets deliver the envelope itself.
+ */
+export function unwrapBody(body: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (cause) {
+    throw new InvalidEventError(`Body is not valid JSON: ${(cause as Error).message}`, 'MALFORMED_JSON', { cause });
+  }
+  if (
+    parsed !== null &&
+    typeof parsed === 'object' &&
+    (parsed as { Type?: unknown }).Type === 'Notification' &&
+    typeof (parsed as { Message?: unknown }).Message === 'string'
+  ) {
+    return (parsed as { Message: string }).Message;
+  }
+  return parsed;
+}
+
+/**
+ * Builds an SQS handler that validates each record, runs `process` at most once
+ * per event id (Powertools idempotency keyed by the envelope's own `id`, never
+ * the SQS message id, so a re-published event is recognised too), and reports
+ * failed records individually (Powertools batch) so one bad record never makes
+ * the good ones in its batch run again.
+ *
+ * On a record's last allowed attempt (`ApproximateReceiveCount` ≥ the queue's
+ * `maxReceiveCount`) the consumer parks it in the DLQ itself, with the error,
+ * attempt count and times as message attributes, then acknowledges it. Should
+ * parking fail, the record is reported failed and SQS's redrive policy moves it
+ * to the same DLQ: without the reason, but never lost.
+ */
+export function createQueueConsumer(
+  options: QueueConsumerOptions,
+  deps: QueueConsumerDeps,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const now = deps.now ?? (() => new Date());
+  const processOnce = makeIdempotent(
+    async (envelope: Envelope) => {
+      await options.process(envelope);
+      return { processed: envelope.id };
+    },
+    { ...deps.idempotency, keyPrefix: options.name },
+  );
+
+  const handleRecord = async (record: SQSRecord): Promise<void> => {
+    let envelope: Envelope | undefined;
+    try {
+      envelope = parseEnvelope(unwrapBody(record.body));
+      deps.logger.appendKeys(envelopeLogKeys(envelope));
+      await processOnce(envelope);
+      deps.logger.info('event processed');
+    } catch (error) {
+      const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
+      deps.logger.error('event failed', { messageId: record.messageId, attempts, error: error as Error });
+      if (attempts >= deps.maxReceiveCount) {
+        await park(record, error as Error, attempts);
+        return;
+      }
+      throw error;
+    } finally {
+      if (envelope) deps.logger.removeKeys(Object.keys(envelopeLogKeys(envelope)));
+    }
+  };
+
+  const park = async (record: SQSRecord, error: Error, attempts: number): Promise<void> => {
+    const attributes: Record<string, MessageAttributeValue> = {
+      [PARK_ATTRIBUTES.errorType]: text(error.name || 'Error'),
+      [PARK_ATTRIBUTES.errorMessage]: text((error.message || String(error)).slice(0, MAX_ERROR_MESSAGE_CHARS)),
+      [PARK_ATTRIBUTES.attempts]: { DataType: 'Number', StringValue: String(attempts) },
+      [PARK_ATTRIBUTES.firstReceivedAt]: text(
+        new Date(Number(record.attributes.ApproximateFirstReceiveTimestamp ?? Date.now())).toISOString(),
+      ),
+      [PARK_ATTRIBUTES.failedAt]: text(now().toISOString()),
+      [PARK_ATTRIBUTES.sourceMessageId]: text(record.messageId),
+      [PARK_ATTRIBUTES.consumer]: text(options.name),
+    };
+    // SQS allows 10 message attributes: keep as many of the original ones as fit.
+    for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
+      if (Object.keys(attributes).length >= 10) break;
+      if (value.stringValue !== undefined) attributes[name] = { DataType: value.dataType, StringValue: value.stringValue };
+    }
+    await deps.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: deps.deadLetterQueueUrl,
+        MessageBody: record.body,
+        MessageAttributes: attributes,
+        ...(options.fifo
+          ? {
+              MessageGroupId: record.attributes.MessageGroupId ?? 'parked',
+              MessageDeduplicationId: record.messageId,
+            }
+          : {}),
+      }),
+    );
+    deps.logger.warn('event parked in dead-letter queue', {
+      messageId: record.messageId,
+      attempts,
+      errorType: error.name,
+    });
+  };
+
+  return async (event, context) => {
+    deps.idempotency.config.registerLambdaContext(context);
+    if (options.fifo) {
+      return processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
+        context,
+        skipGroupOnError: true,
+        throwOnFullBatchFailure: false,
+      });
+    }
+    return processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+  };
+}
+
+function text(value: string): MessageAttributeValue {
+  return { DataType: 'String', StringValue: value };
+}

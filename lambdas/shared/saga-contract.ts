@@ -1,0 +1,43 @@
+import type { Envelope } from './envelope';
+import type { OrderPlaced } from './schemas';
+
+/**
+ * What the `Saga` construct (lib/constructs/saga.ts) sends to a step's Lambda:
+ * the step name, whether to do or undo it, the saga's input (here the
+ * OrderPlaced envelope) and, on the compensation path, why the saga failed.
+ */
+export interface SagaTaskInput<TInput = Envelope<OrderPlaced>> {
+  step: string;
+  phase: 'action' | 'compensation';
+  input: TInput;
+  /**
+   * Set on the compensation path: `{ step, reason }` for a business rejection,
+   * or Step Functions' `{ Error, Cause }` for a technical fault that exhausted
+   * its retries.
+   */
+  failure?: { step?: string; reason?: string; Error?: string; Cause?: string };
+}
+
+/**
+ * What a step returns. Business outcomes travel as data (`ok: false` with a
+ * reason) and are routed by a Choice state; only technical faults are thrown.
+ * That keeps the saga's routing independent of how an engine names errors.
+ */
+export type StepResult = { ok: true; detail?: Record<string, unknown> } | { ok: false; reason: string };
+
+/** The saga's step names, shared by the stack (state names) and the services (dispatch). */
+export const SAGA_STEPS = {
+  AcceptOrder: 'AcceptOrder',
+  ReserveInventory: 'ReserveInventory',
+  ChargePayment: 'ChargePayment',
+  ArrangeShipment: 'ArrangeShipment',
+  ConfirmOrder: 'ConfirmOrder',
+} as const;
+export type SagaStepName = (typeof SAGA_STEPS)[keyof typeof SAGA_STEPS];
+
+/** Derives a one-line reason from a compensation's `failure` field. */
+export function failureReason(failure: SagaTaskInput['failure']): string {
+  if (!failure) return 'unknown';
+  if (failure.reason) return failure.step ? `${failure.step}: ${failure.reason}` : failure.reason;
+  return failure.Error ? `${failure.Error}${failure.Cause ? `: ${failure.Cause.slice(0, 200)}` : ''}` : 'unknown';
+}

@@ -1,0 +1,102 @@
+import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { createDocumentClient } from './clients';
+import { type Envelope, InvalidEventError, isEventOfType, parseEnvelope, type TypedEnvelope } from './envelope';
+import { ENV, readEnv } from './env';
+import { idempotencyFor } from './idempotency';
+import { createLogger, envelopeLogKeys } from './logger';
+import type { SagaTaskInput, StepResult } from './saga-contract';
+
+/** What every saga operation receives: the validated order, clients, table names and a clock. */
+export interface SagaDeps {
+  ddb: DynamoDBDocumentClient;
+  eventStoreTable: string;
+  orderServiceTable: string;
+  now: () => Date;
+}
+
+export interface SagaOperationInput {
+  order: TypedEnvelope<'OrderPlaced'>;
+  failure?: SagaTaskInput['failure'];
+}
+
+export type SagaOperation = (input: SagaOperationInput, deps: SagaDeps) => Promise<StepResult>;
+
+/** The operations one service offers, per saga step: the action and its compensation. */
+export type SagaOperations = Record<string, { action?: SagaOperation; compensation?: SagaOperation }>;
+
+/**
+ * Routes a saga task to its operation. An input that is not a valid OrderPlaced
+ * envelope is a business rejection of the action (the saga compensates) and a
+ * no-op for a compensation (nothing can have been done for it).
+ */
+export async function dispatchSagaTask(
+  task: SagaTaskInput<unknown>,
+  operations: SagaOperations,
+  deps: SagaDeps,
+): Promise<StepResult> {
+  const operation = operations[task.step]?.[task.phase];
+  if (!operation) {
+    // A wiring mistake, not a business outcome: fail loudly so the saga's catch sees it.
+    throw new Error(`No ${task.phase} for step "${task.step}" in this service`);
+  }
+  let order: Envelope;
+  try {
+    order = parseEnvelope(task.input);
+    if (!isEventOfType(order, 'OrderPlaced')) {
+      throw new InvalidEventError(`Saga input must be OrderPlaced, got ${order.type}`, 'SCHEMA_VIOLATION');
+    }
+  } catch (error) {
+    if (!(error instanceof InvalidEventError)) throw error;
+    return task.phase === 'action'
+      ? { ok: false, reason: `INVALID_ORDER: ${error.message.slice(0, 500)}` }
+      : { ok: true, detail: { skipped: 'invalid order input' } };
+  }
+  return operation({ order, failure: task.failure }, deps);
+}
+
+/**
+ * Builds a saga service's Lambda handler: env read once, clients built once,
+ * and each (step, phase, order id) run at most once through Powertools
+ * idempotency, so a retried or duplicated task returns the first result.
+ */
+export function bootstrapSagaService(name: string, operations: SagaOperations) {
+  const env = readEnv([ENV.EVENT_STORE_TABLE_NAME, ENV.ORDER_SERVICE_TABLE_NAME, ENV.IDEMPOTENCY_TABLE_NAME]);
+  const dynamo = new DynamoDBClient({});
+  const deps: SagaDeps = {
+    ddb: createDocumentClient(dynamo),
+    eventStoreTable: env.EVENT_STORE_TABLE_NAME,
+    orderServiceTable: env.ORDER_SERVICE_TABLE_NAME,
+    now: () => new Date(),
+  };
+  const logger = createLogger(name);
+  const idempotency = idempotencyFor({
+    tableName: env.IDEMPOTENCY_TABLE_NAME,
+    // (order id, step, phase): the same step of the same order never runs twice.
+    eventKeyJmesPath: '[input.data.orderId, step, phase]',
+    client: dynamo,
+  });
+  const runOnce = makeIdempotent((task: SagaTaskInput<unknown>) => dispatchSagaTask(task, operations, deps), {
+    ...idempotency,
+    keyPrefix: name,
+  });
+
+  return async (task: SagaTaskInput<unknown>, context: Context): Promise<StepResult> => {
+    idempotency.config.registerLambdaContext(context);
+    const input = task.input as Envelope;
+    const logKeys = input && typeof input === 'object' ? envelopeLogKeys(input) : {};
+    logger.appendKeys({ ...logKeys, step: task.step, phase: task.phase });
+    try {
+      const result = await runOnce(task);
+      logger.info('saga task done', { result });
+      return result;
+    } catch (error) {
+      logger.error('saga task failed', { error: error as Error });
+      throw error;
+    } finally {
+      logger.removeKeys([...Object.keys(logKeys), 'step', 'phase']);
+    }
+  };
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+/**
+ * The event catalogue: one zod schema per event type, shared by producers,
+ * consumers and tests. Every event carries the `orderId` of the aggregate it
+ * belongs to, which is also the FIFO message group and the event-store key.
+ */
+const orderId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'orderId may hold letters, digits, _ and -');
+const money = z.number().nonnegative().finite();
+
+export const orderItemSchema = z.object({
+  sku: z.string().min(1).max(64),
+  quantity: z.number().int().positive().max(1000),
+  unitPrice: money,
+});
+export type OrderItem = z.infer<typeof orderItemSchema>;
+
+export const orderPlacedSchema = z
+  .object({
+    orderId,
+    customerId: z.string().min(1).max(64),
+    items: z.array(orderItemSchema).min(1).max(25),
+    total: money,
+    currency: z.string().length(3),
+    /** Opaque card token; `tok_declined` is the payment provider's deterministic decline. */
+    paymentToken: z.string().min(1),
+    /** ISO 3166 alpha-2 destination; the carrier cannot serve UNSERVICEABLE_COUNTRIES. */
+    shipToCountry: z.string().regex(/^[A-Z]{2}$/, 'shipToCountry must be an ISO 3166 alpha-2 code'),
+  })
+  .refine(
+    (order) => Math.abs(order.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0) - order.total) < 0.005,
+    { message: 'total must equal the sum of quantity × unitPrice', path: ['total'] },
+  );
+
+const orderRef = z.object({ orderId });
+
+export const EVENT_DATA_SCHEMAS = {
+  OrderPlaced: orderPlacedSchema,
+  InventoryReserved: orderRef.extend({ items: z.array(orderItemSchema) }),
+  InventoryRejected: orderRef.extend({ sku: z.string(), reason: z.string() }),
+  InventoryReleased: orderRef.extend({ items: z.array(orderItemSchema) }),
+  PaymentCharged: orderRef.extend({ paymentId: z.string(), amount: money }),
+  PaymentDeclined: orderRef.extend({ reason: z.string() }),
+  PaymentRefunded: orderRef.extend({ paymentId: z.string(), amount: money }),
+  ShipmentArranged: orderRef.extend({ shipmentId: z.string() }),
+  ShipmentRejected: orderRef.extend({ reason: z.string() }),
+  ShipmentCancelled: orderRef.extend({ shipmentId: z.string() }),
+  OrderConfirmed: orderRef.extend({ customerId: z.string(), total: money }),
+  OrderCancelled: orderRef.extend({ customerId: z.string(), total: money, reason: z.string() }),
+} as const;
+
+export type EventType = keyof typeof EVENT_DATA_SCHEMAS;
+export type EventDataOf<K extends EventType> = z.infer<(typeof EVENT_DATA_SCHEMAS)[K]>;
+export type OrderPlaced = EventDataOf<'OrderPlaced'>;
+
+export const EVENT_TYPES = Object.keys(EVENT_DATA_SCHEMAS) as EventType[];
+
+/** The events that end an order's saga; they fan out to the SNS topic. */
+export const ORDER_OUTCOME_TYPES = ['OrderConfirmed', 'OrderCancelled'] as const satisfies readonly EventType[];
+
+/** Order totals at or above this earn loyalty points (the SNS filter policy uses the same number). */
+export const LOYALTY_MIN_TOTAL = 100;
+
+/** The payment token the fake payment provider always declines. */
+export const DECLINED_PAYMENT_TOKEN = 'tok_declined';
+
+/**
+ * Destinations the stand-in carrier refuses: the deterministic trigger for a
+ * failure after payment, which makes the saga refund and release stock.
+ */
+export const UNSERVICEABLE_COUNTRIES: readonly string[] = ['AQ'];

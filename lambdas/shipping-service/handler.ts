@@ -1,0 +1,8 @@
+import { SAGA_STEPS } from '../shared/saga-contract';
+import { bootstrapSagaService } from '../shared/saga-service';
+import { arrangeShipment, cancelShipment } from './shipments';
+
+/** Shipping: arrange (undo: cancel). */
+export const handler = bootstrapSagaService('shipping-service', {
+  [SAGA_STEPS.ArrangeShipment]: { action: arrangeShipment, compensation: cancelShipment },
+});

@@ -1,0 +1,212 @@
+/**
+ * The main job (`npm start`): bring the local engine up (or reuse one), deploy
+ * the stack, drive a realistic batch of orders through it and report what
+ * happened. The engine is left running for exploration.
+ *
+ *   npm start -- --orders 60
+ */
+import { randomUUID } from 'node:crypto';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { deployLocal } from '../localstack/deploy';
+import { awsEnv, ensureEngine } from '../localstack/engine';
+import { DECLINED_PAYMENT_TOKEN, type OrderItem } from '../lambdas/shared/schemas';
+import { keys } from '../lambdas/shared/keys';
+import { PARK_ATTRIBUTES } from '../lambdas/shared/queue-consumer';
+import { anOrder, connect, eventually, type System } from './lib/order-system';
+import { percentile } from './lib/stats';
+
+type Scenario = 'ok' | 'declined' | 'out-of-stock' | 'unserviceable';
+
+function parseArgs(argv: string[]) {
+  const ordersFlag = argv.indexOf('--orders');
+  const orders = ordersFlag >= 0 ? Number(argv[ordersFlag + 1]) : 60;
+  if (!Number.isInteger(orders) || orders < 10 || orders > 2000) {
+    throw new Error(`--orders must be an integer between 10 and 2000, got ${argv[ordersFlag + 1]}`);
+  }
+  return { orders };
+}
+
+/** A deterministic mix: mostly good orders, every failure path represented. */
+function scenarioFor(index: number): Scenario {
+  if (index % 8 === 3) return 'declined';
+  if (index % 10 === 5) return 'out-of-stock';
+  if (index % 13 === 7) return 'unserviceable';
+  return 'ok';
+}
+
+async function main() {
+  const { orders: orderCount } = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const engine = await ensureEngine();
+  console.log(engine.startedByUs ? 'engine: started MiniStack' : 'engine: reusing the engine already running');
+  const outputs = await deployLocal();
+  const sys = connect(outputs, awsEnv());
+
+  const run = randomUUID().slice(0, 6);
+  const skus = { common: `demo-${run}-mug`, premium: `demo-${run}-kettle`, soldOut: `demo-${run}-soldout` };
+  await Promise.all([sys.seedStock(skus.common, 100_000), sys.seedStock(skus.premium, 100_000), sys.seedStock(skus.soldOut, 0)]);
+
+  const orders = Array.from({ length: orderCount }, (_, i) => {
+    const scenario = scenarioFor(i);
+    const items: OrderItem[] =
+      scenario === 'out-of-stock'
+        ? [{ sku: skus.soldOut, quantity: 1, unitPrice: 15 }]
+        : [
+            { sku: skus.common, quantity: 1 + (i % 3), unitPrice: 12 },
+            ...(i % 2 === 0 ? [{ sku: skus.premium, quantity: 1, unitPrice: 89 }] : []),
+          ];
+    const order = anOrder(sys, {
+      items,
+      customerId: `demo-${run}-customer-${i % 7}`,
+      paymentToken: scenario === 'declined' ? DECLINED_PAYMENT_TOKEN : 'tok_visa',
+      shipToCountry: scenario === 'unserviceable' ? 'AQ' : 'DE',
+    });
+    return { order, scenario };
+  });
+  // Every tenth good order is delivered twice with the same event id.
+  const duplicates = orders.filter((o, i) => o.scenario === 'ok' && i % 10 === 0).map((o) => o.order);
+
+  console.log(`demo: placing ${orders.length} orders (+${duplicates.length} duplicate deliveries) on bus ${sys.output('EventBusName')}`);
+  const toSend = [...orders.map((o) => o.order), ...duplicates];
+  for (let i = 0; i < toSend.length; i += 10) {
+    const batch = toSend.slice(i, i + 10);
+    const result = await sys.eventBridge.send(
+      new PutEventsCommand({
+        Entries: batch.map((e) => ({ EventBusName: sys.output('EventBusName'), Source: e.source, DetailType: e.type, Detail: JSON.stringify(e) })),
+      }),
+    );
+    if (result.FailedEntryCount) throw new Error(`PutEvents refused ${result.FailedEntryCount} entries`);
+  }
+
+  const poisonBody = `{"id": "demo-${run}-poison", "type": "OrderConfirmed", "data": `;
+  await sys.sqs.send(new SendMessageCommand({ QueueUrl: sys.output('EmailQueueUrl'), MessageBody: poisonBody }));
+  console.log('demo: sent one poison message (malformed JSON) to the e-mail queue');
+
+  const finalStatus = new Map<string, string>();
+  await eventually(
+    async () => {
+      await Promise.all(
+        orders
+          .filter((o) => !finalStatus.has(o.order.data.orderId))
+          .map(async ({ order }) => {
+            const status = (await sys.serviceRecord(keys.order(order.data.orderId)))?.status as string | undefined;
+            if (status === 'CONFIRMED' || status === 'CANCELLED') finalStatus.set(order.data.orderId, status);
+          }),
+      );
+      process.stdout.write(`\rdemo: orders in a final state ${finalStatus.size}/${orders.length}   `);
+      return finalStatus.size;
+    },
+    (done) => done === orders.length,
+    { timeoutMs: 10 * 60_000, intervalMs: 1_000, what: 'every order to reach a final state' },
+  );
+  process.stdout.write('\n');
+
+  const parked = await waitForParked(sys, poisonBody);
+  const report = await buildReport(sys, orders, new Set(duplicates.map((d) => d.data.orderId)), finalStatus);
+
+  console.log('\n================ order-flow demo report ================');
+  console.log(`orders placed            ${orders.length} (+${duplicates.length} duplicate deliveries, 1 poison message)`);
+  for (const [status, count] of Object.entries(report.byStatus)) console.log(`  ${status.padEnd(22)} ${count}`);
+  console.log('cancellation reasons');
+  for (const [reason, count] of Object.entries(report.cancelReasons)) console.log(`  ${reason.padEnd(40)} ${count}`);
+  console.log('compensations run');
+  for (const [type, count] of Object.entries(report.compensations)) console.log(`  ${type.padEnd(22)} ${count}`);
+  console.log(`duplicates suppressed    ${report.duplicatesSuppressed}/${duplicates.length} (orders with a repeated event in the store: ${report.doubleApplied})`);
+  console.log(`expectation mismatches   ${report.mismatches.length}${report.mismatches.length ? `: ${report.mismatches.join('; ')}` : ''}`);
+  console.log('dead-letter queues');
+  for (const line of parked) console.log(`  ${line}`);
+  console.log(
+    `end-to-end latency       p50 ${report.latency.p50} ms, p95 ${report.latency.p95} ms, p99 ${report.latency.p99} ms (OrderPlaced → final event, ${report.latency.n} orders)`,
+  );
+  console.log(`wall time                ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log('=========================================================');
+  console.log(`The engine is still running at ${awsEnv().AWS_ENDPOINT_URL}. Stop it with: npm run engine:down`);
+  if (report.mismatches.length > 0 || report.doubleApplied > 0) process.exitCode = 1;
+}
+
+async function waitForParked(sys: System, poisonBody: string): Promise<string[]> {
+  const dlqs = ['EmailDlqUrl', 'AnalyticsDlqUrl', 'LoyaltyDlqUrl', 'OrderTimelineDlqUrl', 'RuleTargetDlqUrl'];
+  const seen = new Map<string, string>();
+  const waitStarted = Date.now();
+  await eventually(
+    async () => {
+      for (const name of dlqs) {
+        const received = await sys.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: sys.output(name),
+            MaxNumberOfMessages: 10,
+            MessageAttributeNames: ['All'],
+            AttributeNames: ['All'],
+            VisibilityTimeout: 0,
+          }),
+        );
+        for (const m of received.Messages ?? []) {
+          const a = m.MessageAttributes ?? {};
+          const reason = a[PARK_ATTRIBUTES.errorType]
+            ? `${a[PARK_ATTRIBUTES.errorType]?.StringValue}: ${a[PARK_ATTRIBUTES.errorMessage]?.StringValue} (attempts ${a[PARK_ATTRIBUTES.attempts]?.StringValue}, consumer ${a[PARK_ATTRIBUTES.consumer]?.StringValue})`
+            : 'no reason attached (moved by the redrive policy)';
+          seen.set(m.MessageId!, `${name.replace('Url', '')}: ${(m.Body ?? '').slice(0, 60)} → ${reason}`);
+        }
+      }
+      const found = [...seen.values()].some((line) => line.includes(poisonBody.slice(0, 30)));
+      process.stdout.write(`\rdemo: waiting for the poison message to be parked (${Math.round((Date.now() - waitStarted) / 1000)} s; it takes maxReceiveCount × visibility timeout)   `);
+      return found;
+    },
+    (found) => found,
+    { timeoutMs: 5 * 60_000, intervalMs: 2_000, what: 'the poison message in the e-mail DLQ' },
+  );
+  process.stdout.write('\n');
+  return [...seen.values()];
+}
+
+async function buildReport(
+  sys: System,
+  orders: { order: ReturnType<typeof anOrder>; scenario: Scenario }[],
+  duplicateIds: Set<string>,
+  finalStatus: Map<string, string>,
+) {
+  const expected: Record<Scenario, string> = { ok: 'CONFIRMED', declined: 'CANCELLED', 'out-of-stock': 'CANCELLED', unserviceable: 'CANCELLED' };
+  const byStatus: Record<string, number> = {};
+  const cancelReasons: Record<string, number> = {};
+  const compensations: Record<string, number> = { InventoryReleased: 0, PaymentRefunded: 0, ShipmentCancelled: 0, OrderCancelled: 0 };
+  const latencies: number[] = [];
+  const mismatches: string[] = [];
+  let doubleApplied = 0;
+  let duplicatesSuppressed = 0;
+
+  for (const { order, scenario } of orders) {
+    const status = finalStatus.get(order.data.orderId)!;
+    byStatus[status] = (byStatus[status] ?? 0) + 1;
+    if (status !== expected[scenario]) mismatches.push(`${order.data.orderId} (${scenario}) ended ${status}`);
+    const events = (await sys.storedEvents(order.data.orderId)).map((item) => ({ type: item.type, envelope: JSON.parse(item.envelope) }));
+    const types = events.map((e) => e.type);
+    const repeated = new Set(types).size !== types.length;
+    if (repeated) doubleApplied++;
+    if (duplicateIds.has(order.data.orderId) && !repeated) duplicatesSuppressed++;
+    for (const type of types) if (type in compensations) compensations[type]++;
+    const cancelled = events.find((e) => e.type === 'OrderCancelled');
+    if (cancelled) {
+      const reason = String(cancelled.envelope.data.reason).replace(/demo-[a-z0-9]+-/g, '');
+      cancelReasons[reason] = (cancelReasons[reason] ?? 0) + 1;
+    }
+    const placed = events.find((e) => e.type === 'OrderPlaced');
+    const last = events.find((e) => e.type === 'OrderConfirmed' || e.type === 'OrderCancelled');
+    if (placed && last) latencies.push(Date.parse(last.envelope.time) - Date.parse(placed.envelope.time));
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    byStatus,
+    cancelReasons,
+    compensations,
+    doubleApplied,
+    mismatches,
+    duplicatesSuppressed,
+    latency: { n: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+  };
+}
+
+main().catch((error) => {
+  console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

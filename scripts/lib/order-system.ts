@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CHECKOUT_SOURCE, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
+import { keys } from '../../lambdas/shared/keys';
+import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
+
+/**
+ * The deployed system as the demo and the integration tests see it: stack
+ * outputs, clients pointed at the engine, and small helpers that say what they do.
+ */
+export function connect(outputs: Record<string, string>, env: Record<string, string>) {
+  const clientConfig = {
+    endpoint: env.AWS_ENDPOINT_URL,
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  };
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), { marshallOptions: { removeUndefinedValues: true } });
+  const eventBridge = new EventBridgeClient(clientConfig);
+  const sqs = new SQSClient(clientConfig);
+  const sfn = new SFNClient(clientConfig);
+  const output = (name: string) => {
+    const value = outputs[name];
+    if (!value) throw new Error(`Stack output ${name} is missing; outputs: ${Object.keys(outputs).join(', ')}`);
+    return value;
+  };
+
+  return {
+    outputs,
+    output,
+    ddb,
+    eventBridge,
+    sqs,
+    sfn,
+
+    /** A unique id per test run, so tests never see each other's orders or stock. */
+    uniqueId: (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`,
+
+    async seedStock(sku: string, available: number) {
+      await ddb.send(new PutCommand({ TableName: output('OrderServiceTableName'), Item: { ...keys.stock(sku), available } }));
+    },
+
+    async stockOf(sku: string): Promise<number | undefined> {
+      const result = await ddb.send(new GetCommand({ TableName: output('OrderServiceTableName'), Key: keys.stock(sku), ConsistentRead: true }));
+      return result.Item?.available as number | undefined;
+    },
+
+    async serviceRecord(key: { pk: string; sk: string }) {
+      const result = await ddb.send(new GetCommand({ TableName: output('OrderServiceTableName'), Key: key, ConsistentRead: true }));
+      return result.Item;
+    },
+
+    async consumerRecord(key: { pk: string; sk: string }) {
+      const result = await ddb.send(new GetCommand({ TableName: output('ConsumerStateTableName'), Key: key, ConsistentRead: true }));
+      return result.Item;
+    },
+
+    async readModel(orderId: string) {
+      const result = await ddb.send(new GetCommand({ TableName: output('ReadModelTableName'), Key: { orderId }, ConsistentRead: true }));
+      return result.Item;
+    },
+
+    async storedEvents(orderId: string) {
+      const result = await ddb.send(
+        new QueryCommand({
+          TableName: output('EventStoreTableName'),
+          KeyConditionExpression: 'aggregateId = :id',
+          ExpressionAttributeValues: { ':id': orderId },
+          ConsistentRead: true,
+        }),
+      );
+      return (result.Items ?? []) as { version: number; type: string; eventId: string; envelope: string }[];
+    },
+
+    /** Puts an OrderPlaced event on the bus the way a checkout client would. */
+    async placeOrder(envelope: TypedEnvelope<'OrderPlaced'>) {
+      const result = await eventBridge.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: output('EventBusName'),
+              Source: envelope.source,
+              DetailType: envelope.type,
+              Detail: JSON.stringify(envelope),
+            },
+          ],
+        }),
+      );
+      if (result.FailedEntryCount) throw new Error(`PutEvents refused the order: ${JSON.stringify(result.Entries)}`);
+    },
+
+    /** The saga executions whose input is this order. */
+    async executionsOf(orderId: string) {
+      const list = await sfn.send(new ListExecutionsCommand({ stateMachineArn: output('StateMachineArn'), maxResults: 1000 }));
+      const described = await Promise.all(
+        (list.executions ?? []).map((e) => sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }))),
+      );
+      return described.filter((d) => (d.input ?? '').includes(`"orderId":"${orderId}"`));
+    },
+  };
+}
+
+export type System = ReturnType<typeof connect>;
+
+export function anOrder(
+  sys: System,
+  options: { items: OrderItem[]; paymentToken?: string; shipToCountry?: string; customerId?: string },
+): TypedEnvelope<'OrderPlaced'> {
+  const data: OrderPlaced = {
+    orderId: sys.uniqueId('order'),
+    customerId: options.customerId ?? sys.uniqueId('customer'),
+    items: options.items,
+    total: options.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0),
+    currency: 'EUR',
+    paymentToken: options.paymentToken ?? 'tok_visa',
+    shipToCountry: options.shipToCountry ?? 'DE',
+  };
+  return newEvent({ type: 'OrderPlaced', source: CHECKOUT_SOURCE, data });
+}
+
+/**
+ * Polls `probe` until `done` accepts its value, or fails with the last value
+ * seen, so a timeout says what the system looked like instead of just "timed out".
+ */
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  { timeoutMs = 60_000, intervalMs = 250, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+/** Waits until the order reaches a final state in the order service; returns that state. */
+export async function finalStatusOf(sys: System, orderId: string, timeoutMs = 60_000): Promise<string> {
+  const record = await eventually(
+    () => sys.serviceRecord(keys.order(orderId)),
+    (item) => item?.status === 'CONFIRMED' || item?.status === 'CANCELLED',
+    { timeoutMs, what: `order ${orderId} to reach a final state` },
+  );
+  return record!.status as string;
+}

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { authorize } from '../../../lambdas/payment-service/payments';
+import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/shared/schemas';
+
+describe('authorize', () => {
+  it('declines the deterministic decline token', () => {
+    expect(authorize(DECLINED_PAYMENT_TOKEN)).toEqual({ approved: false, reason: 'CARD_DECLINED' });
+  });
+
+  it('approves any other token', () => {
+    expect(authorize('tok_visa')).toEqual({ approved: true });
+  });
+});

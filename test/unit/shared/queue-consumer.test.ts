@@ -1,0 +1,131 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Envelope } from '../../../lambdas/shared/envelope';
+import { createQueueConsumer, PARK_ATTRIBUTES, unwrapBody } from '../../../lambdas/shared/queue-consumer';
+import { orderPlaced, sqsRecord } from '../../support/events';
+import { inMemoryIdempotency } from '../../support/in-memory-idempotency';
+
+const context = { getRemainingTimeInMillis: () => 10_000, functionName: 'fn', awsRequestId: 'req' } as unknown as Context;
+const sqsMock = mockClient(SQSClient);
+
+function consumer(process: (e: Envelope) => Promise<void>, options: { fifo?: boolean } = {}) {
+  return createQueueConsumer(
+    { name: 'test-consumer', process, ...options },
+    {
+      sqs: new SQSClient({ region: 'us-east-1' }),
+      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      deadLetterQueueUrl: 'https://sqs.local/dlq',
+      maxReceiveCount: 3,
+      idempotency: inMemoryIdempotency(),
+    },
+  );
+}
+
+beforeEach(() => {
+  sqsMock.reset();
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'parked' });
+});
+
+describe('unwrapBody', () => {
+  it('returns the envelope string inside an SNS notification', () => {
+    const body = JSON.stringify({ Type: 'Notification', Message: '{"a":1}' });
+    expect(unwrapBody(body)).toBe('{"a":1}');
+  });
+
+  it('returns a raw envelope as parsed JSON', () => {
+    expect(unwrapBody('{"a":1}')).toEqual({ a: 1 });
+  });
+});
+
+describe('createQueueConsumer', () => {
+  it('reports only the bad records of a batch as failures and processes the good ones', async () => {
+    const seen: string[] = [];
+    const handler = consumer(async (e) => {
+      seen.push(e.id);
+    });
+    const good = [orderPlaced(), orderPlaced()];
+    const records = [
+      sqsRecord(JSON.stringify(good[0]), { messageId: 'good-0' }),
+      sqsRecord('not json', { messageId: 'malformed' }),
+      sqsRecord(JSON.stringify({ ...orderPlaced(), data: { orderId: 'x' } }), { messageId: 'invalid' }),
+      sqsRecord(JSON.stringify(good[1]), { messageId: 'good-1' }),
+    ];
+    const response = await handler({ Records: records } as SQSEvent, context);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['invalid', 'malformed']);
+    expect(seen).toEqual(good.map((e) => e.id));
+  });
+
+  it('processes an event id once, even when it arrives as two different SQS messages', async () => {
+    let calls = 0;
+    const handler = consumer(async () => {
+      calls++;
+    });
+    const body = JSON.stringify(orderPlaced());
+    await handler({ Records: [sqsRecord(body, { messageId: 'a' })] } as SQSEvent, context);
+    const second = await handler({ Records: [sqsRecord(body, { messageId: 'b' })] } as SQSEvent, context);
+    expect(calls).toBe(1);
+    expect(second.batchItemFailures).toEqual([]);
+  });
+
+  it('retries a failed event: the failure leaves no idempotency record behind', async () => {
+    let calls = 0;
+    const handler = consumer(async () => {
+      calls++;
+      if (calls === 1) throw new Error('transient');
+    });
+    const body = JSON.stringify(orderPlaced());
+    const first = await handler({ Records: [sqsRecord(body, { messageId: 'a' })] } as SQSEvent, context);
+    const second = await handler({ Records: [sqsRecord(body, { messageId: 'a' }, 2)] } as SQSEvent, context);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'a' }]);
+    expect(second.batchItemFailures).toEqual([]);
+    expect(calls).toBe(2);
+  });
+
+  it('parks a record in the DLQ with its reason on the last allowed attempt, and acknowledges it', async () => {
+    const handler = consumer(async () => undefined);
+    const response = await handler({ Records: [sqsRecord('{oops', { messageId: 'poison' }, 3)] } as SQSEvent, context);
+    expect(response.batchItemFailures).toEqual([]);
+    const sent = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(sent.QueueUrl).toBe('https://sqs.local/dlq');
+    expect(sent.MessageBody).toBe('{oops');
+    expect(sent.MessageAttributes?.[PARK_ATTRIBUTES.errorType]?.StringValue).toBe('InvalidEventError');
+    expect(sent.MessageAttributes?.[PARK_ATTRIBUTES.errorMessage]?.StringValue).toMatch(/not valid JSON/);
+    expect(sent.MessageAttributes?.[PARK_ATTRIBUTES.attempts]?.StringValue).toBe('3');
+    expect(sent.MessageAttributes?.[PARK_ATTRIBUTES.sourceMessageId]?.StringValue).toBe('poison');
+  });
+
+  it('leaves the record to the redrive policy when parking itself fails', async () => {
+    sqsMock.on(SendMessageCommand).rejects(new Error('DLQ unavailable'));
+    const handler = consumer(async () => undefined);
+    const response = await handler({ Records: [sqsRecord('{oops', { messageId: 'poison' }, 3)] } as SQSEvent, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }]);
+  });
+
+  it('on a FIFO queue, holds back only the failed message group and keeps the group id when parking', async () => {
+    const seen: string[] = [];
+    const handler = consumer(
+      async (e) => {
+        seen.push((e.data as { orderId: string }).orderId);
+      },
+      { fifo: true },
+    );
+    const fifo = (body: string, id: string, group: string, receiveCount = 1) =>
+      sqsRecord(body, { messageId: id, attributes: { ...sqsRecord('').attributes, MessageGroupId: group, ApproximateReceiveCount: String(receiveCount) } });
+    const records = [
+      fifo('bad', 'a1', 'A'),
+      fifo(JSON.stringify(orderPlaced({ orderId: 'A' })), 'a2', 'A'),
+      fifo(JSON.stringify(orderPlaced({ orderId: 'B' })), 'b1', 'B'),
+    ];
+    const response = await handler({ Records: records } as SQSEvent, context);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['a1', 'a2']);
+    expect(seen).toEqual(['B']);
+
+    await handler({ Records: [fifo('bad', 'a1', 'A', 3)] } as SQSEvent, context);
+    const parked = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(parked.MessageGroupId).toBe('A');
+    expect(parked.MessageDeduplicationId).toBe('a1');
+  });
+});
