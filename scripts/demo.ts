@@ -8,11 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { deployLocal } from '../localstack/deploy';
-import { awsEnv, ensureEngine } from '../localstack/engine';
-import { DECLINED_PAYMENT_TOKEN, type OrderItem } from '../lambdas/shared/schemas';
 import { keys } from '../lambdas/shared/keys';
 import { PARK_ATTRIBUTES } from '../lambdas/shared/queue-consumer';
+import { DECLINED_PAYMENT_TOKEN, type OrderItem } from '../lambdas/shared/schemas';
+import { deployLocal } from '../localstack/deploy';
+import { awsEnv, ensureEngine } from '../localstack/engine';
 import { anOrder, connect, eventually, type System } from './lib/order-system';
 import { percentile } from './lib/stats';
 
@@ -45,7 +45,11 @@ async function main() {
 
   const run = randomUUID().slice(0, 6);
   const skus = { common: `demo-${run}-mug`, premium: `demo-${run}-kettle`, soldOut: `demo-${run}-soldout` };
-  await Promise.all([sys.seedStock(skus.common, 100_000), sys.seedStock(skus.premium, 100_000), sys.seedStock(skus.soldOut, 0)]);
+  await Promise.all([
+    sys.seedStock(skus.common, 100_000),
+    sys.seedStock(skus.premium, 100_000),
+    sys.seedStock(skus.soldOut, 0),
+  ]);
 
   const orders = Array.from({ length: orderCount }, (_, i) => {
     const scenario = scenarioFor(i);
@@ -67,13 +71,20 @@ async function main() {
   // Every tenth good order is delivered twice with the same event id.
   const duplicates = orders.filter((o, i) => o.scenario === 'ok' && i % 10 === 0).map((o) => o.order);
 
-  console.log(`demo: placing ${orders.length} orders (+${duplicates.length} duplicate deliveries) on bus ${sys.output('EventBusName')}`);
+  console.log(
+    `demo: placing ${orders.length} orders (+${duplicates.length} duplicate deliveries) on bus ${sys.output('EventBusName')}`,
+  );
   const toSend = [...orders.map((o) => o.order), ...duplicates];
   for (let i = 0; i < toSend.length; i += 10) {
     const batch = toSend.slice(i, i + 10);
     const result = await sys.eventBridge.send(
       new PutEventsCommand({
-        Entries: batch.map((e) => ({ EventBusName: sys.output('EventBusName'), Source: e.source, DetailType: e.type, Detail: JSON.stringify(e) })),
+        Entries: batch.map((e) => ({
+          EventBusName: sys.output('EventBusName'),
+          Source: e.source,
+          DetailType: e.type,
+          Detail: JSON.stringify(e),
+        })),
       }),
     );
     if (result.FailedEntryCount) throw new Error(`PutEvents refused ${result.FailedEntryCount} entries`);
@@ -106,14 +117,20 @@ async function main() {
   const report = await buildReport(sys, orders, new Set(duplicates.map((d) => d.data.orderId)), finalStatus);
 
   console.log('\n================ order-flow demo report ================');
-  console.log(`orders placed            ${orders.length} (+${duplicates.length} duplicate deliveries, 1 poison message)`);
+  console.log(
+    `orders placed            ${orders.length} (+${duplicates.length} duplicate deliveries, 1 poison message)`,
+  );
   for (const [status, count] of Object.entries(report.byStatus)) console.log(`  ${status.padEnd(22)} ${count}`);
   console.log('cancellation reasons');
   for (const [reason, count] of Object.entries(report.cancelReasons)) console.log(`  ${reason.padEnd(40)} ${count}`);
   console.log('compensations run');
   for (const [type, count] of Object.entries(report.compensations)) console.log(`  ${type.padEnd(22)} ${count}`);
-  console.log(`duplicates suppressed    ${report.duplicatesSuppressed}/${duplicates.length} (orders with a repeated event in the store: ${report.doubleApplied})`);
-  console.log(`expectation mismatches   ${report.mismatches.length}${report.mismatches.length ? `: ${report.mismatches.join('; ')}` : ''}`);
+  console.log(
+    `duplicates suppressed    ${report.duplicatesSuppressed}/${duplicates.length} (orders with a repeated event in the store: ${report.doubleApplied})`,
+  );
+  console.log(
+    `expectation mismatches   ${report.mismatches.length}${report.mismatches.length ? `: ${report.mismatches.join('; ')}` : ''}`,
+  );
   console.log('dead-letter queues');
   for (const line of parked) console.log(`  ${line}`);
   console.log(
@@ -150,7 +167,9 @@ async function waitForParked(sys: System, poisonBody: string): Promise<string[]>
         }
       }
       const found = [...seen.values()].some((line) => line.includes(poisonBody.slice(0, 30)));
-      process.stdout.write(`\rdemo: waiting for the poison message to be parked (${Math.round((Date.now() - waitStarted) / 1000)} s; it takes maxReceiveCount × visibility timeout)   `);
+      process.stdout.write(
+        `\rdemo: waiting for the poison message to be parked (${Math.round((Date.now() - waitStarted) / 1000)} s; it takes maxReceiveCount × visibility timeout)   `,
+      );
       return found;
     },
     (found) => found,
@@ -166,10 +185,20 @@ async function buildReport(
   duplicateIds: Set<string>,
   finalStatus: Map<string, string>,
 ) {
-  const expected: Record<Scenario, string> = { ok: 'CONFIRMED', declined: 'CANCELLED', 'out-of-stock': 'CANCELLED', unserviceable: 'CANCELLED' };
+  const expected: Record<Scenario, string> = {
+    ok: 'CONFIRMED',
+    declined: 'CANCELLED',
+    'out-of-stock': 'CANCELLED',
+    unserviceable: 'CANCELLED',
+  };
   const byStatus: Record<string, number> = {};
   const cancelReasons: Record<string, number> = {};
-  const compensations: Record<string, number> = { InventoryReleased: 0, PaymentRefunded: 0, ShipmentCancelled: 0, OrderCancelled: 0 };
+  const compensations: Record<string, number> = {
+    InventoryReleased: 0,
+    PaymentRefunded: 0,
+    ShipmentCancelled: 0,
+    OrderCancelled: 0,
+  };
   const latencies: number[] = [];
   const mismatches: string[] = [];
   let doubleApplied = 0;
@@ -179,7 +208,10 @@ async function buildReport(
     const status = finalStatus.get(order.data.orderId)!;
     byStatus[status] = (byStatus[status] ?? 0) + 1;
     if (status !== expected[scenario]) mismatches.push(`${order.data.orderId} (${scenario}) ended ${status}`);
-    const events = (await sys.storedEvents(order.data.orderId)).map((item) => ({ type: item.type, envelope: JSON.parse(item.envelope) }));
+    const events = (await sys.storedEvents(order.data.orderId)).map((item) => ({
+      type: item.type,
+      envelope: JSON.parse(item.envelope),
+    }));
     const types = events.map((e) => e.type);
     const repeated = new Set(types).size !== types.length;
     if (repeated) doubleApplied++;
@@ -202,7 +234,12 @@ async function buildReport(
     doubleApplied,
     mismatches,
     duplicatesSuppressed,
-    latency: { n: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+    latency: {
+      n: latencies.length,
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+    },
   };
 }
 

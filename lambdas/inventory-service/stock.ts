@@ -2,8 +2,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { newEvent, ORDER_SERVICE_SOURCE } from '../shared/envelope';
 import { recordFact, type TransactItem, WriteConditionFailedError } from '../shared/event-store';
 import { keys } from '../shared/keys';
-import type { OrderItem } from '../shared/schemas';
 import type { SagaOperation } from '../shared/saga-service';
+import type { OrderItem } from '../shared/schemas';
 
 /** Sums quantities per SKU: an order may list the same SKU twice, and a transaction may touch an item once. */
 export function quantitiesBySku(items: OrderItem[]): Map<string, number> {
@@ -119,7 +119,11 @@ export const releaseInventory: SagaOperation = async ({ order }, deps) => {
             UpdateExpression: 'SET #status = :released, releasedAt = :now',
             ConditionExpression: '#status = :reserved',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':released': 'RELEASED', ':reserved': 'RESERVED', ':now': deps.now().toISOString() },
+            ExpressionAttributeValues: {
+              ':released': 'RELEASED',
+              ':reserved': 'RESERVED',
+              ':now': deps.now().toISOString(),
+            },
           },
         },
         ...[...quantitiesBySku(items)].map(
@@ -141,7 +145,11 @@ export const releaseInventory: SagaOperation = async ({ order }, deps) => {
   return { ok: true, detail: { released: true } };
 };
 
-function reservationPut(orderId: string, fields: Record<string, unknown>, deps: Parameters<SagaOperation>[1]): TransactItem {
+function reservationPut(
+  orderId: string,
+  fields: Record<string, unknown>,
+  deps: Parameters<SagaOperation>[1],
+): TransactItem {
   return {
     Put: {
       TableName: deps.orderServiceTable,
@@ -155,5 +163,7 @@ async function getReservation(orderId: string, deps: Parameters<SagaOperation>[1
   const result = await deps.ddb.send(
     new GetCommand({ TableName: deps.orderServiceTable, Key: keys.reservation(orderId), ConsistentRead: true }),
   );
-  return result.Item as { status: 'RESERVED' | 'REJECTED' | 'RELEASED'; reason: string; items?: OrderItem[] } | undefined;
+  return result.Item as
+    | { status: 'RESERVED' | 'REJECTED' | 'RELEASED'; reason: string; items?: OrderItem[] }
+    | undefined;
 }

@@ -9,11 +9,16 @@ import type { SagaOperation } from '../shared/saga-service';
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
 
 /**
- * AcceptOrder: records the order (PENDING) and its OrderPlaced event as
- * version 1 of the order aggregate, in one transaction. The event keeps the id
- * it arrived with, so the event store and the bus agree on its identity.
+ * AcceptOrder: records the order (PENDING, owned by this saga execution) and
+ * its OrderPlaced event as version 1 of the order aggregate, in one
+ * transaction. The event keeps the id it arrived with, so the event store and
+ * the bus agree on its identity.
+ *
+ * This is where the saga's start is deduplicated: an OrderPlaced delivered
+ * twice starts two executions (EventBridge cannot name them), and the second
+ * finds the order owned by the first and stops without compensating.
  */
-export const acceptOrder: SagaOperation = async ({ order }, deps) => {
+export const acceptOrder: SagaOperation = async ({ order, executionId }, deps) => {
   const { orderId, customerId, total } = order.data;
   try {
     await recordFact(deps.ddb, {
@@ -24,15 +29,32 @@ export const acceptOrder: SagaOperation = async ({ order }, deps) => {
         {
           Put: {
             TableName: deps.orderServiceTable,
-            Item: { ...keys.order(orderId), status: 'PENDING', customerId, total, acceptedAt: deps.now().toISOString() },
+            Item: {
+              ...keys.order(orderId),
+              status: 'PENDING',
+              customerId,
+              total,
+              sagaExecutionId: executionId,
+              acceptedAt: deps.now().toISOString(),
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
       ],
     });
   } catch (error) {
-    // Already accepted (a retried or duplicated saga): the first acceptance stands.
     if (!(error instanceof WriteConditionFailedError)) throw error;
+    const existing = await deps.ddb.send(
+      new GetCommand({ TableName: deps.orderServiceTable, Key: keys.order(orderId), ConsistentRead: true }),
+    );
+    if (existing.Item?.sagaExecutionId !== executionId) {
+      return {
+        ok: false,
+        reason: `DUPLICATE_ORDER: already handled by ${existing.Item?.sagaExecutionId}`,
+        compensate: false,
+      };
+    }
+    // Our own earlier attempt got this far before it failed: carry on.
   }
   return { ok: true };
 };

@@ -3,8 +3,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { newEvent, ORDER_SERVICE_SOURCE } from '../shared/envelope';
 import { recordFact, WriteConditionFailedError } from '../shared/event-store';
 import { keys } from '../shared/keys';
-import { DECLINED_PAYMENT_TOKEN } from '../shared/schemas';
 import type { SagaDeps, SagaOperation } from '../shared/saga-service';
+import { DECLINED_PAYMENT_TOKEN } from '../shared/schemas';
 
 export type PaymentStatus = 'CHARGED' | 'DECLINED' | 'REFUNDED';
 
@@ -31,8 +31,20 @@ export const chargePayment: SagaOperation = async ({ order }, deps) => {
   const paymentId = randomUUID();
   const status: PaymentStatus = decision.approved ? 'CHARGED' : 'DECLINED';
   const event = decision.approved
-    ? newEvent({ type: 'PaymentCharged', source: ORDER_SERVICE_SOURCE, data: { orderId, paymentId, amount: total }, causedBy: order, now: deps.now() })
-    : newEvent({ type: 'PaymentDeclined', source: ORDER_SERVICE_SOURCE, data: { orderId, reason: decision.reason }, causedBy: order, now: deps.now() });
+    ? newEvent({
+        type: 'PaymentCharged',
+        source: ORDER_SERVICE_SOURCE,
+        data: { orderId, paymentId, amount: total },
+        causedBy: order,
+        now: deps.now(),
+      })
+    : newEvent({
+        type: 'PaymentDeclined',
+        source: ORDER_SERVICE_SOURCE,
+        data: { orderId, reason: decision.reason },
+        causedBy: order,
+        now: deps.now(),
+      });
   try {
     await recordFact(deps.ddb, {
       eventStoreTable: deps.eventStoreTable,
@@ -88,7 +100,11 @@ export const refundPayment: SagaOperation = async ({ order }, deps) => {
             UpdateExpression: 'SET #status = :refunded, refundedAt = :now',
             ConditionExpression: '#status = :charged',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':refunded': 'REFUNDED', ':charged': 'CHARGED', ':now': deps.now().toISOString() },
+            ExpressionAttributeValues: {
+              ':refunded': 'REFUNDED',
+              ':charged': 'CHARGED',
+              ':now': deps.now().toISOString(),
+            },
           },
         },
       ],

@@ -12,7 +12,10 @@ const logger = createLogger('projector');
 export const handler = async (event: DynamoDBStreamEvent) => {
   const { response, error } = await projectBatch(event.Records, deps);
   if (error) {
-    logger.warn('projection will retry from a record', { failure: response.batchItemFailures[0], error: error as Error });
+    logger.warn('projection will retry from a record', {
+      failure: response.batchItemFailures[0],
+      error: error as Error,
+    });
   }
   return response;
 };

@@ -1,4 +1,4 @@
-import { GetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { storedEnvelope } from '../shared/event-store';
 import { storedEventOf } from '../shared/stream';
@@ -12,7 +12,11 @@ export interface ProjectorDeps {
 /** An event arrived before the one it follows; the record is retried until the gap closes. */
 export class ProjectionGapError extends Error {
   override readonly name = 'ProjectionGapError';
-  constructor(readonly orderId: string, readonly expected: number, readonly got: number) {
+  constructor(
+    readonly orderId: string,
+    readonly expected: number,
+    readonly got: number,
+  ) {
     super(`Order ${orderId}: read model expects version ${expected}, stream delivered ${got}`);
   }
 }
@@ -30,7 +34,9 @@ export async function projectRecord(record: DynamoDBRecord, deps: ProjectorDeps)
   const item = storedEventOf(record);
   if (!item) return 'ignored';
   const current = (
-    await deps.ddb.send(new GetCommand({ TableName: deps.readModelTable, Key: { orderId: item.aggregateId }, ConsistentRead: true }))
+    await deps.ddb.send(
+      new GetCommand({ TableName: deps.readModelTable, Key: { orderId: item.aggregateId }, ConsistentRead: true }),
+    )
   ).Item as OrderSummary | undefined;
   const lastVersion = current?.lastVersion ?? 0;
   if (item.version <= lastVersion) return 'duplicate';

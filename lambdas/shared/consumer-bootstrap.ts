@@ -1,8 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
 import { createDocumentClient, createSqsClient } from './clients';
-import type { Envelope } from './envelope';
 import { ENV, readEnv } from './env';
+import type { Envelope } from './envelope';
 import { idempotencyFor } from './idempotency';
 import { createLogger } from './logger';
 import { createQueueConsumer } from './queue-consumer';
@@ -21,7 +22,7 @@ export interface ConsumerContext {
  */
 export function bootstrapConsumer(
   name: string,
-  process: (envelope: Envelope, ctx: ConsumerContext) => Promise<void>,
+  process: (envelope: Envelope, ctx: ConsumerContext, record: SQSRecord) => Promise<void>,
   options: { fifo?: boolean } = {},
 ) {
   const env = readEnv([
@@ -41,7 +42,7 @@ export function bootstrapConsumer(
     now: () => new Date(),
   };
   return createQueueConsumer(
-    { name, fifo: options.fifo, process: (envelope) => process(envelope, ctx) },
+    { name, fifo: options.fifo, process: (envelope, record) => process(envelope, ctx, record) },
     {
       sqs: createSqsClient(),
       logger: createLogger(name),

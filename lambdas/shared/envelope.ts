@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { EVENT_DATA_SCHEMAS, type EventType, type EventDataOf } from './schemas';
+import { EVENT_DATA_SCHEMAS, type EventDataOf, type EventType } from './schemas';
 
 /**
  * The `source` of events a client sends to the bus (the checkout front end).

@@ -36,7 +36,10 @@ export class ConcurrencyError extends Error {
     readonly expectedVersion: number,
     options?: { cause?: unknown },
   ) {
-    super(`Aggregate ${aggregateId} is no longer at version ${expectedVersion}; another writer appended first`, options);
+    super(
+      `Aggregate ${aggregateId} is no longer at version ${expectedVersion}; another writer appended first`,
+      options,
+    );
   }
 }
 
@@ -104,7 +107,13 @@ export function appendPut(table: string, aggregateId: string, version: number, e
  */
 export async function recordFact(
   ddb: DynamoDBDocumentClient,
-  params: { eventStoreTable: string; aggregateId: string; event: Envelope; writes?: TransactItem[]; maxAttempts?: number },
+  params: {
+    eventStoreTable: string;
+    aggregateId: string;
+    event: Envelope;
+    writes?: TransactItem[];
+    maxAttempts?: number;
+  },
 ): Promise<{ version: number }> {
   const writes = params.writes ?? [];
   const maxAttempts = params.maxAttempts ?? 3;

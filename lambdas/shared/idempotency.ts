@@ -14,11 +14,10 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
  * (once `config.registerLambdaContext(context)` is called), so an attempt that
  * crashed mid-way blocks retries only until that expiry.
  */
-export function idempotencyFor(options: {
-  tableName: string;
-  eventKeyJmesPath: string;
-  client?: DynamoDBClient;
-}): { persistenceStore: DynamoDBPersistenceLayer; config: IdempotencyConfig } {
+export function idempotencyFor(options: { tableName: string; eventKeyJmesPath: string; client?: DynamoDBClient }): {
+  persistenceStore: DynamoDBPersistenceLayer;
+  config: IdempotencyConfig;
+} {
   return {
     persistenceStore: new DynamoDBPersistenceLayer({
       tableName: options.tableName,

@@ -13,7 +13,7 @@
  *   pk = `ORDER#<orderId>`       sk = `EMAIL#<eventType>`  { sends: number }   one e-mail per outcome
  *   pk = `ORDER#<orderId>`       sk = `ANALYTICS`          { events: number, types: string set }
  *   pk = `CUSTOMER#<customerId>` sk = `LOYALTY`            { points: number, orders: number }
- *   pk = `ORDER#<orderId>`       sk = `TIMELINE`           { entries: list of "<seq>:<type>" in arrival order }
+ *   pk = `ORDER#<orderId>`       sk = `TIMELINE`           { entries: "<seq>:<type>" in arrival order, messageGroupIds }
  *
  * Event store table: pk `aggregateId` (= orderId), sk `version` (number, 1-based, no gaps).
  * Read model table: pk `orderId`.

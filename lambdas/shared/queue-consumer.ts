@@ -40,8 +40,8 @@ export interface QueueConsumerOptions {
   name: string;
   /** FIFO queues keep order per message group: a failed message holds back only its own group. */
   fifo?: boolean;
-  /** The business operation, run at most once per event id. */
-  process: (envelope: Envelope) => Promise<void>;
+  /** The business operation, run at most once per event id; the SQS record is there for its attributes. */
+  process: (envelope: Envelope, record: SQSRecord) => Promise<void>;
 }
 
 /**
@@ -86,11 +86,12 @@ export function createQueueConsumer(
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const now = deps.now ?? (() => new Date());
   const processOnce = makeIdempotent(
-    async (envelope: Envelope) => {
-      await options.process(envelope);
+    async (envelope: Envelope, record: SQSRecord) => {
+      await options.process(envelope, record);
       return { processed: envelope.id };
     },
-    { ...deps.idempotency, keyPrefix: options.name },
+    // The key comes from the first argument, the envelope (its `id`).
+    { ...deps.idempotency, keyPrefix: options.name, dataIndexArgument: 0 },
   );
 
   const handleRecord = async (record: SQSRecord): Promise<void> => {
@@ -98,7 +99,7 @@ export function createQueueConsumer(
     try {
       envelope = parseEnvelope(unwrapBody(record.body));
       deps.logger.appendKeys(envelopeLogKeys(envelope));
-      await processOnce(envelope);
+      await processOnce(envelope, record);
       deps.logger.info('event processed');
     } catch (error) {
       const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
@@ -128,7 +129,8 @@ export function createQueueConsumer(
     // SQS allows 10 message attributes: keep as many of the original ones as fit.
     for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
       if (Object.keys(attributes).length >= 10) break;
-      if (value.stringValue !== undefined) attributes[name] = { DataType: value.dataType, StringValue: value.stringValue };
+      if (value.stringValue !== undefined)
+        attributes[name] = { DataType: value.dataType, StringValue: value.stringValue };
     }
     await deps.sqs.send(
       new SendMessageCommand({

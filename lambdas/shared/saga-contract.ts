@@ -10,6 +10,8 @@ export interface SagaTaskInput<TInput = Envelope<OrderPlaced>> {
   step: string;
   phase: 'action' | 'compensation';
   input: TInput;
+  /** The Step Functions execution running this task (`$$.Execution.Id`). */
+  executionId: string;
   /**
    * Set on the compensation path: `{ step, reason }` for a business rejection,
    * or Step Functions' `{ Error, Cause }` for a technical fault that exhausted
@@ -22,8 +24,13 @@ export interface SagaTaskInput<TInput = Envelope<OrderPlaced>> {
  * What a step returns. Business outcomes travel as data (`ok: false` with a
  * reason) and are routed by a Choice state; only technical faults are thrown.
  * That keeps the saga's routing independent of how an engine names errors.
+ *
+ * `compensate: false` stops the saga without undoing anything: the answer for
+ * a duplicate execution, which must not compensate the original's work.
  */
-export type StepResult = { ok: true; detail?: Record<string, unknown> } | { ok: false; reason: string };
+export type StepResult =
+  | { ok: true; detail?: Record<string, unknown> }
+  | { ok: false; reason: string; compensate?: false };
 
 /** The saga's step names, shared by the stack (state names) and the services (dispatch). */
 export const SAGA_STEPS = {

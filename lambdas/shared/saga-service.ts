@@ -3,8 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from './clients';
-import { type Envelope, InvalidEventError, isEventOfType, parseEnvelope, type TypedEnvelope } from './envelope';
 import { ENV, readEnv } from './env';
+import { type Envelope, InvalidEventError, isEventOfType, parseEnvelope, type TypedEnvelope } from './envelope';
 import { idempotencyFor } from './idempotency';
 import { createLogger, envelopeLogKeys } from './logger';
 import type { SagaTaskInput, StepResult } from './saga-contract';
@@ -19,6 +19,7 @@ export interface SagaDeps {
 
 export interface SagaOperationInput {
   order: TypedEnvelope<'OrderPlaced'>;
+  executionId: string;
   failure?: SagaTaskInput['failure'];
 }
 
@@ -54,7 +55,7 @@ export async function dispatchSagaTask(
       ? { ok: false, reason: `INVALID_ORDER: ${error.message.slice(0, 500)}` }
       : { ok: true, detail: { skipped: 'invalid order input' } };
   }
-  return operation({ order, failure: task.failure }, deps);
+  return operation({ order, executionId: task.executionId, failure: task.failure }, deps);
 }
 
 /**
@@ -74,8 +75,10 @@ export function bootstrapSagaService(name: string, operations: SagaOperations) {
   const logger = createLogger(name);
   const idempotency = idempotencyFor({
     tableName: env.IDEMPOTENCY_TABLE_NAME,
-    // (order id, step, phase): the same step of the same order never runs twice.
-    eventKeyJmesPath: '[input.data.orderId, step, phase]',
+    // (order id, step, phase, execution): a retried task returns its first
+    // result. A second execution for the same order is stopped by AcceptOrder
+    // (see order-service), not here.
+    eventKeyJmesPath: '[input.data.orderId, step, phase, executionId]',
     client: dynamo,
   });
   const runOnce = makeIdempotent((task: SagaTaskInput<unknown>) => dispatchSagaTask(task, operations, deps), {

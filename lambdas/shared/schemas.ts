@@ -5,7 +5,11 @@ import { z } from 'zod';
  * consumers and tests. Every event carries the `orderId` of the aggregate it
  * belongs to, which is also the FIFO message group and the event-store key.
  */
-const orderId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'orderId may hold letters, digits, _ and -');
+const orderId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'orderId may hold letters, digits, _ and -');
 const money = z.number().nonnegative().finite();
 
 export const orderItemSchema = z.object({

@@ -3,8 +3,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { newEvent, ORDER_SERVICE_SOURCE } from '../shared/envelope';
 import { recordFact, WriteConditionFailedError } from '../shared/event-store';
 import { keys } from '../shared/keys';
-import { UNSERVICEABLE_COUNTRIES } from '../shared/schemas';
 import type { SagaDeps, SagaOperation } from '../shared/saga-service';
+import { UNSERVICEABLE_COUNTRIES } from '../shared/schemas';
 
 type ShipmentRecord = { shipmentId?: string; status: 'ARRANGED' | 'REJECTED' | 'CANCELLED'; reason?: string };
 
@@ -30,8 +30,20 @@ export const arrangeShipment: SagaOperation = async ({ order }, deps) => {
     ? { shipmentId: randomUUID(), status: 'ARRANGED' }
     : { status: 'REJECTED', reason: quote.reason };
   const event = quote.serviceable
-    ? newEvent({ type: 'ShipmentArranged', source: ORDER_SERVICE_SOURCE, data: { orderId, shipmentId: shipment.shipmentId! }, causedBy: order, now: deps.now() })
-    : newEvent({ type: 'ShipmentRejected', source: ORDER_SERVICE_SOURCE, data: { orderId, reason: quote.reason }, causedBy: order, now: deps.now() });
+    ? newEvent({
+        type: 'ShipmentArranged',
+        source: ORDER_SERVICE_SOURCE,
+        data: { orderId, shipmentId: shipment.shipmentId! },
+        causedBy: order,
+        now: deps.now(),
+      })
+    : newEvent({
+        type: 'ShipmentRejected',
+        source: ORDER_SERVICE_SOURCE,
+        data: { orderId, reason: quote.reason },
+        causedBy: order,
+        now: deps.now(),
+      });
   try {
     await recordFact(deps.ddb, {
       eventStoreTable: deps.eventStoreTable,
@@ -80,7 +92,11 @@ export const cancelShipment: SagaOperation = async ({ order }, deps) => {
             UpdateExpression: 'SET #status = :cancelled, cancelledAt = :now',
             ConditionExpression: '#status = :arranged',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':arranged': 'ARRANGED', ':now': deps.now().toISOString() },
+            ExpressionAttributeValues: {
+              ':cancelled': 'CANCELLED',
+              ':arranged': 'ARRANGED',
+              ':now': deps.now().toISOString(),
+            },
           },
         },
       ],

@@ -18,7 +18,9 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
     region: env.AWS_REGION,
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
   };
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), { marshallOptions: { removeUndefinedValues: true } });
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   const eventBridge = new EventBridgeClient(clientConfig);
   const sqs = new SQSClient(clientConfig);
   const sfn = new SFNClient(clientConfig);
@@ -40,26 +42,36 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
     uniqueId: (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`,
 
     async seedStock(sku: string, available: number) {
-      await ddb.send(new PutCommand({ TableName: output('OrderServiceTableName'), Item: { ...keys.stock(sku), available } }));
+      await ddb.send(
+        new PutCommand({ TableName: output('OrderServiceTableName'), Item: { ...keys.stock(sku), available } }),
+      );
     },
 
     async stockOf(sku: string): Promise<number | undefined> {
-      const result = await ddb.send(new GetCommand({ TableName: output('OrderServiceTableName'), Key: keys.stock(sku), ConsistentRead: true }));
+      const result = await ddb.send(
+        new GetCommand({ TableName: output('OrderServiceTableName'), Key: keys.stock(sku), ConsistentRead: true }),
+      );
       return result.Item?.available as number | undefined;
     },
 
     async serviceRecord(key: { pk: string; sk: string }) {
-      const result = await ddb.send(new GetCommand({ TableName: output('OrderServiceTableName'), Key: key, ConsistentRead: true }));
+      const result = await ddb.send(
+        new GetCommand({ TableName: output('OrderServiceTableName'), Key: key, ConsistentRead: true }),
+      );
       return result.Item;
     },
 
     async consumerRecord(key: { pk: string; sk: string }) {
-      const result = await ddb.send(new GetCommand({ TableName: output('ConsumerStateTableName'), Key: key, ConsistentRead: true }));
+      const result = await ddb.send(
+        new GetCommand({ TableName: output('ConsumerStateTableName'), Key: key, ConsistentRead: true }),
+      );
       return result.Item;
     },
 
     async readModel(orderId: string) {
-      const result = await ddb.send(new GetCommand({ TableName: output('ReadModelTableName'), Key: { orderId }, ConsistentRead: true }));
+      const result = await ddb.send(
+        new GetCommand({ TableName: output('ReadModelTableName'), Key: { orderId }, ConsistentRead: true }),
+      );
       return result.Item;
     },
 
@@ -94,7 +106,9 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
 
     /** The saga executions whose input is this order. */
     async executionsOf(orderId: string) {
-      const list = await sfn.send(new ListExecutionsCommand({ stateMachineArn: output('StateMachineArn'), maxResults: 1000 }));
+      const list = await sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: output('StateMachineArn'), maxResults: 1000 }),
+      );
       const described = await Promise.all(
         (list.executions ?? []).map((e) => sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }))),
       );

@@ -19,27 +19,23 @@ describe('duplicate delivery', () => {
       (list) => list.length === 2 && list.every((e) => e.status !== 'RUNNING'),
       { what: 'both saga executions to finish' },
     );
+    // One execution ran the order; the other found it taken and stopped without compensating.
     expect(executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const outputs = executions.map((e) => JSON.stringify(JSON.parse(e.output ?? '{}').results?.AcceptOrder ?? {}));
+    expect(outputs.filter((o) => o.includes('DUPLICATE_ORDER'))).toHaveLength(1);
 
     expect(await sys.stockOf(sku)).toBe(6);
     const types = (await sys.storedEvents(order.data.orderId)).map((e) => e.type);
     expect(types).toEqual(['OrderPlaced', 'InventoryReserved', 'PaymentCharged', 'ShipmentArranged', 'OrderConfirmed']);
 
-    const loyalty = await eventually(
-      () => sys.consumerRecord(keys.loyalty(order.data.customerId)),
-      (item) => item !== undefined,
-      { what: 'loyalty points' },
-    );
-    const email = await eventually(
+    await eventually(
       () => sys.consumerRecord(keys.email(order.data.orderId, 'OrderConfirmed')),
       (item) => item !== undefined,
       { what: 'the confirmation e-mail' },
     );
-    // Give any second delivery time to land before asserting it did not.
+    // Give a second delivery, if there were one, time to land before asserting there was none.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    expect((await sys.consumerRecord(keys.loyalty(order.data.customerId)))?.points).toBe(200);
-    expect((await sys.consumerRecord(keys.email(order.data.orderId, 'OrderConfirmed')))?.sends).toBe(1);
-    expect(loyalty?.orders).toBe(1);
-    expect(email?.sends).toBe(1);
+    expect(await sys.consumerRecord(keys.loyalty(order.data.customerId))).toMatchObject({ points: 200, orders: 1 });
+    expect(await sys.consumerRecord(keys.email(order.data.orderId, 'OrderConfirmed'))).toMatchObject({ sends: 1 });
   });
 });

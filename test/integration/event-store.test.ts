@@ -24,12 +24,19 @@ describe('event store and projection', () => {
       data: { orderId: order.data.orderId, paymentId: 'stale', amount: 1 },
     });
     const error = await sys.ddb
-      .send(new TransactWriteCommand({ TransactItems: [appendPut(sys.output('EventStoreTableName'), order.data.orderId, 3, stale)] }))
+      .send(
+        new TransactWriteCommand({
+          TransactItems: [appendPut(sys.output('EventStoreTableName'), order.data.orderId, 3, stale)],
+        }),
+      )
       .catch((e: Error) => e);
     expect((error as Error).name).toBe('TransactionCanceledException');
     expect((await sys.storedEvents(order.data.orderId)).find((e) => e.version === 3)?.eventId).toBe(stored[2].eventId);
 
-    const folded = stored.reduce<OrderSummary | undefined>((state, item) => applyEvent(state, storedEnvelope(item), item.version), undefined);
+    const folded = stored.reduce<OrderSummary | undefined>(
+      (state, item) => applyEvent(state, storedEnvelope(item), item.version),
+      undefined,
+    );
     const readModel = await eventually(
       () => sys.readModel(order.data.orderId),
       (item) => item?.lastVersion === 5,

@@ -6,6 +6,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     outputs: Record<string, string>;
     awsEnv: Record<string, string>;
+    /** Which engine answers on the endpoint: `ministack`, or `other` (LocalStack, AWS-like). */
+    engine: string;
   }
 }
 
@@ -20,6 +22,7 @@ export default async function setup(project: TestProject) {
     const outputs = await deployLocal();
     project.provide('outputs', outputs);
     project.provide('awsEnv', awsEnv());
+    project.provide('engine', await identifyEngine(awsEnv().AWS_ENDPOINT_URL));
   } catch (error) {
     await engine.stop();
     throw error;
@@ -27,4 +30,14 @@ export default async function setup(project: TestProject) {
   return async () => {
     await engine.stop();
   };
+}
+
+/** MiniStack answers on its own health path; anything else is treated as AWS-like. */
+async function identifyEngine(endpoint: string): Promise<string> {
+  try {
+    const response = await fetch(new URL('/_ministack/health', endpoint));
+    return response.ok ? 'ministack' : 'other';
+  } catch {
+    return 'other';
+  }
 }

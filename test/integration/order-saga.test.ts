@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/shared/keys';
 import { DECLINED_PAYMENT_TOKEN, LOYALTY_MIN_TOTAL } from '../../lambdas/shared/schemas';
-import { anOrder, eventually, finalStatusOf, system, type System } from './support/system';
+import { anOrder, eventually, finalStatusOf, type System, system } from './support/system';
 
 /**
  * The saga end to end on the local engine: EventBridge starts it, each step
@@ -74,7 +74,13 @@ describe('order saga', () => {
     );
     expect(email?.sends).toBe(1);
     const types = (await sys.storedEvents(order.data.orderId)).map((e) => e.type);
-    expect(types).toEqual(['OrderPlaced', 'InventoryReserved', 'PaymentDeclined', 'InventoryReleased', 'OrderCancelled']);
+    expect(types).toEqual([
+      'OrderPlaced',
+      'InventoryReserved',
+      'PaymentDeclined',
+      'InventoryReleased',
+      'OrderCancelled',
+    ]);
   });
 
   it('refunds and releases when shipping fails after the payment', async () => {

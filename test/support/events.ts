@@ -1,5 +1,5 @@
-import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import { CHECKOUT_SOURCE, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
 import type { StoredEvent } from '../../lambdas/shared/event-store';
 import type { OrderPlaced } from '../../lambdas/shared/schemas';

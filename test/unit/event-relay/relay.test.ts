@@ -2,7 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { relay } from '../../../lambdas/event-relay/relay';
-import { newEvent, ORDER_SERVICE_SOURCE, type Envelope } from '../../../lambdas/shared/envelope';
+import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
 import { orderPlaced, streamInsert } from '../../support/events';
 
 const ebMock = mockClient(EventBridgeClient);
@@ -10,12 +10,23 @@ const deps = { eventBridge: new EventBridgeClient({ region: 'us-east-1' }), even
 
 function stored(envelope: Envelope, version: number, seq: string) {
   return streamInsert(
-    { aggregateId: 'order-1', version, eventId: envelope.id, type: envelope.type, time: envelope.time, envelope: JSON.stringify(envelope) },
+    {
+      aggregateId: 'order-1',
+      version,
+      eventId: envelope.id,
+      type: envelope.type,
+      time: envelope.time,
+      envelope: JSON.stringify(envelope),
+    },
     seq,
   );
 }
 const charged = (n: number) =>
-  newEvent({ type: 'PaymentCharged', source: ORDER_SERVICE_SOURCE, data: { orderId: 'order-1', paymentId: `p${n}`, amount: 1 } });
+  newEvent({
+    type: 'PaymentCharged',
+    source: ORDER_SERVICE_SOURCE,
+    data: { orderId: 'order-1', paymentId: `p${n}`, amount: 1 },
+  });
 
 beforeEach(() => ebMock.reset());
 
@@ -27,7 +38,11 @@ describe('relay', () => {
     expect(response.batchItemFailures).toEqual([]);
     const entries = ebMock.commandCalls(PutEventsCommand)[0].args[0].input.Entries!;
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ EventBusName: 'orders', Source: ORDER_SERVICE_SOURCE, DetailType: 'PaymentCharged' });
+    expect(entries[0]).toMatchObject({
+      EventBusName: 'orders',
+      Source: ORDER_SERVICE_SOURCE,
+      DetailType: 'PaymentCharged',
+    });
     expect(JSON.parse(entries[0].Detail!).id).toBe(event.id);
   });
 

@@ -4,17 +4,31 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { applyEvent } from '../../../lambdas/projector/order-summary';
 import { ProjectionGapError, projectBatch, projectRecord } from '../../../lambdas/projector/project';
-import { newEvent, ORDER_SERVICE_SOURCE, type Envelope } from '../../../lambdas/shared/envelope';
+import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
 import { orderPlaced, streamInsert } from '../../support/events';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
-const deps = { ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), readModelTable: 'orders' };
+const deps = {
+  ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  readModelTable: 'orders',
+};
 const record = (envelope: Envelope, version: number) =>
   streamInsert(
-    { aggregateId: 'order-1', version, eventId: envelope.id, type: envelope.type, time: envelope.time, envelope: JSON.stringify(envelope) },
+    {
+      aggregateId: 'order-1',
+      version,
+      eventId: envelope.id,
+      type: envelope.type,
+      time: envelope.time,
+      envelope: JSON.stringify(envelope),
+    },
     String(version),
   );
-const confirmed = newEvent({ type: 'OrderConfirmed', source: ORDER_SERVICE_SOURCE, data: { orderId: 'order-1', customerId: 'c', total: 60 } });
+const confirmed = newEvent({
+  type: 'OrderConfirmed',
+  source: ORDER_SERVICE_SOURCE,
+  data: { orderId: 'order-1', customerId: 'c', total: 60 },
+});
 
 beforeEach(() => {
   ddbMock.reset();
@@ -25,7 +39,13 @@ describe('applyEvent', () => {
   it('folds an order from placed to confirmed', () => {
     const placed = applyEvent(undefined, orderPlaced(), 1);
     const done = applyEvent(placed, confirmed, 2);
-    expect(done).toMatchObject({ orderId: 'order-1', status: 'CONFIRMED', total: 60, lastVersion: 2, history: ['OrderPlaced', 'OrderConfirmed'] });
+    expect(done).toMatchObject({
+      orderId: 'order-1',
+      status: 'CONFIRMED',
+      total: 60,
+      lastVersion: 2,
+      history: ['OrderPlaced', 'OrderConfirmed'],
+    });
   });
 });
 

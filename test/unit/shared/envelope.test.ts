@@ -44,7 +44,9 @@ describe('parseEnvelope', () => {
   });
 
   it('refuses a newer envelope version as UNSUPPORTED_VERSION', () => {
-    expect(reasonOf(() => parseEnvelope({ ...orderPlaced(), version: ENVELOPE_VERSION + 1 }))).toBe('UNSUPPORTED_VERSION');
+    expect(reasonOf(() => parseEnvelope({ ...orderPlaced(), version: ENVELOPE_VERSION + 1 }))).toBe(
+      'UNSUPPORTED_VERSION',
+    );
   });
 
   it('refuses a body over the size limit as OVERSIZED before parsing it', () => {

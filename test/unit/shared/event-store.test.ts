@@ -1,15 +1,14 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidEventError } from '../../../lambdas/shared/envelope';
 import {
   appendPut,
   ConcurrencyError,
   recordFact,
   WriteConditionFailedError,
 } from '../../../lambdas/shared/event-store';
-import { InvalidEventError } from '../../../lambdas/shared/envelope';
 import { orderPlaced } from '../../support/events';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
@@ -23,7 +22,9 @@ function cancelled(codes: string[]) {
   });
 }
 
-const ownWrite = { Put: { TableName: 'state', Item: { pk: 'x', sk: 'y' }, ConditionExpression: 'attribute_not_exists(pk)' } };
+const ownWrite = {
+  Put: { TableName: 'state', Item: { pk: 'x', sk: 'y' }, ConditionExpression: 'attribute_not_exists(pk)' },
+};
 
 beforeEach(() => {
   ddbMock.reset();
@@ -47,7 +48,9 @@ describe('appendPut', () => {
 describe('recordFact', () => {
   it('appends at the version after the current one, in one transaction with the caller writes', async () => {
     ddbMock.on(TransactWriteCommand).resolves({});
-    await expect(recordFact(ddb, { eventStoreTable: 'events', aggregateId: 'order-1', event: orderPlaced(), writes: [ownWrite] })).resolves.toEqual({ version: 5 });
+    await expect(
+      recordFact(ddb, { eventStoreTable: 'events', aggregateId: 'order-1', event: orderPlaced(), writes: [ownWrite] }),
+    ).resolves.toEqual({ version: 5 });
     const items = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
     expect(items).toHaveLength(2);
     expect(items[1].Put?.Item?.version).toBe(5);
@@ -55,22 +58,41 @@ describe('recordFact', () => {
 
   it('reports a failed condition on the caller writes with its index', async () => {
     ddbMock.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None']));
-    const error = await recordFact(ddb, { eventStoreTable: 'events', aggregateId: 'order-1', event: orderPlaced(), writes: [ownWrite] }).catch((e) => e);
+    const error = await recordFact(ddb, {
+      eventStoreTable: 'events',
+      aggregateId: 'order-1',
+      event: orderPlaced(),
+      writes: [ownWrite],
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(WriteConditionFailedError);
     expect(error.failedIndexes).toEqual([0]);
   });
 
   it('retries a lost version race, then gives up with a ConcurrencyError naming the aggregate and version', async () => {
     ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed']));
-    const error = await recordFact(ddb, { eventStoreTable: 'events', aggregateId: 'order-1', event: orderPlaced(), writes: [ownWrite], maxAttempts: 3 }).catch((e) => e);
+    const error = await recordFact(ddb, {
+      eventStoreTable: 'events',
+      aggregateId: 'order-1',
+      event: orderPlaced(),
+      writes: [ownWrite],
+      maxAttempts: 3,
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(ConcurrencyError);
     expect(error.message).toBe('Aggregate order-1 is no longer at version 4; another writer appended first');
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(3);
   });
 
   it('succeeds on a retry after a lost race', async () => {
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'ConditionalCheckFailed'])).resolves({});
-    ddbMock.on(QueryCommand).resolvesOnce({ Items: [{ version: 4 }] }).resolves({ Items: [{ version: 5 }] });
-    await expect(recordFact(ddb, { eventStoreTable: 'events', aggregateId: 'order-1', event: orderPlaced(), writes: [ownWrite] })).resolves.toEqual({ version: 6 });
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'ConditionalCheckFailed']))
+      .resolves({});
+    ddbMock
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [{ version: 4 }] })
+      .resolves({ Items: [{ version: 5 }] });
+    await expect(
+      recordFact(ddb, { eventStoreTable: 'events', aggregateId: 'order-1', event: orderPlaced(), writes: [ownWrite] }),
+    ).resolves.toEqual({ version: 6 });
   });
 });

@@ -8,7 +8,11 @@ import { createQueueConsumer, PARK_ATTRIBUTES, unwrapBody } from '../../../lambd
 import { orderPlaced, sqsRecord } from '../../support/events';
 import { inMemoryIdempotency } from '../../support/in-memory-idempotency';
 
-const context = { getRemainingTimeInMillis: () => 10_000, functionName: 'fn', awsRequestId: 'req' } as unknown as Context;
+const context = {
+  getRemainingTimeInMillis: () => 10_000,
+  functionName: 'fn',
+  awsRequestId: 'req',
+} as unknown as Context;
 const sqsMock = mockClient(SQSClient);
 
 function consumer(process: (e: Envelope) => Promise<void>, options: { fifo?: boolean } = {}) {
@@ -113,7 +117,14 @@ describe('createQueueConsumer', () => {
       { fifo: true },
     );
     const fifo = (body: string, id: string, group: string, receiveCount = 1) =>
-      sqsRecord(body, { messageId: id, attributes: { ...sqsRecord('').attributes, MessageGroupId: group, ApproximateReceiveCount: String(receiveCount) } });
+      sqsRecord(body, {
+        messageId: id,
+        attributes: {
+          ...sqsRecord('').attributes,
+          MessageGroupId: group,
+          ApproximateReceiveCount: String(receiveCount),
+        },
+      });
     const records = [
       fifo('bad', 'a1', 'A'),
       fifo(JSON.stringify(orderPlaced({ orderId: 'A' })), 'a2', 'A'),

@@ -20,26 +20,46 @@ const operations = {
 
 describe('dispatchSagaTask', () => {
   it('runs the operation for the step and phase', async () => {
-    await expect(dispatchSagaTask({ step: 'Charge', phase: 'compensation', input: orderPlaced() }, operations, deps)).resolves.toEqual({
+    await expect(
+      dispatchSagaTask(
+        { step: 'Charge', phase: 'compensation', input: orderPlaced(), executionId: 'exec-1' },
+        operations,
+        deps,
+      ),
+    ).resolves.toEqual({
       ok: true,
       detail: { ran: 'compensation' },
     });
   });
 
   it('rejects an invalid order as a business outcome, so the saga compensates instead of retrying', async () => {
-    const result = await dispatchSagaTask({ step: 'Charge', phase: 'action', input: { id: 'x' } }, operations, deps);
+    const result = await dispatchSagaTask(
+      { step: 'Charge', phase: 'action', input: { id: 'x' }, executionId: 'exec-1' },
+      operations,
+      deps,
+    );
     expect(result.ok).toBe(false);
     expect(result.ok === false && result.reason).toMatch(/^INVALID_ORDER/);
   });
 
   it('treats a compensation for an invalid order as a no-op', async () => {
-    await expect(dispatchSagaTask({ step: 'Charge', phase: 'compensation', input: 'garbage' }, operations, deps)).resolves.toMatchObject({ ok: true });
+    await expect(
+      dispatchSagaTask(
+        { step: 'Charge', phase: 'compensation', input: 'garbage', executionId: 'exec-1' },
+        operations,
+        deps,
+      ),
+    ).resolves.toMatchObject({ ok: true });
   });
 
   it('throws for a step the service does not offer (a wiring fault, not a business outcome)', async () => {
-    await expect(dispatchSagaTask({ step: 'Ship', phase: 'action', input: orderPlaced() }, operations, deps)).rejects.toThrow(
-      'No action for step "Ship" in this service',
-    );
+    await expect(
+      dispatchSagaTask(
+        { step: 'Ship', phase: 'action', input: orderPlaced(), executionId: 'exec-1' },
+        operations,
+        deps,
+      ),
+    ).rejects.toThrow('No action for step "Ship" in this service');
   });
 });
 

@@ -1,0 +1,253 @@
+/**
+ * Deploys the stack to the local engine with the ordinary CDK CLI (bootstrap included).
+ * The engine must already be running (see engine.ts; callers run ensureEngine() first).
+ *
+ *   npx tsx localstack/deploy.ts [deploy|destroy]
+ *
+ * CDK_LOCAL_APP overrides the app command (`cdk --app …`), otherwise cdk.json decides.
+ * DEPLOY_LOCAL_QUIET=1 hides the CDK output unless the command fails.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CreateArchiveCommand,
+  DeleteArchiveCommand,
+  DescribeArchiveCommand,
+  DescribeEventBusCommand,
+  EventBridgeClient,
+} from '@aws-sdk/client-eventbridge';
+import { awsEnv, ENGINE_DIR, engineChildEnv, health, ROOT } from './engine';
+
+export const STACK = 'OrderFlow';
+export const OUTPUTS_FILE = join(ENGINE_DIR, 'outputs.json');
+const CDK_OUT = 'cdk.local.out';
+const CDK_BIN = join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'cdk.cmd' : 'cdk');
+const rel = (p: string) => relative(process.cwd(), p) || '.';
+
+export interface DeployOptions {
+  /** Hide the CDK CLI output unless it fails (default: DEPLOY_LOCAL_QUIET=1). */
+  quiet?: boolean;
+  log?: (line: string) => void;
+}
+
+function clientConfig() {
+  const env = awsEnv();
+  return {
+    endpoint: env.AWS_ENDPOINT_URL,
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Runs the CDK CLI against the engine, streaming its output prefixed with `cdk │ `. */
+function cdk(args: string[], opts: DeployOptions): Promise<void> {
+  const quiet = opts.quiet ?? process.env.DEPLOY_LOCAL_QUIET === '1';
+  const app = process.env.CDK_LOCAL_APP;
+  const fullArgs = [...args, ...(app ? ['--app', app] : []), '--output', CDK_OUT, '--no-notices'];
+  if (!existsSync(CDK_BIN)) throw new Error(`deploy: ${rel(CDK_BIN)} not found; run npm ci`);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(CDK_BIN, fullArgs, {
+      cwd: ROOT,
+      env: engineChildEnv({
+        CDK_DISABLE_CLI_TELEMETRY: 'true',
+        CDK_DISABLE_VERSION_CHECK: 'true',
+        FORCE_COLOR: '0',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const captured: string[] = [];
+    let pending = '';
+    const onData = (chunk: Buffer) => {
+      const lines = (pending + chunk.toString('utf8')).split(/\r?\n/);
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (quiet) captured.push(line);
+        else process.stdout.write(`cdk │ ${line}\n`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (pending) onData(Buffer.from('\n'));
+      if (code === 0) return resolvePromise();
+      if (quiet) for (const line of captured.slice(-60)) process.stderr.write(`cdk │ ${line}\n`);
+      reject(new Error(`deploy: cdk ${args.join(' ')} failed (exit ${code})`));
+    });
+  });
+}
+
+async function stackExists(cfn: CloudFormationClient, name: string): Promise<boolean> {
+  try {
+    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: name }));
+    const status = Stacks?.[0]?.StackStatus ?? '';
+    return (
+      status !== '' && status !== 'DELETE_COMPLETE' && !status.endsWith('_FAILED') && status !== 'ROLLBACK_COMPLETE'
+    );
+  } catch (error) {
+    if (/does not exist/i.test((error as Error).message)) return false;
+    throw error;
+  }
+}
+
+/** The archive the template would create (used to mirror its settings through the API). */
+function templateArchive(): { RetentionDays?: number; EventPattern?: string; Description?: string } {
+  const file = join(ROOT, CDK_OUT, `${STACK}.template.json`);
+  if (!existsSync(file)) return {};
+  const template = JSON.parse(readFileSync(file, 'utf8')) as {
+    Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  };
+  const archive = Object.values(template.Resources ?? {}).find((r) => r.Type === 'AWS::Events::Archive');
+  const p = archive?.Properties ?? {};
+  return {
+    RetentionDays: typeof p.RetentionDays === 'number' ? p.RetentionDays : undefined,
+    EventPattern: p.EventPattern && typeof p.EventPattern === 'object' ? JSON.stringify(p.EventPattern) : undefined,
+    Description: typeof p.Description === 'string' ? p.Description : undefined,
+  };
+}
+
+/**
+ * MiniStack 1.5.33 has no CloudFormation provisioner for AWS::Events::Archive, so the stack is deployed
+ * with CreateEventArchive=false and the archive is created here through the EventBridge API instead.
+ */
+async function ensureArchive(outputs: Record<string, string>, log: (line: string) => void): Promise<void> {
+  const busName = outputs.EventBusName;
+  const archiveName = outputs.EventArchiveName;
+  if (!busName || !archiveName) {
+    log('deploy: outputs EventBusName/EventArchiveName not found; no event archive created');
+    return;
+  }
+  const eb = new EventBridgeClient(clientConfig());
+  try {
+    await eb.send(new DescribeArchiveCommand({ ArchiveName: archiveName }));
+    return; // already there
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+  const { Arn } = await eb.send(new DescribeEventBusCommand({ Name: busName }));
+  const fromTemplate = templateArchive();
+  await eb.send(
+    new CreateArchiveCommand({
+      ArchiveName: archiveName,
+      EventSourceArn: Arn,
+      RetentionDays: fromTemplate.RetentionDays ?? 30,
+      ...(fromTemplate.EventPattern ? { EventPattern: fromTemplate.EventPattern } : {}),
+      ...(fromTemplate.Description ? { Description: fromTemplate.Description } : {}),
+    }),
+  );
+  log(`deploy: created event archive ${archiveName} on ${busName} through the API (engine gap)`);
+}
+
+/** Bootstraps (once) and deploys the stack to the engine; returns the stack outputs. */
+export async function deployLocal(opts: DeployOptions = {}): Promise<Record<string, string>> {
+  const log = opts.log ?? console.log;
+  const env = awsEnv();
+  if (!(await health(env.AWS_ENDPOINT_URL))) {
+    throw new Error(`deploy: no engine answers at ${env.AWS_ENDPOINT_URL}; run npm run engine:up first`);
+  }
+  mkdirSync(ENGINE_DIR, { recursive: true });
+  const cfn = new CloudFormationClient(clientConfig());
+
+  let t = Date.now();
+  if (await stackExists(cfn, 'CDKToolkit')) {
+    log(`deploy: CDKToolkit already bootstrapped on ${env.AWS_ENDPOINT_URL}`);
+  } else {
+    log(
+      `deploy: bootstrapping aws://${env.CDK_DEFAULT_ACCOUNT}/${env.CDK_DEFAULT_REGION} on ${env.AWS_ENDPOINT_URL} …`,
+    );
+    await cdk(['bootstrap', `aws://${env.CDK_DEFAULT_ACCOUNT}/${env.CDK_DEFAULT_REGION}`, '-c', 'stage=local'], opts);
+  }
+  const bootstrapMs = Date.now() - t;
+
+  t = Date.now();
+  log(`deploy: deploying ${STACK} to ${env.AWS_ENDPOINT_URL} …`);
+  rmSync(OUTPUTS_FILE, { force: true });
+  await cdk(
+    [
+      'deploy',
+      STACK,
+      '--require-approval',
+      'never',
+      '-c',
+      'stage=local',
+      '--parameters',
+      'CreateEventArchive=false',
+      '--outputs-file',
+      OUTPUTS_FILE,
+    ],
+    opts,
+  );
+  const deployMs = Date.now() - t;
+
+  const outputs = readOutputs();
+  t = Date.now();
+  await ensureArchive(outputs, log);
+  const archiveMs = Date.now() - t;
+  log(`deploy: bootstrap ${seconds(bootstrapMs)}, deploy ${seconds(deployMs)}, archive ${seconds(archiveMs)}`);
+  return outputs;
+}
+
+/** The OrderFlow outputs written by the last deployLocal(). */
+export function readOutputs(): Record<string, string> {
+  if (!existsSync(OUTPUTS_FILE)) {
+    throw new Error(`deploy: ${rel(OUTPUTS_FILE)} not found; run npm run deploy:local first`);
+  }
+  const all = JSON.parse(readFileSync(OUTPUTS_FILE, 'utf8')) as Record<string, Record<string, string>>;
+  const outputs = all[STACK];
+  if (!outputs) throw new Error(`deploy: ${rel(OUTPUTS_FILE)} has no ${STACK} outputs; run npm run deploy:local first`);
+  return outputs;
+}
+
+/** Destroys the stack on the engine (and the archive deployLocal() created outside CloudFormation). */
+export async function destroyLocal(opts: DeployOptions = {}): Promise<void> {
+  const log = opts.log ?? console.log;
+  const t = Date.now();
+  if (existsSync(OUTPUTS_FILE)) {
+    const archiveName = (() => {
+      try {
+        return readOutputs().EventArchiveName;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (archiveName) {
+      try {
+        await new EventBridgeClient(clientConfig()).send(new DeleteArchiveCommand({ ArchiveName: archiveName }));
+        log(`deploy: deleted event archive ${archiveName}`);
+      } catch (error) {
+        if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+      }
+    }
+  }
+  await cdk(['destroy', STACK, '--force', '-c', 'stage=local'], opts);
+  rmSync(OUTPUTS_FILE, { force: true });
+  log(`deploy: destroyed ${STACK} in ${seconds(Date.now() - t)}`);
+}
+
+async function main(argv: string[]) {
+  // Node 20 is supported by this project; the SDK's "Node 22 from 2027" notice is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const cmd = argv[0] ?? 'deploy';
+  if (cmd === 'deploy') {
+    const outputs = await deployLocal();
+    console.log(JSON.stringify(outputs, null, 2));
+  } else if (cmd === 'destroy') {
+    await destroyLocal();
+  } else {
+    console.error('usage: tsx localstack/deploy.ts [deploy|destroy]');
+    process.exitCode = 2;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((error: Error) => {
+    console.error(error.message);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,407 @@
+/**
+ * The local AWS engine: reuse whatever answers on AWS_ENDPOINT_URL, otherwise install the pinned
+ * MiniStack into `.engine/venv` and run it on 127.0.0.1 as a detached process group of our own.
+ *
+ *   npx tsx localstack/engine.ts up|down|status
+ *
+ * `down` stops only the process recorded in `.engine/ministack.pid`, never anything found by name.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const ENGINE_DIR = join(ROOT, '.engine');
+const VENV_DIR = join(ENGINE_DIR, 'venv');
+const REQUIREMENTS = join(ROOT, 'localstack', 'requirements.txt');
+export const LOG_FILE = join(ENGINE_DIR, 'ministack.log');
+export const PID_FILE = join(ENGINE_DIR, 'ministack.pid');
+/**
+ * TMPDIR of the engine: MiniStack unpacks Lambda code there. Outside the repository on purpose, so that
+ * Node's module resolution from a handler never finds the project's node_modules (AWS would not either).
+ * Wiped when we start the engine and when we stop it.
+ */
+const engineTmpDir = (port: number) => join(tmpdir(), `orderflow-ministack-${port}`);
+
+/** Paths relative to the repository, for messages. */
+const rel = (p: string) => relative(process.cwd(), p) || '.';
+
+const HEALTH_PATHS = ['/_ministack/health', '/_localstack/health'];
+const LOCAL_ACCOUNT = '000000000000';
+const LOCAL_REGION = 'us-east-1';
+
+export interface Engine {
+  /** True when this call started MiniStack; false when an engine was already answering. */
+  startedByUs: boolean;
+  endpoint: string;
+  /** Stops the engine if this call started it; a no-op for a reused engine. */
+  stop: () => Promise<void>;
+}
+
+export interface EnsureEngineOptions {
+  /** How long to wait for the health check after starting MiniStack (default 60 s). */
+  readyTimeoutMs?: number;
+  /** Progress lines; defaults to console.log. */
+  log?: (line: string) => void;
+}
+
+export function endpoint(): string {
+  return process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566';
+}
+
+/**
+ * What a child process (CDK CLI, SDK clients, tests) needs to talk to the engine.
+ *
+ * Credentials and region are FORCED, not defaulted: whatever the caller has in its environment,
+ * the engine is always addressed as account 000000000000 in us-east-1 with the dummy keys
+ * `test`/`test`. MiniStack derives the account from the access key id (a 12-digit key id becomes
+ * that account, anything else 000000000000), so a developer's own keys would put resources in a
+ * different account than the one we bootstrap, and a real key has no business being sent to a
+ * local emulator anyway. Use `engineChildEnv()` to also drop profile/session variables that would
+ * otherwise take precedence in some tools.
+ */
+export function awsEnv(): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint(),
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    CDK_DEFAULT_ACCOUNT: LOCAL_ACCOUNT,
+    CDK_DEFAULT_REGION: LOCAL_REGION,
+  };
+}
+
+/** AWS variables that must not leak from the caller's shell into anything pointed at the engine. */
+function withoutCallerAws(env: NodeJS.ProcessEnv): Record<string, string> {
+  const dropped =
+    /^(AWS_PROFILE|AWS_DEFAULT_PROFILE|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_ROLE_ARN|AWS_ROLE_SESSION_NAME|AWS_WEB_IDENTITY_TOKEN_FILE|AWS_CONTAINER_.*|AWS_ENDPOINT_URL_.*|AWS_ACCOUNT_ID)$/;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !dropped.test(k)) out[k] = v;
+  return out;
+}
+
+/** process.env without the caller's AWS profile/session, plus awsEnv(): for spawning the CDK CLI etc. */
+export function engineChildEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { ...withoutCallerAws(process.env), AWS_EC2_METADATA_DISABLED: 'true', ...awsEnv(), ...extra };
+}
+
+/** The version pinned in localstack/requirements.txt (`ministack==X.Y.Z`). */
+export function pinnedVersion(): string {
+  const m = /^\s*ministack==([^\s;#]+)/m.exec(readFileSync(REQUIREMENTS, 'utf8'));
+  if (!m) throw new Error(`${rel(REQUIREMENTS)} must pin ministack exactly (ministack==X.Y.Z)`);
+  return m[1];
+}
+
+/** The health JSON of whatever answers on the endpoint, or undefined when nothing does. */
+export async function health(url = endpoint(), timeoutMs = 1500): Promise<Record<string, unknown> | undefined> {
+  for (const path of HEALTH_PATHS) {
+    try {
+      const res = await fetch(new URL(path, url), { signal: AbortSignal.timeout(timeoutMs) });
+      if (res.ok) return (await res.json()) as Record<string, unknown>;
+    } catch {
+      // nothing there (or not JSON): try the next path
+    }
+  }
+  return undefined;
+}
+
+function loopbackTarget(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  if (u.protocol !== 'http:') {
+    throw new Error(`engine: refusing to start MiniStack for ${url}: only plain http on loopback is supported`);
+  }
+  if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') {
+    throw new Error(
+      `engine: nothing answers on ${url}, and it is not a loopback address (127.0.0.1 or localhost), so it will not ` +
+        'be started here. Start that engine yourself, or unset AWS_ENDPOINT_URL to use a local MiniStack.',
+    );
+  }
+  return { host: '127.0.0.1', port: Number(u.port || 80) };
+}
+
+const venvBin = (name: string) =>
+  process.platform === 'win32' ? join(VENV_DIR, 'Scripts', `${name}.exe`) : join(VENV_DIR, 'bin', name);
+
+function installedVersion(): string | undefined {
+  const python = venvBin('python');
+  if (!existsSync(python)) return undefined;
+  const r = spawnSync(python, ['-c', 'import importlib.metadata as m; print(m.version("ministack"))'], {
+    encoding: 'utf8',
+  });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+function run(cmd: string, args: string[], what: string) {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT });
+  if (r.error) throw new Error(`engine: ${what} failed: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`engine: ${what} failed (exit ${r.status})`);
+}
+
+/** Creates `.engine/venv` and installs the pinned MiniStack unless that exact version is already there. */
+export function ensureVenv(log: (line: string) => void = console.log): string {
+  const want = pinnedVersion();
+  const have = installedVersion();
+  if (have === want) return venvBin('python');
+  mkdirSync(ENGINE_DIR, { recursive: true });
+  if (!existsSync(venvBin('python'))) {
+    const python = process.env.PYTHON ?? 'python3';
+    log(`engine: creating ${rel(VENV_DIR)} with ${python} …`);
+    run(python, ['-m', 'venv', VENV_DIR], `${python} -m venv (needs Python >= 3.10 with the venv module)`);
+  }
+  log(`engine: installing ministack ${want} into ${rel(VENV_DIR)}${have ? ` (replacing ${have})` : ''} …`);
+  run(
+    venvBin('python'),
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS],
+    `pip install -r ${rel(REQUIREMENTS)}`,
+  );
+  const now = installedVersion();
+  if (now !== want) throw new Error(`engine: expected ministack ${want} in ${rel(VENV_DIR)}, found ${now ?? 'none'}`);
+  return venvBin('python');
+}
+
+/** The environment MiniStack runs with. Lambda handlers inherit it (the warm worker spawns them from it). */
+function engineProcessEnv(host: string, port: number): Record<string, string> {
+  const env = withoutCallerAws(process.env);
+  for (const k of Object.keys(env))
+    if (/^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_ENDPOINT_URL)$/.test(k)) delete env[k];
+  // Lambda handlers run as `node` from PATH: make that the same node that runs this tooling.
+  const nodeDir = dirname(process.execPath);
+  return {
+    ...env,
+    PATH: [nodeDir, env.PATH ?? ''].filter(Boolean).join(process.platform === 'win32' ? ';' : ':'),
+    BIND_HOST: host,
+    GATEWAY_PORT: String(port),
+    LOG_LEVEL: process.env.MINISTACK_LOG_LEVEL ?? 'INFO',
+    PYTHONUNBUFFERED: '1',
+    // python/nodejs Zip functions run in MiniStack's warm pool of local `node`/`python` processes.
+    // "docker" (or LAMBDA_STRICT=1) would require Docker, which we do not have.
+    LAMBDA_EXECUTOR: 'local',
+    LAMBDA_STRICT: '0',
+    MINISTACK_REGION: LOCAL_REGION,
+    MINISTACK_ACCOUNT_ID: LOCAL_ACCOUNT,
+    // Handlers inherit these: the SDK v3 clients they create with default config call the engine
+    // back here with dummy credentials (MiniStack also overrides the key id with the account id).
+    AWS_ENDPOINT_URL: `http://${host}:${port}`,
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    TMPDIR: engineTmpDir(port),
+  };
+}
+
+/** `.engine/ministack.pid`: the PID on the first line, the `host:port` it serves on the second. */
+function readPidFile(): { pid: number; address?: string } | undefined {
+  if (!existsSync(PID_FILE)) return undefined;
+  const [first, second] = readFileSync(PID_FILE, 'utf8').split('\n');
+  const pid = Number.parseInt(first.trim(), 10);
+  return Number.isInteger(pid) && pid > 1 ? { pid, address: second?.trim() || undefined } : undefined;
+}
+
+const readPid = () => readPidFile()?.pid;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Whether `pid` still looks like the MiniStack we started (guards against a recycled PID).
+ * Only checked where /proc exists; elsewhere the PID file is trusted.
+ */
+function looksLikeOurEngine(pid: number): boolean {
+  const cmdline = `/proc/${pid}/cmdline`;
+  if (!existsSync('/proc/self/cmdline')) return true;
+  try {
+    return readFileSync(cmdline, 'utf8').includes('ministack');
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM to the engine's process group (MiniStack and its Lambda workers), SIGKILL after 10 s. */
+export async function stopPid(pid: number, log: (line: string) => void = console.log, port?: number): Promise<void> {
+  const groupAlive = () => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  if (groupAlive() || alive(pid)) {
+    signal('SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while ((groupAlive() || alive(pid)) && Date.now() < deadline) await sleep(100);
+    if (groupAlive() || alive(pid)) {
+      log(`engine: PID ${pid} did not stop within 10 s; sending SIGKILL`);
+      signal('SIGKILL');
+      const killDeadline = Date.now() + 5_000;
+      while ((groupAlive() || alive(pid)) && Date.now() < killDeadline) await sleep(100);
+    }
+  }
+  if (readPid() === pid) rmSync(PID_FILE, { force: true });
+  if (port !== undefined) rmSync(engineTmpDir(port), { recursive: true, force: true });
+}
+
+async function waitForHealth(url: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await health(url, 1000)) return;
+    if (child && child.exitCode !== null) {
+      throw new Error(`engine: MiniStack exited with code ${child.exitCode} while starting; see ${rel(LOG_FILE)}`);
+    }
+    await sleep(250);
+  }
+  throw new Error(
+    `engine: MiniStack did not answer ${url}/_ministack/health within ${timeoutMs / 1000} s; see ${rel(LOG_FILE)}`,
+  );
+}
+
+/**
+ * Reuses the engine answering on endpoint(), or starts the pinned MiniStack on 127.0.0.1.
+ * The returned stop() only ever stops an engine this call started.
+ */
+export async function ensureEngine(opts: EnsureEngineOptions = {}): Promise<Engine> {
+  const log = opts.log ?? console.log;
+  const url = endpoint();
+  if (await health(url)) return { startedByUs: false, endpoint: url, stop: async () => {} };
+
+  const { host, port } = loopbackTarget(url);
+  const timeoutMs = opts.readyTimeoutMs ?? 60_000;
+
+  // A MiniStack we started earlier is still alive: wait for it if it is this endpoint's (still coming up);
+  // never start a second one and lose track of the first.
+  const previous = readPidFile();
+  if (previous !== undefined) {
+    if (alive(previous.pid) && looksLikeOurEngine(previous.pid)) {
+      if (previous.address !== undefined && previous.address !== `${host}:${port}`) {
+        throw new Error(
+          `engine: the MiniStack in ${rel(PID_FILE)} (PID ${previous.pid}) serves ${previous.address}, not ${host}:${port}; ` +
+            `stop it first (npm run engine:down) or use AWS_ENDPOINT_URL=http://${previous.address}`,
+        );
+      }
+      log(`engine: MiniStack started earlier (PID ${previous.pid}) is not answering yet; waiting …`);
+      await waitForHealth(url, timeoutMs);
+      return { startedByUs: false, endpoint: url, stop: async () => {} };
+    }
+    rmSync(PID_FILE, { force: true }); // stale
+  }
+
+  const python = ensureVenv(log);
+  rmSync(engineTmpDir(port), { recursive: true, force: true });
+  mkdirSync(engineTmpDir(port), { recursive: true });
+  const logFd = openSync(LOG_FILE, 'a');
+  writeSync(logFd, `\n--- ${new Date().toISOString()} starting ministack ${pinnedVersion()} on ${host}:${port}\n`);
+  const started = Date.now();
+  let child: ChildProcess;
+  try {
+    // `python -m ministack` is MiniStack's own foreground entry point (app.main): it honours BIND_HOST
+    // and GATEWAY_PORT and refuses a port already in use. detached => its own process group.
+    child = spawn(python, ['-m', 'ministack'], {
+      cwd: ENGINE_DIR,
+      env: engineProcessEnv(host, port),
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+    });
+  } finally {
+    closeSync(logFd);
+  }
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`engine: could not spawn ${python}: ${spawnError?.message ?? 'no PID'}`);
+  child.unref();
+  writeFileSync(PID_FILE, `${pid}\n${host}:${port}\n`);
+  log(`engine: starting MiniStack ${pinnedVersion()} (PID ${pid}) on ${host}:${port}, log ${rel(LOG_FILE)} …`);
+
+  const stop = () => stopPid(pid, log, port);
+  try {
+    await waitForHealth(url, timeoutMs, child);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  log(`engine: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { startedByUs: true, endpoint: url, stop };
+}
+
+/** Stops the MiniStack recorded in .engine/ministack.pid (and nothing else). */
+export async function stopRecordedEngine(log: (line: string) => void = console.log): Promise<boolean> {
+  const recorded = readPidFile();
+  if (recorded === undefined) {
+    log(`engine: no ${rel(PID_FILE)}; nothing of ours to stop`);
+    return false;
+  }
+  const { pid } = recorded;
+  if (!alive(pid) || !looksLikeOurEngine(pid)) {
+    log(`engine: PID ${pid} from ${rel(PID_FILE)} is not a running MiniStack; removing the stale PID file`);
+    rmSync(PID_FILE, { force: true });
+    return false;
+  }
+  const port = Number(recorded.address?.split(':').pop());
+  await stopPid(pid, log, Number.isInteger(port) && port > 0 ? port : undefined);
+  log(`engine: stopped MiniStack (PID ${pid})`);
+  return true;
+}
+
+async function main(argv: string[]) {
+  const cmd = argv[0] ?? 'status';
+  switch (cmd) {
+    case 'up': {
+      const engine = await ensureEngine();
+      console.log(
+        engine.startedByUs
+          ? `engine: started MiniStack at ${engine.endpoint} (stop it with: npm run engine:down)`
+          : `engine: reusing the engine already answering at ${engine.endpoint}`,
+      );
+      return;
+    }
+    case 'down':
+      await stopRecordedEngine();
+      return;
+    case 'status': {
+      const h = await health();
+      if (!h) {
+        console.log(`engine: nothing answers at ${endpoint()}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(JSON.stringify({ endpoint: endpoint(), pid: readPid() ?? null, health: h }, null, 2));
+      return;
+    }
+    default:
+      console.error('usage: tsx localstack/engine.ts up|down|status');
+      process.exitCode = 2;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((error: Error) => {
+    console.error(error.message);
+    process.exitCode = 1;
+  });
+}
