@@ -1,12 +1,15 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../shared/envelope';
-import { recordFact, WriteConditionFailedError } from '../shared/event-store';
+import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../shared/envelope';
 import { keys } from '../shared/keys';
 import { failureReason } from '../shared/saga-contract';
-import type { SagaOperation } from '../shared/saga-service';
+import type { SagaDeps, SagaOperation } from '../shared/saga-service';
+import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../shared/service-records';
 
 /** The order's own record: PENDING while the saga runs, then CONFIRMED or CANCELLED, never back. */
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
+interface OrderRecord {
+  status: OrderStatus;
+  sagaExecutionId: string;
+}
 
 /**
  * AcceptOrder: records the order (PENDING, owned by this saga execution) and
@@ -20,41 +23,22 @@ export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
  */
 export const acceptOrder: SagaOperation = async ({ order, executionId }, deps) => {
   const { orderId, customerId, total } = order.data;
-  try {
-    await recordFact(deps.ddb, {
-      eventStoreTable: deps.eventStoreTable,
-      aggregateId: orderId,
-      event: order,
-      writes: [
-        {
-          Put: {
-            TableName: deps.orderServiceTable,
-            Item: {
-              ...keys.order(orderId),
-              status: 'PENDING',
-              customerId,
-              total,
-              sagaExecutionId: executionId,
-              acceptedAt: deps.now().toISOString(),
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-      ],
-    });
-  } catch (error) {
-    if (!(error instanceof WriteConditionFailedError)) throw error;
-    const existing = await deps.ddb.send(
-      new GetCommand({ TableName: deps.orderServiceTable, Key: keys.order(orderId), ConsistentRead: true }),
-    );
-    if (existing.Item?.sagaExecutionId !== executionId) {
-      return {
-        ok: false,
-        reason: `DUPLICATE_ORDER: already handled by ${existing.Item?.sagaExecutionId}`,
-        compensate: false,
-      };
-    }
+  const outcome = await recordStep(deps, orderId, order, [
+    putIfAbsent(deps.orderServiceTable, {
+      ...keys.order(orderId),
+      status: 'PENDING',
+      customerId,
+      total,
+      sagaExecutionId: executionId,
+      acceptedAt: deps.now().toISOString(),
+    }),
+  ]);
+  if (!outcome.recorded) {
+    const owner = (await getRecord<OrderRecord>(deps, keys.order(orderId)))?.sagaExecutionId;
     // Our own earlier attempt got this far before it failed: carry on.
+    if (owner !== executionId) {
+      return { ok: false, reason: `DUPLICATE_ORDER: already handled by ${owner}`, compensate: false };
+    }
   }
   return { ok: true };
 };
@@ -69,9 +53,8 @@ export const confirmOrder: SagaOperation = async ({ order }, deps) => {
     causedBy: order,
     now: deps.now(),
   });
-  const outcome = await transition(orderId, 'CONFIRMED', event, deps);
-  if (outcome === 'CANCELLED') return { ok: false, reason: 'ORDER_ALREADY_CANCELLED' };
-  return { ok: true };
+  const status = await finish(orderId, 'CONFIRMED', event, deps);
+  return status === 'CONFIRMED' ? { ok: true } : { ok: false, reason: `ORDER_ALREADY_${status}` };
 };
 
 /**
@@ -88,48 +71,24 @@ export const cancelOrder: SagaOperation = async ({ order, failure }, deps) => {
     causedBy: order,
     now: deps.now(),
   });
-  const outcome = await transition(orderId, 'CANCELLED', event, deps);
-  if (outcome === 'CONFIRMED') {
-    // A confirmed order is past the saga's pivot; cancelling it needs a refund flow, not a compensation.
+  const status = await finish(orderId, 'CANCELLED', event, deps);
+  if (status === 'CONFIRMED') {
+    // Past the saga's pivot: undoing a confirmed order is a refund flow, not a compensation.
     throw new Error(`Order ${orderId} is already confirmed and cannot be cancelled by compensation`);
   }
-  return { ok: true, detail: { status: outcome } };
+  return { ok: true, detail: { status } };
 };
 
-/**
- * Moves a PENDING order to `to` and records `event` atomically. Returns the
- * status the order ends in: `to`, or the terminal status it already had.
- */
-async function transition(
+/** Moves a PENDING order to `to` with its event; returns the status the order ends in. */
+async function finish(
   orderId: string,
   to: Exclude<OrderStatus, 'PENDING'>,
-  event: ReturnType<typeof newEvent>,
-  deps: Parameters<SagaOperation>[1],
+  event: Envelope,
+  deps: SagaDeps,
 ): Promise<OrderStatus | 'MISSING'> {
-  try {
-    await recordFact(deps.ddb, {
-      eventStoreTable: deps.eventStoreTable,
-      aggregateId: orderId,
-      event,
-      writes: [
-        {
-          Update: {
-            TableName: deps.orderServiceTable,
-            Key: keys.order(orderId),
-            UpdateExpression: 'SET #status = :to, updatedAt = :now',
-            ConditionExpression: '#status = :pending',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':to': to, ':pending': 'PENDING', ':now': deps.now().toISOString() },
-          },
-        },
-      ],
-    });
-    return to;
-  } catch (error) {
-    if (!(error instanceof WriteConditionFailedError)) throw error;
-    const current = await deps.ddb.send(
-      new GetCommand({ TableName: deps.orderServiceTable, Key: keys.order(orderId), ConsistentRead: true }),
-    );
-    return (current.Item?.status as OrderStatus | undefined) ?? 'MISSING';
-  }
+  const outcome = await recordStep(deps, orderId, event, [
+    transitionStatus(deps.orderServiceTable, keys.order(orderId), 'PENDING', to, deps.now()),
+  ]);
+  if (outcome.recorded) return to;
+  return (await getRecord<OrderRecord>(deps, keys.order(orderId)))?.status ?? 'MISSING';
 }

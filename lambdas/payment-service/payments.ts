@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { newEvent, ORDER_SERVICE_SOURCE } from '../shared/envelope';
-import { recordFact, WriteConditionFailedError } from '../shared/event-store';
 import { keys } from '../shared/keys';
 import type { SagaDeps, SagaOperation } from '../shared/saga-service';
 import { DECLINED_PAYMENT_TOKEN } from '../shared/schemas';
+import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../shared/service-records';
 
 export type PaymentStatus = 'CHARGED' | 'DECLINED' | 'REFUNDED';
+interface PaymentRecord {
+  paymentId: string;
+  amount: number;
+  status: PaymentStatus;
+  reason?: string;
+}
 
 /**
  * The stand-in payment provider: deterministic so tests and the demo can reach
@@ -28,13 +33,14 @@ export const chargePayment: SagaOperation = async ({ order }, deps) => {
   if (existing) return resultOf(existing);
 
   const decision = authorize(paymentToken);
-  const paymentId = randomUUID();
-  const status: PaymentStatus = decision.approved ? 'CHARGED' : 'DECLINED';
+  const payment: PaymentRecord = decision.approved
+    ? { paymentId: randomUUID(), amount: total, status: 'CHARGED' }
+    : { paymentId: randomUUID(), amount: total, status: 'DECLINED', reason: decision.reason };
   const event = decision.approved
     ? newEvent({
         type: 'PaymentCharged',
         source: ORDER_SERVICE_SOURCE,
-        data: { orderId, paymentId, amount: total },
+        data: { orderId, paymentId: payment.paymentId, amount: total },
         causedBy: order,
         now: deps.now(),
       })
@@ -45,35 +51,11 @@ export const chargePayment: SagaOperation = async ({ order }, deps) => {
         causedBy: order,
         now: deps.now(),
       });
-  try {
-    await recordFact(deps.ddb, {
-      eventStoreTable: deps.eventStoreTable,
-      aggregateId: orderId,
-      event,
-      writes: [
-        {
-          Put: {
-            TableName: deps.orderServiceTable,
-            Item: {
-              ...keys.payment(orderId),
-              paymentId,
-              amount: total,
-              status,
-              ...(decision.approved ? {} : { reason: decision.reason }),
-              at: deps.now().toISOString(),
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-      ],
-    });
-  } catch (error) {
-    if (!(error instanceof WriteConditionFailedError)) throw error;
-    const winner = await getPayment(orderId, deps);
-    if (winner) return resultOf(winner);
-    throw error;
-  }
-  return decision.approved ? { ok: true, detail: { paymentId } } : { ok: false, reason: decision.reason };
+  const outcome = await recordStep(deps, orderId, event, [
+    putIfAbsent(deps.orderServiceTable, { ...keys.payment(orderId), ...payment, at: deps.now().toISOString() }),
+  ]);
+  // Lost the race to a concurrent attempt: its payment stands.
+  return resultOf(outcome.recorded ? payment : ((await getPayment(orderId, deps)) ?? payment));
 };
 
 /** RefundPayment (compensation): CHARGED → REFUNDED once; nothing charged, nothing to refund. */
@@ -81,46 +63,20 @@ export const refundPayment: SagaOperation = async ({ order }, deps) => {
   const { orderId } = order.data;
   const payment = await getPayment(orderId, deps);
   if (payment?.status !== 'CHARGED') return { ok: true, detail: { refunded: false } };
-  try {
-    await recordFact(deps.ddb, {
-      eventStoreTable: deps.eventStoreTable,
-      aggregateId: orderId,
-      event: newEvent({
-        type: 'PaymentRefunded',
-        source: ORDER_SERVICE_SOURCE,
-        data: { orderId, paymentId: payment.paymentId, amount: payment.amount },
-        causedBy: order,
-        now: deps.now(),
-      }),
-      writes: [
-        {
-          Update: {
-            TableName: deps.orderServiceTable,
-            Key: keys.payment(orderId),
-            UpdateExpression: 'SET #status = :refunded, refundedAt = :now',
-            ConditionExpression: '#status = :charged',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':refunded': 'REFUNDED',
-              ':charged': 'CHARGED',
-              ':now': deps.now().toISOString(),
-            },
-          },
-        },
-      ],
-    });
-  } catch (error) {
-    if (!(error instanceof WriteConditionFailedError)) throw error;
-  }
+  await recordStep(
+    deps,
+    orderId,
+    newEvent({
+      type: 'PaymentRefunded',
+      source: ORDER_SERVICE_SOURCE,
+      data: { orderId, paymentId: payment.paymentId, amount: payment.amount },
+      causedBy: order,
+      now: deps.now(),
+    }),
+    [transitionStatus(deps.orderServiceTable, keys.payment(orderId), 'CHARGED', 'REFUNDED', deps.now())],
+  );
   return { ok: true, detail: { refunded: true } };
 };
-
-interface PaymentRecord {
-  paymentId: string;
-  amount: number;
-  status: PaymentStatus;
-  reason?: string;
-}
 
 function resultOf(payment: PaymentRecord) {
   return payment.status === 'DECLINED'
@@ -128,9 +84,4 @@ function resultOf(payment: PaymentRecord) {
     : { ok: true as const, detail: { paymentId: payment.paymentId } };
 }
 
-async function getPayment(orderId: string, deps: SagaDeps): Promise<PaymentRecord | undefined> {
-  const result = await deps.ddb.send(
-    new GetCommand({ TableName: deps.orderServiceTable, Key: keys.payment(orderId), ConsistentRead: true }),
-  );
-  return result.Item as PaymentRecord | undefined;
-}
+const getPayment = (orderId: string, deps: SagaDeps) => getRecord<PaymentRecord>(deps, keys.payment(orderId));

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { newEvent, ORDER_SERVICE_SOURCE } from '../shared/envelope';
-import { recordFact, WriteConditionFailedError } from '../shared/event-store';
 import { keys } from '../shared/keys';
 import type { SagaDeps, SagaOperation } from '../shared/saga-service';
 import { UNSERVICEABLE_COUNTRIES } from '../shared/schemas';
+import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../shared/service-records';
 
-type ShipmentRecord = { shipmentId?: string; status: 'ARRANGED' | 'REJECTED' | 'CANCELLED'; reason?: string };
+interface ShipmentRecord {
+  shipmentId: string;
+  status: 'ARRANGED' | 'REJECTED' | 'CANCELLED';
+  reason?: string;
+}
 
 /** The stand-in carrier's answer for a destination. */
 export function quoteShipment(country: string): { serviceable: true } | { serviceable: false; reason: string } {
@@ -28,12 +31,12 @@ export const arrangeShipment: SagaOperation = async ({ order }, deps) => {
   const quote = quoteShipment(shipToCountry);
   const shipment: ShipmentRecord = quote.serviceable
     ? { shipmentId: randomUUID(), status: 'ARRANGED' }
-    : { status: 'REJECTED', reason: quote.reason };
+    : { shipmentId: randomUUID(), status: 'REJECTED', reason: quote.reason };
   const event = quote.serviceable
     ? newEvent({
         type: 'ShipmentArranged',
         source: ORDER_SERVICE_SOURCE,
-        data: { orderId, shipmentId: shipment.shipmentId! },
+        data: { orderId, shipmentId: shipment.shipmentId },
         causedBy: order,
         now: deps.now(),
       })
@@ -44,28 +47,10 @@ export const arrangeShipment: SagaOperation = async ({ order }, deps) => {
         causedBy: order,
         now: deps.now(),
       });
-  try {
-    await recordFact(deps.ddb, {
-      eventStoreTable: deps.eventStoreTable,
-      aggregateId: orderId,
-      event,
-      writes: [
-        {
-          Put: {
-            TableName: deps.orderServiceTable,
-            Item: { ...keys.shipment(orderId), ...shipment, at: deps.now().toISOString() },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-      ],
-    });
-  } catch (error) {
-    if (!(error instanceof WriteConditionFailedError)) throw error;
-    const winner = await getShipment(orderId, deps);
-    if (winner) return resultOf(winner);
-    throw error;
-  }
-  return resultOf(shipment);
+  const outcome = await recordStep(deps, orderId, event, [
+    putIfAbsent(deps.orderServiceTable, { ...keys.shipment(orderId), ...shipment, at: deps.now().toISOString() }),
+  ]);
+  return resultOf(outcome.recorded ? shipment : ((await getShipment(orderId, deps)) ?? shipment));
 };
 
 /** CancelShipment (compensation): ARRANGED → CANCELLED once; a rejected or missing shipment needs nothing. */
@@ -73,37 +58,18 @@ export const cancelShipment: SagaOperation = async ({ order }, deps) => {
   const { orderId } = order.data;
   const shipment = await getShipment(orderId, deps);
   if (shipment?.status !== 'ARRANGED') return { ok: true, detail: { cancelled: false } };
-  try {
-    await recordFact(deps.ddb, {
-      eventStoreTable: deps.eventStoreTable,
-      aggregateId: orderId,
-      event: newEvent({
-        type: 'ShipmentCancelled',
-        source: ORDER_SERVICE_SOURCE,
-        data: { orderId, shipmentId: shipment.shipmentId! },
-        causedBy: order,
-        now: deps.now(),
-      }),
-      writes: [
-        {
-          Update: {
-            TableName: deps.orderServiceTable,
-            Key: keys.shipment(orderId),
-            UpdateExpression: 'SET #status = :cancelled, cancelledAt = :now',
-            ConditionExpression: '#status = :arranged',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':cancelled': 'CANCELLED',
-              ':arranged': 'ARRANGED',
-              ':now': deps.now().toISOString(),
-            },
-          },
-        },
-      ],
-    });
-  } catch (error) {
-    if (!(error instanceof WriteConditionFailedError)) throw error;
-  }
+  await recordStep(
+    deps,
+    orderId,
+    newEvent({
+      type: 'ShipmentCancelled',
+      source: ORDER_SERVICE_SOURCE,
+      data: { orderId, shipmentId: shipment.shipmentId },
+      causedBy: order,
+      now: deps.now(),
+    }),
+    [transitionStatus(deps.orderServiceTable, keys.shipment(orderId), 'ARRANGED', 'CANCELLED', deps.now())],
+  );
   return { ok: true, detail: { cancelled: true } };
 };
 
@@ -113,9 +79,4 @@ function resultOf(shipment: ShipmentRecord) {
     : { ok: true as const, detail: { shipmentId: shipment.shipmentId } };
 }
 
-async function getShipment(orderId: string, deps: SagaDeps): Promise<ShipmentRecord | undefined> {
-  const result = await deps.ddb.send(
-    new GetCommand({ TableName: deps.orderServiceTable, Key: keys.shipment(orderId), ConsistentRead: true }),
-  );
-  return result.Item as ShipmentRecord | undefined;
-}
+const getShipment = (orderId: string, deps: SagaDeps) => getRecord<ShipmentRecord>(deps, keys.shipment(orderId));

@@ -4,7 +4,13 @@ import { knownEngineGap } from './support/engine-gaps';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
 
 describe('ordered consumer (FIFO queue, message group = order id)', () => {
-  const expected = ['-:OrderPlaced', '2:InventoryReserved', '3:PaymentCharged', '4:ShipmentArranged', '5:OrderConfirmed'];
+  const expected = [
+    '-:OrderPlaced',
+    '2:InventoryReserved',
+    '3:PaymentCharged',
+    '4:ShipmentArranged',
+    '5:OrderConfirmed',
+  ];
   let orderId: string;
   let timeline: Record<string, unknown> | undefined;
 

@@ -1,6 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
-import { CHECKOUT_SOURCE, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
+import { CHECKOUT_SOURCE, type Envelope, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
 import type { StoredEvent } from '../../lambdas/shared/event-store';
 import type { OrderPlaced } from '../../lambdas/shared/schemas';
 
@@ -53,4 +53,23 @@ export function streamInsert(item: StoredEvent, sequenceNumber: string): DynamoD
       NewImage: marshall(item) as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'],
     },
   };
+}
+
+/** A stream INSERT of `envelope` stored at `version` of aggregate `order-1`. */
+export function storedEventRecord(
+  envelope: Envelope,
+  version: number,
+  sequenceNumber = String(version),
+): DynamoDBRecord {
+  return streamInsert(
+    {
+      aggregateId: 'order-1',
+      version,
+      eventId: envelope.id,
+      type: envelope.type,
+      time: envelope.time,
+      envelope: JSON.stringify(envelope),
+    },
+    sequenceNumber,
+  );
 }

@@ -2,25 +2,12 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { relay } from '../../../lambdas/event-relay/relay';
-import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
-import { orderPlaced, streamInsert } from '../../support/events';
+import { newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
+import { orderPlaced, storedEventRecord } from '../../support/events';
 
 const ebMock = mockClient(EventBridgeClient);
 const deps = { eventBridge: new EventBridgeClient({ region: 'us-east-1' }), eventBusName: 'orders' };
 
-function stored(envelope: Envelope, version: number, seq: string) {
-  return streamInsert(
-    {
-      aggregateId: 'order-1',
-      version,
-      eventId: envelope.id,
-      type: envelope.type,
-      time: envelope.time,
-      envelope: JSON.stringify(envelope),
-    },
-    seq,
-  );
-}
 const charged = (n: number) =>
   newEvent({
     type: 'PaymentCharged',
@@ -34,7 +21,7 @@ describe('relay', () => {
   it('publishes the order service events and skips events that came from the bus', async () => {
     ebMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
     const event = charged(1);
-    const response = await relay([stored(orderPlaced(), 1, '1'), stored(event, 2, '2')], deps);
+    const response = await relay([storedEventRecord(orderPlaced(), 1, '1'), storedEventRecord(event, 2, '2')], deps);
     expect(response.batchItemFailures).toEqual([]);
     const entries = ebMock.commandCalls(PutEventsCommand)[0].args[0].input.Entries!;
     expect(entries).toHaveLength(1);
@@ -51,7 +38,7 @@ describe('relay', () => {
       .on(PutEventsCommand)
       .resolvesOnce({ FailedEntryCount: 0, Entries: Array.from({ length: 10 }, () => ({ EventId: 'x' })) })
       .resolves({ FailedEntryCount: 1, Entries: [{ EventId: 'y' }, { ErrorCode: 'InternalFailure' }] });
-    const records = Array.from({ length: 12 }, (_, i) => stored(charged(i), i + 1, String(100 + i)));
+    const records = Array.from({ length: 12 }, (_, i) => storedEventRecord(charged(i), i + 1, String(100 + i)));
     const response = await relay(records, deps);
     expect(ebMock.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!.length)).toEqual([10, 2]);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: '111' }]);

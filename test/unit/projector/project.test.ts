@@ -4,26 +4,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { applyEvent } from '../../../lambdas/projector/order-summary';
 import { ProjectionGapError, projectBatch, projectRecord } from '../../../lambdas/projector/project';
-import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
-import { orderPlaced, streamInsert } from '../../support/events';
+import { newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
+import { orderPlaced, storedEventRecord } from '../../support/events';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const deps = {
   ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
   readModelTable: 'orders',
 };
-const record = (envelope: Envelope, version: number) =>
-  streamInsert(
-    {
-      aggregateId: 'order-1',
-      version,
-      eventId: envelope.id,
-      type: envelope.type,
-      time: envelope.time,
-      envelope: JSON.stringify(envelope),
-    },
-    String(version),
-  );
 const confirmed = newEvent({
   type: 'OrderConfirmed',
   source: ORDER_SERVICE_SOURCE,
@@ -52,7 +40,7 @@ describe('applyEvent', () => {
 describe('projectRecord', () => {
   it('applies the next version with a write conditional on the last one', async () => {
     ddbMock.on(GetCommand).resolves({ Item: applyEvent(undefined, orderPlaced(), 1) });
-    await expect(projectRecord(record(confirmed, 2), deps)).resolves.toBe('applied');
+    await expect(projectRecord(storedEventRecord(confirmed, 2), deps)).resolves.toBe('applied');
     const put = ddbMock.commandCalls(PutCommand)[0].args[0].input;
     expect(put.ConditionExpression).toBe('lastVersion = :last');
     expect(put.ExpressionAttributeValues).toEqual({ ':last': 1 });
@@ -60,18 +48,18 @@ describe('projectRecord', () => {
 
   it('skips a version it has already applied', async () => {
     ddbMock.on(GetCommand).resolves({ Item: applyEvent(undefined, orderPlaced(), 1) });
-    await expect(projectRecord(record(orderPlaced(), 1), deps)).resolves.toBe('duplicate');
+    await expect(projectRecord(storedEventRecord(orderPlaced(), 1), deps)).resolves.toBe('duplicate');
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
   });
 
   it('refuses to apply across a gap', async () => {
     ddbMock.on(GetCommand).resolves({});
-    await expect(projectRecord(record(confirmed, 3), deps)).rejects.toBeInstanceOf(ProjectionGapError);
+    await expect(projectRecord(storedEventRecord(confirmed, 3), deps)).rejects.toBeInstanceOf(ProjectionGapError);
   });
 
   it('reports the record at the gap so the batch is retried from there', async () => {
     ddbMock.on(GetCommand).resolves({});
-    const { response, error } = await projectBatch([record(confirmed, 3)], deps);
+    const { response, error } = await projectBatch([storedEventRecord(confirmed, 3)], deps);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: '3' }]);
     expect(error).toBeInstanceOf(ProjectionGapError);
   });
