@@ -112,7 +112,13 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
       const described = await Promise.all(
         (list.executions ?? []).map((e) => sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }))),
       );
-      return described.filter((d) => (d.input ?? '').includes(`"orderId":"${orderId}"`));
+      return described.filter((d) => {
+        try {
+          return (JSON.parse(d.input ?? '{}') as { data?: { orderId?: string } }).data?.orderId === orderId;
+        } catch {
+          return false;
+        }
+      });
     },
   };
 }

@@ -1,0 +1,61 @@
+import { aws_dynamodb as dynamodb, type aws_iam as iam, RemovalPolicy } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+/** Table props the construct decides itself (the Powertools schema). */
+type OwnedTableProps = 'partitionKey' | 'sortKey' | 'timeToLiveAttribute';
+
+/** Properties of an {@link IdempotencyTable}. */
+export interface IdempotencyTableProps {
+  /**
+   * What happens to the table when it leaves the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Escape hatch for the table. Merged as: our defaults (on-demand billing,
+   * AWS-managed encryption, point-in-time recovery), then these props, then
+   * what is forced: partition key `id` (S) and TTL attribute `expiration`,
+   * the defaults of Powertools for AWS Lambda's DynamoDB persistence layer.
+   *
+   * @default - the defaults above
+   */
+  readonly tableProps?: Omit<dynamodb.TableProps, OwnedTableProps>;
+}
+
+/**
+ * The DynamoDB table behind Powertools idempotency: one record per idempotency
+ * key (`id`), holding an in-progress or completed marker and the stored result,
+ * expired by DynamoDB TTL on `expiration` so a crashed attempt can be retried
+ * after the in-progress record lapses.
+ *
+ * @example
+ * const idempotency = new IdempotencyTable(this, 'Idempotency');
+ * idempotency.grantReadWriteData(consumer.fn);
+ */
+export class IdempotencyTable extends Construct {
+  /** The table. */
+  public readonly table: dynamodb.Table;
+  /** The table's name. */
+  public readonly tableName: string;
+
+  constructor(scope: Construct, id: string, props: IdempotencyTableProps = {}) {
+    super(scope, id);
+    this.table = new dynamodb.Table(this, 'Table', {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...props.tableProps,
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: 'expiration',
+    });
+    this.tableName = this.table.tableName;
+  }
+
+  /** Lets `grantee` read and write idempotency records. */
+  public grantReadWriteData(grantee: iam.IGrantable): iam.Grant {
+    return this.table.grantReadWriteData(grantee);
+  }
+}

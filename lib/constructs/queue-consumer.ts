@@ -1,0 +1,312 @@
+import {
+  Annotations,
+  type aws_cloudwatch as cloudwatch,
+  Duration,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_lambda_nodejs as nodejs,
+  RemovalPolicy,
+  aws_lambda_event_sources as sources,
+  aws_sqs as sqs,
+  Token,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { PropProblems, seconds } from './validation';
+
+/**
+ * A queue together with what the consumer needs to know about it. A
+ * `QueueWithDlq` is one; for another queue, say what you know.
+ */
+export interface ConsumedQueue {
+  /** The queue to consume. */
+  readonly queue: sqs.IQueue;
+  /**
+   * Its dead-letter queue, for `grantSendToDeadLetterQueue`.
+   *
+   * @default - the queue's own redrive DLQ when it is an `sqs.Queue`, else none
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * Its visibility timeout.
+   *
+   * @default - read from the queue when it is an `sqs.Queue` defined in this app, else unknown
+   */
+  readonly visibilityTimeout?: Duration;
+}
+
+/** Function props the construct decides itself. */
+type OwnedFunctionProps = 'entry' | 'timeout' | 'environment' | 'logGroup';
+
+/** Properties of a {@link QueueConsumer}. */
+export interface QueueConsumerProps {
+  /**
+   * The queue to consume: a `QueueWithDlq`, an `sqs.IQueue`, or a
+   * {@link ConsumedQueue} describing one.
+   */
+  readonly queue: sqs.IQueue | ConsumedQueue;
+
+  /** Path of the handler's TypeScript entry file (exporting `handler`). */
+  readonly entry: string;
+
+  /**
+   * The function timeout. The queue's visibility timeout must be at least
+   * 6 × this plus `maxBatchingWindow` (AWS's guidance, so a message is not
+   * redelivered while a throttled or retried invocation still holds it);
+   * violating that throws at synth time.
+   *
+   * @default Duration.seconds(5) - fits the 30-second SQS default visibility timeout
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Environment variables of the function. Names are the caller's: share them
+   * with the handler as constants.
+   *
+   * @default - none
+   */
+  readonly environment?: { [name: string]: string };
+
+  /**
+   * Records per invocation. FIFO queues allow at most 10.
+   *
+   * @default 10
+   */
+  readonly batchSize?: number;
+
+  /**
+   * Most concurrent invocations the event source starts (2 to 1000): the
+   * backpressure valve that keeps a burst from starving other functions.
+   *
+   * @default 5
+   */
+  readonly maxConcurrency?: number;
+
+  /**
+   * How long the event source gathers records before invoking (standard queues only).
+   *
+   * @default - no batching window
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * Grant the function `sqs:SendMessage` on the queue's dead-letter queue, for
+   * a handler that parks a message there itself with its failure reason.
+   *
+   * @default false
+   */
+  readonly grantSendToDeadLetterQueue?: boolean;
+
+  /**
+   * Retention of the function's log group.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Removal policy of the function's log group.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Escape hatch for the function. Merged as: our defaults (Node.js 22 on
+   * arm64, 256 MB, X-Ray tracing, esbuild bundling with the AWS SDK included so
+   * the bundle runs on any plain `node`, a role that may write to the
+   * function's log group only), then these props, then what is forced
+   * (`entry`, `timeout`, `environment`, `logGroup`). A `role` passed here is
+   * granted write access to the log group too.
+   *
+   * @default - the defaults above
+   */
+  readonly functionProps?: Omit<nodejs.NodejsFunctionProps, OwnedFunctionProps>;
+}
+
+/**
+ * A Lambda function bundled by esbuild that consumes an SQS queue with partial
+ * batch responses (`reportBatchItemFailures`), a concurrency cap and its own
+ * log group. It enforces, at synth time, that the queue's visibility timeout is
+ * at least 6 × the function timeout (plus the batching window); for a queue
+ * whose visibility timeout it cannot know, it adds a warning instead.
+ *
+ * @example
+ * const orders = new QueueWithDlq(this, 'Orders', { visibilityTimeout: Duration.seconds(60) });
+ * new QueueConsumer(this, 'OrdersConsumer', {
+ *   queue: orders,
+ *   entry: 'lambdas/orders/handler.ts',
+ *   timeout: Duration.seconds(10),
+ * });
+ */
+export class QueueConsumer extends Construct {
+  /** The consuming function. */
+  public readonly fn: nodejs.NodejsFunction;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The SQS event source of the function. */
+  public readonly eventSource: sources.SqsEventSource;
+  /** The consumed queue. */
+  public readonly queue: sqs.IQueue;
+  /** The consumed queue's dead-letter queue, if known. */
+  public readonly deadLetterQueue?: sqs.IQueue;
+  /** The function timeout. */
+  public readonly timeout: Duration;
+
+  constructor(scope: Construct, id: string, props: QueueConsumerProps) {
+    super(scope, id);
+    const source = describeQueue(props.queue);
+    const timeout = props.timeout ?? Duration.seconds(5);
+    const batchSize = props.batchSize ?? 10;
+    const maxConcurrency = props.maxConcurrency ?? 5;
+    const window = props.maxBatchingWindow;
+    const fifo = !Token.isUnresolved(source.queue.fifo) && source.queue.fifo;
+
+    const problems = new PropProblems();
+    if (source.visibilityTimeout && !source.visibilityTimeout.isUnresolved() && !timeout.isUnresolved()) {
+      const windowSeconds = window ? seconds(window) : 0;
+      const required = 6 * seconds(timeout) + windowSeconds;
+      const visibility = seconds(source.visibilityTimeout);
+      const maxTimeout = Math.floor(Math.max(0, visibility - windowSeconds) / 6);
+      problems.check(visibility >= required, {
+        prop: 'timeout',
+        value: timeout,
+        problem:
+          `needs a queue visibility timeout of at least ${required} s (6 × timeout + maxBatchingWindow ${windowSeconds} s), ` +
+          `but the queue's visibility timeout is ${visibility} s`,
+        fix: `set the queue's visibilityTimeout to at least ${required} s, or lower timeout to at most ${maxTimeout} s`,
+      });
+    }
+    problems.check(!timeout.isUnresolved() && seconds(timeout) >= 1 && seconds(timeout) <= 900, {
+      prop: 'timeout',
+      value: timeout,
+      problem: 'must be a literal from 1 second to 15 minutes',
+      fix: 'pass e.g. Duration.seconds(10)',
+    });
+    const maxBatch = fifo ? 10 : 10_000;
+    problems.check(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= maxBatch, {
+      prop: 'batchSize',
+      value: batchSize,
+      problem: `must be an integer from 1 to ${maxBatch} for a ${fifo ? 'FIFO' : 'standard'} queue`,
+      fix: 'use 10, the SQS receive maximum',
+    });
+    problems.check(batchSize <= 10 || window !== undefined, {
+      prop: 'batchSize',
+      value: batchSize,
+      problem: 'above 10 needs a maxBatchingWindow',
+      fix: 'set maxBatchingWindow (e.g. Duration.seconds(1)) or use batchSize 10',
+    });
+    problems.check(Number.isInteger(maxConcurrency) && maxConcurrency >= 2 && maxConcurrency <= 1000, {
+      prop: 'maxConcurrency',
+      value: maxConcurrency,
+      problem: 'must be an integer from 2 to 1000',
+      fix: 'use e.g. 5',
+    });
+    problems.check(!(fifo && window), {
+      prop: 'maxBatchingWindow',
+      value: window,
+      problem: 'is not supported for a FIFO queue',
+      fix: 'leave maxBatchingWindow out',
+    });
+    problems.check(!props.grantSendToDeadLetterQueue || source.deadLetterQueue !== undefined, {
+      prop: 'grantSendToDeadLetterQueue',
+      value: true,
+      problem: "the queue's dead-letter queue is unknown",
+      fix: 'pass the queue as a QueueWithDlq or as { queue, deadLetterQueue }',
+    });
+    problems.throwIfAny(this, 'QueueConsumer');
+
+    if (!source.visibilityTimeout || source.visibilityTimeout.isUnresolved()) {
+      Annotations.of(this).addWarningV2(
+        'blueprint:queue-consumer-visibility-unknown',
+        `The visibility timeout of ${source.queue.node.path} is unknown here, so the rule "visibility timeout ≥ ` +
+          `6 × function timeout (${seconds(timeout)} s)" could not be checked. Pass the queue as ` +
+          '{ queue, visibilityTimeout } to have it checked.',
+      );
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    // An explicit role that may write to this log group only, instead of the
+    // AWS-managed AWSLambdaBasicExecutionRole (CreateLogGroup and any log group).
+    const role =
+      props.functionProps?.role ??
+      new iam.Role(this, 'ServiceRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Execution role of ${this.node.path}`,
+      });
+    this.logGroup.grantWrite(role);
+
+    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      tracing: lambda.Tracing.ACTIVE,
+      ...props.functionProps,
+      bundling: {
+        minify: true,
+        sourceMap: false,
+        target: 'node20',
+        format: nodejs.OutputFormat.CJS,
+        // Bundle the AWS SDK too: the same artifact then runs on a plain `node`.
+        externalModules: [],
+        ...props.functionProps?.bundling,
+      },
+      role,
+      entry: props.entry,
+      timeout,
+      environment: props.environment,
+      logGroup: this.logGroup,
+    });
+
+    this.eventSource = new sources.SqsEventSource(source.queue, {
+      batchSize,
+      maxConcurrency,
+      maxBatchingWindow: window,
+      reportBatchItemFailures: true,
+    });
+    this.fn.addEventSource(this.eventSource);
+
+    if (props.grantSendToDeadLetterQueue && source.deadLetterQueue) {
+      source.deadLetterQueue.grantSendMessages(this.fn);
+    }
+
+    this.queue = source.queue;
+    this.deadLetterQueue = source.deadLetterQueue;
+    this.timeout = timeout;
+  }
+
+  /** Invocations that ended in an error (sum per minute). */
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.fn.metricErrors({ period: Duration.minutes(1), ...props });
+  }
+
+  /** Invocations refused for lack of concurrency (sum per minute). */
+  public metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.fn.metricThrottles({ period: Duration.minutes(1), ...props });
+  }
+}
+
+/** Everything the consumer can learn about the queue it is given. */
+function describeQueue(input: sqs.IQueue | ConsumedQueue): Required<Pick<ConsumedQueue, 'queue'>> & ConsumedQueue {
+  const described: ConsumedQueue = 'queueArn' in input ? { queue: input } : input;
+  const queue = described.queue;
+  const owned = queue instanceof sqs.Queue ? queue : undefined;
+  const cfn = owned?.node.defaultChild instanceof sqs.CfnQueue ? owned.node.defaultChild : undefined;
+  let visibilityTimeout = described.visibilityTimeout;
+  if (!visibilityTimeout && cfn) {
+    const value = cfn.visibilityTimeout;
+    // Unset means the SQS default of 30 seconds.
+    if (value === undefined) visibilityTimeout = Duration.seconds(30);
+    else if (typeof value === 'number' && !Token.isUnresolved(value)) visibilityTimeout = Duration.seconds(value);
+  }
+  return {
+    queue,
+    deadLetterQueue: described.deadLetterQueue ?? owned?.deadLetterQueue?.queue,
+    visibilityTimeout,
+  };
+}

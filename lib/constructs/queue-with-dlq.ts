@@ -1,0 +1,219 @@
+import { aws_cloudwatch as cloudwatch, Duration, Names, Stack, aws_sqs as sqs } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { PropProblems } from './validation';
+
+/** Queue props the construct decides itself (see {@link QueueWithDlqProps}). */
+type OwnedQueueProps = 'deadLetterQueue' | 'fifo' | 'visibilityTimeout' | 'contentBasedDeduplication';
+/** Dead-letter queue props the construct decides itself. */
+type OwnedDeadLetterQueueProps = 'deadLetterQueue' | 'fifo' | 'redriveAllowPolicy';
+
+/** Properties of a {@link QueueWithDlq}. */
+export interface QueueWithDlqProps {
+  /**
+   * Make a FIFO queue. Its dead-letter queue is then FIFO too (forced: SQS
+   * refuses a standard DLQ for a FIFO source queue).
+   *
+   * @default false - a standard queue and a standard DLQ
+   */
+  readonly fifo?: boolean;
+
+  /**
+   * FIFO only: let SQS derive the deduplication id from the message body.
+   * Leave it off when producers send their own `MessageDeduplicationId`
+   * (an EventBridge target, or a producer with a natural event id).
+   *
+   * @default false
+   */
+  readonly contentBasedDeduplication?: boolean;
+
+  /**
+   * How long a received message stays invisible to other consumers. A Lambda
+   * consumer needs at least 6 × its timeout (see `QueueConsumer`).
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly visibilityTimeout?: Duration;
+
+  /**
+   * Receives before SQS moves a message to the DLQ. 3 to 5 is normal: enough
+   * for a transient fault to pass, few enough that a poison message leaves soon.
+   * Must be an integer from 1 to 1000.
+   *
+   * @default 3
+   */
+  readonly maxReceiveCount?: number;
+
+  /**
+   * How long the dead-letter queue keeps a message: the time operators have to
+   * inspect and redrive it. Keep it longer than the source queue's retention.
+   *
+   * @default Duration.days(14) - the SQS maximum
+   */
+  readonly deadLetterRetentionPeriod?: Duration;
+
+  /**
+   * Restrict the DLQ's redrive allow policy to this source queue only, so no
+   * other queue can use it as its DLQ.
+   *
+   * The policy must name the source queue's ARN while the source queue names
+   * the DLQ in its redrive policy; to avoid a circular reference the source
+   * queue then gets a deterministic physical name derived from the construct
+   * path (unless `queueProps.queueName` sets one). A named queue cannot be
+   * replaced in place by CloudFormation: change such a queue's FIFO setting
+   * by giving it a new construct id.
+   *
+   * @default true
+   */
+  readonly restrictRedriveToSourceQueue?: boolean;
+
+  /**
+   * Escape hatch for the source queue. Merged as: our defaults (SSE-SQS
+   * encryption), then these props, then what is forced (`enforceSSL: true`,
+   * `deadLetterQueue`, `fifo`, `visibilityTimeout`, `contentBasedDeduplication`).
+   *
+   * @default - the defaults above
+   */
+  readonly queueProps?: Omit<sqs.QueueProps, OwnedQueueProps>;
+
+  /**
+   * Escape hatch for the dead-letter queue. Merged as: our defaults (SSE-SQS
+   * encryption, `deadLetterRetentionPeriod`), then these props, then what is
+   * forced (`enforceSSL: true`, `fifo` equal to the source queue's,
+   * `redriveAllowPolicy`).
+   *
+   * @default - the defaults above
+   */
+  readonly deadLetterQueueProps?: Omit<sqs.QueueProps, OwnedDeadLetterQueueProps>;
+}
+
+/**
+ * An SQS queue with its dead-letter queue: encrypted at rest (SSE-SQS), TLS-only
+ * resource policies on both, a redrive policy with a validated
+ * `maxReceiveCount`, a 14-day DLQ whose redrive allow policy admits only this
+ * source queue, and metrics for the alarms that matter (DLQ depth, age of the
+ * oldest message).
+ *
+ * A FIFO queue always gets a FIFO DLQ.
+ *
+ * @example
+ * const orders = new QueueWithDlq(this, 'Orders', { fifo: true, visibilityTimeout: Duration.seconds(60) });
+ * new cloudwatch.Alarm(this, 'OrdersDlqNotEmpty', {
+ *   metric: orders.metricDeadLetterQueueDepth(), threshold: 0, evaluationPeriods: 1,
+ *   comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+ * });
+ */
+export class QueueWithDlq extends Construct {
+  /** The source queue consumers read from. */
+  public readonly queue: sqs.Queue;
+  /** Where messages go after `maxReceiveCount` failed receives. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** The redrive policy's `maxReceiveCount` (consumers park on this attempt). */
+  public readonly maxReceiveCount: number;
+  /** The source queue's visibility timeout, known at synth time. */
+  public readonly visibilityTimeout: Duration;
+  /** Whether both queues are FIFO. */
+  public readonly fifo: boolean;
+
+  constructor(scope: Construct, id: string, props: QueueWithDlqProps = {}) {
+    super(scope, id);
+    const fifo = props.fifo ?? false;
+    const maxReceiveCount = props.maxReceiveCount ?? 3;
+    const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(30);
+    const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? Duration.days(14);
+
+    const problems = new PropProblems();
+    problems.check(Number.isInteger(maxReceiveCount) && maxReceiveCount >= 1 && maxReceiveCount <= 1000, {
+      prop: 'maxReceiveCount',
+      value: maxReceiveCount,
+      problem: 'must be an integer from 1 to 1000',
+      fix: 'use 3 to 5 for a consumer that retries transient faults',
+    });
+    problems.check(!props.contentBasedDeduplication || fifo, {
+      prop: 'contentBasedDeduplication',
+      value: props.contentBasedDeduplication,
+      problem: 'applies to FIFO queues only',
+      fix: 'set fifo: true or drop contentBasedDeduplication',
+    });
+    const queueName = props.queueProps?.queueName;
+    problems.check(queueName === undefined || fifo === queueName.endsWith('.fifo'), {
+      prop: 'queueProps.queueName',
+      value: queueName,
+      problem: fifo ? 'a FIFO queue name must end in ".fifo"' : 'only a FIFO queue name may end in ".fifo"',
+      fix: fifo ? 'append ".fifo" to the name' : 'remove the ".fifo" suffix or set fifo: true',
+    });
+    problems.throwIfAny(this, 'QueueWithDlq');
+
+    const restrict = props.restrictRedriveToSourceQueue ?? true;
+    // A deterministic name lets the DLQ's redrive allow policy name the source
+    // queue's ARN without referencing the queue resource (which references the DLQ).
+    const sourceQueueName = restrict
+      ? (queueName ??
+        `${Names.uniqueResourceName(this, { maxLength: fifo ? 75 : 80, separator: '-' })}${fifo ? '.fifo' : ''}`)
+      : queueName;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: deadLetterRetentionPeriod,
+      ...props.deadLetterQueueProps,
+      enforceSSL: true,
+      fifo: fifo ? true : undefined,
+      redriveAllowPolicy:
+        restrict && sourceQueueName
+          ? {
+              redrivePermission: sqs.RedrivePermission.BY_QUEUE,
+              sourceQueues: [
+                sqs.Queue.fromQueueAttributes(this, 'SourceQueueRef', {
+                  queueArn: Stack.of(this).formatArn({ service: 'sqs', resource: sourceQueueName }),
+                  fifo: fifo ? true : undefined,
+                }),
+              ],
+            }
+          : undefined,
+    });
+
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...props.queueProps,
+      queueName: sourceQueueName,
+      enforceSSL: true,
+      fifo: fifo ? true : undefined,
+      contentBasedDeduplication: fifo ? (props.contentBasedDeduplication ?? false) : undefined,
+      visibilityTimeout,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+
+    this.maxReceiveCount = maxReceiveCount;
+    this.visibilityTimeout = visibilityTimeout;
+    this.fifo = fifo;
+  }
+
+  /**
+   * Messages waiting in the dead-letter queue (`ApproximateNumberOfMessagesVisible`,
+   * maximum per minute). Anything above 0 means a message could not be processed.
+   */
+  public metricDeadLetterQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /** Age of the oldest message in the source queue (maximum per minute): the backlog's latency. */
+  public metricOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage({
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /** Messages waiting in the source queue (maximum per minute). */
+  public metricQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesVisible({
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+}

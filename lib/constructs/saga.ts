@@ -1,0 +1,397 @@
+import {
+  type aws_cloudwatch as cloudwatch,
+  Duration,
+  type aws_iam as iam,
+  type aws_lambda as lambda,
+  aws_logs as logs,
+  RemovalPolicy,
+  aws_stepfunctions as sfn,
+  aws_stepfunctions_tasks as tasks,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { PropProblems, seconds } from './validation';
+
+/** One step of a {@link Saga}: the action and, optionally, how to undo it. */
+export interface SagaStep {
+  /**
+   * The step's name: its state name, its key under `$.results` and the `step`
+   * field of the task payload. Letters, digits, `_` and `-`.
+   */
+  readonly name: string;
+  /** Does the step. Returns `{ ok: true, ... }` or `{ ok: false, reason }`; throws only for technical faults. */
+  readonly action: lambda.IFunction;
+  /**
+   * Undoes the step; must be idempotent and a no-op when nothing was done.
+   *
+   * @default - nothing to undo for this step
+   */
+  readonly compensation?: lambda.IFunction;
+}
+
+/** Retry settings of a task (Step Functions `Retry` on `States.ALL`, full jitter). */
+export interface SagaRetry {
+  /**
+   * Retries after the first attempt (0 disables retrying).
+   *
+   * @default 3 for steps, 6 for compensations
+   */
+  readonly maxAttempts?: number;
+  /**
+   * Delay before the first retry (whole seconds).
+   *
+   * @default Duration.seconds(1)
+   */
+  readonly interval?: Duration;
+  /**
+   * Multiplier of the delay per retry.
+   *
+   * @default 2
+   */
+  readonly backoffRate?: number;
+  /**
+   * Cap on any single delay.
+   *
+   * @default Duration.seconds(10)
+   */
+  readonly maxDelay?: Duration;
+}
+
+/** Properties of a {@link Saga}. */
+export interface SagaProps {
+  /** The steps, in order. At least one; names unique. */
+  readonly steps: SagaStep[];
+  /**
+   * Standard (exactly-once, up to a year, full history) or Express.
+   *
+   * @default sfn.StateMachineType.STANDARD
+   */
+  readonly stateMachineType?: sfn.StateMachineType;
+  /**
+   * Limit on one execution; a timed-out execution does not compensate.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retries of a step's action on a technical fault (a thrown error).
+   *
+   * @default { maxAttempts: 3, interval: 1 s, backoffRate: 2, maxDelay: 10 s }
+   */
+  readonly stepRetry?: SagaRetry;
+  /**
+   * Retries of a compensation; after the last one the execution fails
+   * (`CompensationFailed`), which is what operators alarm on.
+   *
+   * @default { maxAttempts: 6, interval: 1 s, backoffRate: 2, maxDelay: 10 s }
+   */
+  readonly compensationRetry?: SagaRetry;
+  /**
+   * Removal policy of the execution log group.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Retention of the execution log group.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Escape hatch for the state machine. Merged as: our defaults (logging level
+   * ALL without execution data to the saga's log group, X-Ray tracing), then
+   * these props, then what is forced (`definitionBody`, `stateMachineType`,
+   * `timeout`).
+   *
+   * @default - the defaults above
+   */
+  readonly stateMachineProps?: Omit<
+    sfn.StateMachineProps,
+    'definitionBody' | 'definition' | 'stateMachineType' | 'timeout'
+  >;
+}
+
+const RESERVED_STATES = ['Start', 'Completed', 'Compensated', 'CompensationFailed', 'Stopped'];
+
+/**
+ * An orchestrated saga on Step Functions. Given ordered steps `{ name, action,
+ * compensation? }`, it builds the definition:
+ *
+ * - `Start` (Pass) turns the execution input into `{ input }`;
+ * - each step is a Lambda task `<name>` invoked with
+ *   `{ step, phase: 'action', input, executionId }`, its result at
+ *   `$.results.<name>.outcome`, retried on any error with exponential backoff
+ *   and full jitter, and caught (`$.failure`) into compensation;
+ * - a Choice `<name>Ok?` continues when `outcome.ok` is true, stops in `Stopped`
+ *   (Succeed, nothing undone) when `outcome.compensate` is false (e.g. a
+ *   duplicate execution), and otherwise records `{ step, reason }` at
+ *   `$.failure` in `<name>Rejected` and compensates;
+ * - compensation is one chain `Undo<name>` in reverse step order, entered at the
+ *   failing step itself (compensations are idempotent no-ops when nothing was
+ *   done) or the nearest earlier step with a compensation, each invoked with
+ *   `{ step, phase: 'compensation', input, failure, executionId }`, retried,
+ *   and ending in `Compensated` (Succeed: a compensated order is a business
+ *   outcome); a compensation that exhausts its retries ends in
+ *   `CompensationFailed` (Fail), the only failed execution by design;
+ * - the success path ends in `Completed` (Succeed).
+ *
+ * Nothing routes on error names, so engines that report every thrown error as
+ * `Runtime.HandlerError` behave the same.
+ *
+ * @example
+ * const saga = new Saga(this, 'OrderSaga', {
+ *   steps: [
+ *     { name: 'ReserveInventory', action: inventoryFn, compensation: inventoryFn },
+ *     { name: 'ChargePayment', action: paymentFn, compensation: paymentFn },
+ *   ],
+ * });
+ */
+export class Saga extends Construct {
+  /** The state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The execution log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The step names, in order. */
+  public readonly stepNames: string[];
+
+  constructor(scope: Construct, id: string, props: SagaProps) {
+    super(scope, id);
+    const stepRetry = withRetryDefaults(props.stepRetry, 3);
+    const compensationRetry = withRetryDefaults(props.compensationRetry, 6);
+    const timeout = props.timeout ?? Duration.minutes(5);
+    validate(this, props.steps, stepRetry, compensationRetry, timeout);
+    this.stepNames = props.steps.map((s) => s.name);
+
+    // States live in their own scope so step names never collide with the
+    // construct's other children; a state's name is its construct id.
+    const states = new Construct(this, 'Definition');
+
+    // 1. The terminal states.
+    const completed = new sfn.Succeed(states, 'Completed', { comment: 'Every step succeeded.' });
+    const stopped = new sfn.Succeed(states, 'Stopped', {
+      comment: 'A step answered compensate: false (e.g. a duplicate execution): nothing to undo.',
+    });
+    const compensated = new sfn.Succeed(states, 'Compensated', {
+      comment: 'A step failed and every compensation ran: a business outcome, not a failed execution.',
+    });
+    const compensationFailed = new sfn.Fail(states, 'CompensationFailed', {
+      error: 'CompensationFailed',
+      cause: 'A compensation failed after all its retries; see $.compensationFailure in the execution history.',
+    });
+
+    // 2. Compensations first: one chain in reverse step order. entry[i] is where
+    //    a failure of step i enters it: Undo<step i>, or the nearest earlier one.
+    const entry: sfn.State[] = [];
+    let latest: sfn.State = compensated;
+    for (const step of props.steps) {
+      if (step.compensation) {
+        const undo = tasks.LambdaInvoke.jsonPath(states, `Undo${step.name}`, {
+          lambdaFunction: step.compensation,
+          payload: sfn.TaskInput.fromObject({
+            step: step.name,
+            phase: 'compensation',
+            input: sfn.JsonPath.objectAt('$.input'),
+            failure: sfn.JsonPath.objectAt('$.failure'),
+            executionId: sfn.JsonPath.executionId,
+          }),
+          resultSelector: { outcome: sfn.JsonPath.objectAt('$.Payload') },
+          resultPath: `$.compensations.${step.name}`,
+          retryOnServiceExceptions: false,
+        });
+        undo.addRetry(retryProps(compensationRetry));
+        undo.addCatch(compensationFailed, { errors: [sfn.Errors.ALL], resultPath: '$.compensationFailure' });
+        undo.next(latest);
+        latest = undo;
+      }
+      entry.push(latest);
+    }
+
+    // 3. The steps, built last to first so each Choice knows its successor.
+    let next: sfn.IChainable = completed;
+    props.steps.forEach((_, index) => {
+      const i = props.steps.length - 1 - index;
+      const step = props.steps[i];
+      const outcome = `$.results.${step.name}.outcome`;
+      const task = tasks.LambdaInvoke.jsonPath(states, step.name, {
+        lambdaFunction: step.action,
+        payload: sfn.TaskInput.fromObject({
+          step: step.name,
+          phase: 'action',
+          input: sfn.JsonPath.objectAt('$.input'),
+          executionId: sfn.JsonPath.executionId,
+        }),
+        resultSelector: { outcome: sfn.JsonPath.objectAt('$.Payload') },
+        resultPath: `$.results.${step.name}`,
+        // One explicit Retry below covers service exceptions too.
+        retryOnServiceExceptions: false,
+      });
+      // The Lambda throws only technical faults: retry them all, then compensate.
+      task.addRetry(retryProps(stepRetry));
+      task.addCatch(entry[i], { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+
+      const rejected = sfn.Pass.jsonPath(states, `${step.name}Rejected`, {
+        parameters: { step: step.name, reason: sfn.JsonPath.stringAt(`${outcome}.reason`) },
+        resultPath: '$.failure',
+      }).next(entry[i]);
+      const ok = sfn.Choice.jsonPath(states, `${step.name}Ok?`)
+        // IsPresent first: comparing a missing field is a runtime error.
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.isPresent(`${outcome}.ok`),
+            sfn.Condition.booleanEquals(`${outcome}.ok`, true),
+          ),
+          next,
+        )
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.isPresent(`${outcome}.compensate`),
+            sfn.Condition.booleanEquals(`${outcome}.compensate`, false),
+          ),
+          stopped,
+        )
+        .otherwise(rejected);
+      task.next(ok);
+      next = task;
+    });
+
+    const start = sfn.Pass.jsonPath(states, 'Start', {
+      comment: 'Keeps the execution input at $.input; results, failure and compensations go beside it.',
+      parameters: { input: sfn.JsonPath.entirePayload },
+    }).next(next);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      ...props.stateMachineProps,
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
+      stateMachineType: props.stateMachineType ?? sfn.StateMachineType.STANDARD,
+      timeout,
+    });
+  }
+
+  /** Lets `grantee` start executions. */
+  public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /** Failed executions (sum per minute): by design only a failed compensation. */
+  public metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricFailed({ period: Duration.minutes(1), ...props });
+  }
+
+  /** Timed-out executions (sum per minute). */
+  public metricTimedOut(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricTimedOut({ period: Duration.minutes(1), ...props });
+  }
+
+  /** Succeeded executions (sum per minute): completed, stopped or compensated. */
+  public metricSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricSucceeded({ period: Duration.minutes(1), ...props });
+  }
+}
+
+type ResolvedRetry = Required<SagaRetry>;
+
+function withRetryDefaults(retry: SagaRetry | undefined, maxAttempts: number): ResolvedRetry {
+  return {
+    maxAttempts: retry?.maxAttempts ?? maxAttempts,
+    interval: retry?.interval ?? Duration.seconds(1),
+    backoffRate: retry?.backoffRate ?? 2,
+    maxDelay: retry?.maxDelay ?? Duration.seconds(10),
+  };
+}
+
+function retryProps(retry: ResolvedRetry): sfn.RetryProps {
+  return { errors: [sfn.Errors.ALL], ...retry, jitterStrategy: sfn.JitterType.FULL };
+}
+
+function validate(
+  scope: Construct,
+  steps: SagaStep[],
+  stepRetry: ResolvedRetry,
+  compensationRetry: ResolvedRetry,
+  timeout: Duration,
+): void {
+  const problems = new PropProblems();
+  problems.check(steps.length > 0, {
+    prop: 'steps',
+    value: [],
+    problem: 'a saga needs at least one step',
+    fix: 'pass steps: [{ name, action, compensation? }, ...]',
+  });
+  const seen = new Map<string, number>();
+  steps.forEach((step, i) => {
+    problems.check(/^[A-Za-z0-9_-]{1,60}$/.test(step.name), {
+      prop: `steps[${i}].name`,
+      value: step.name,
+      problem: 'must be 1 to 60 letters, digits, _ or - (it becomes a state name and a JSON path key)',
+      fix: 'use a PascalCase verb phrase such as ChargePayment',
+    });
+    const first = seen.get(step.name);
+    problems.check(first === undefined, {
+      prop: `steps[${i}].name`,
+      value: step.name,
+      problem: `duplicates steps[${first}].name`,
+      fix: 'give every step a unique name',
+    });
+    problems.check(!RESERVED_STATES.includes(step.name), {
+      prop: `steps[${i}].name`,
+      value: step.name,
+      problem: `is a state name the saga uses itself (${RESERVED_STATES.join(', ')})`,
+      fix: 'rename the step',
+    });
+    if (first === undefined) seen.set(step.name, i);
+  });
+  // Derived state names (Undo<name>, <name>Rejected) must not collide with a step's name.
+  const derived = new Set(steps.flatMap((s) => [`Undo${s.name}`, `${s.name}Rejected`, `${s.name}Ok?`]));
+  steps.forEach((step, i) => {
+    problems.check(!derived.has(step.name), {
+      prop: `steps[${i}].name`,
+      value: step.name,
+      problem: "collides with a state derived from another step's name (Undo<name>, <name>Rejected)",
+      fix: 'rename the step',
+    });
+  });
+  checkRetry(problems, 'stepRetry', stepRetry);
+  checkRetry(problems, 'compensationRetry', compensationRetry);
+  problems.check(timeout.isUnresolved() || seconds(timeout) >= 1, {
+    prop: 'timeout',
+    value: timeout,
+    problem: 'must be at least 1 second',
+    fix: 'use e.g. Duration.minutes(5)',
+  });
+  problems.throwIfAny(scope, 'Saga');
+}
+
+function checkRetry(problems: PropProblems, name: string, retry: ResolvedRetry): void {
+  problems.check(Number.isInteger(retry.maxAttempts) && retry.maxAttempts >= 0 && retry.maxAttempts <= 99, {
+    prop: `${name}.maxAttempts`,
+    value: retry.maxAttempts,
+    problem: 'must be an integer from 0 to 99',
+    fix: 'use a small number such as 3',
+  });
+  const interval = seconds(retry.interval);
+  problems.check(Number.isInteger(interval) && interval >= 1, {
+    prop: `${name}.interval`,
+    value: retry.interval,
+    problem: 'must be a whole number of seconds, at least 1',
+    fix: 'use e.g. Duration.seconds(1)',
+  });
+  problems.check(retry.backoffRate >= 1, {
+    prop: `${name}.backoffRate`,
+    value: retry.backoffRate,
+    problem: 'must be at least 1',
+    fix: 'use 2 for exponential backoff',
+  });
+  problems.check(seconds(retry.maxDelay) >= interval, {
+    prop: `${name}.maxDelay`,
+    value: retry.maxDelay,
+    problem: `must be at least the interval (${interval} s)`,
+    fix: 'raise maxDelay or lower interval',
+  });
+}

@@ -1,0 +1,99 @@
+import { Duration, aws_sqs as sqs } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { QueueConsumer } from '../../../lib/constructs/queue-consumer';
+import { QueueWithDlq } from '../../../lib/constructs/queue-with-dlq';
+import { NOOP_ENTRY, testStack } from '../support/cdk';
+
+describe('QueueConsumer', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    const { stack } = testStack();
+    const queue = new QueueWithDlq(stack, 'Orders', { visibilityTimeout: Duration.seconds(60) });
+    new QueueConsumer(stack, 'Consumer', {
+      queue,
+      entry: NOOP_ENTRY,
+      timeout: Duration.seconds(10),
+      grantSendToDeadLetterQueue: true,
+      environment: { DEAD_LETTER_QUEUE_URL: queue.deadLetterQueue.queueUrl },
+    });
+    template = Template.fromStack(stack);
+  });
+
+  it('throws the documented message when the visibility timeout is below 6 × the function timeout', () => {
+    const { stack } = testStack();
+    const queue = new QueueWithDlq(stack, 'Orders');
+    expect(
+      () => new QueueConsumer(stack, 'Consumer', { queue, entry: NOOP_ENTRY, timeout: Duration.seconds(10) }),
+    ).toThrow(
+      'QueueConsumer at Test/Consumer: 1 invalid prop:\n' +
+        "  - timeout = 10 s: needs a queue visibility timeout of at least 60 s (6 × timeout + maxBatchingWindow 0 s), but the queue's visibility timeout is 30 s. " +
+        "Fix: set the queue's visibilityTimeout to at least 60 s, or lower timeout to at most 5 s",
+    );
+  });
+
+  it('counts the batching window in the rule and checks a plain sqs.Queue too', () => {
+    const { stack } = testStack();
+    const queue = new sqs.Queue(stack, 'Plain', { visibilityTimeout: Duration.seconds(60) });
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Consumer', {
+          queue,
+          entry: NOOP_ENTRY,
+          timeout: Duration.seconds(10),
+          maxBatchingWindow: Duration.seconds(5),
+        }),
+    ).toThrow(/at least 65 s \(6 × timeout \+ maxBatchingWindow 5 s\), but the queue's visibility timeout is 60 s/);
+  });
+
+  it('warns instead when the queue is imported and its visibility timeout unknown', () => {
+    const { stack } = testStack();
+    const queue = sqs.Queue.fromQueueArn(stack, 'Imported', 'arn:aws:sqs:us-east-1:111122223333:imported');
+    new QueueConsumer(stack, 'Consumer', { queue, entry: NOOP_ENTRY });
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Consumer',
+      Match.stringLikeRegexp('visibility timeout of Test/Imported is unknown'),
+    );
+  });
+
+  it('wires the SQS event source with partial batch responses, batch size 10 and max concurrency 5', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+  });
+
+  it('runs Node.js 22 on arm64 with 256 MB, X-Ray tracing and its own log group', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 10,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogGroup: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('uses no AWS-managed policy for logging', () => {
+    template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  });
+
+  it('grants SendMessage on the DLQ when asked', () => {
+    const dlqId = template.getResourceId('AWS::SQS::Queue', {
+      Properties: Match.objectLike({ RedriveAllowPolicy: Match.anyValue() }),
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Resource: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+          }),
+        ]),
+      },
+    });
+  });
+});

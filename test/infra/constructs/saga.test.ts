@@ -1,0 +1,135 @@
+import { aws_lambda as lambda } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Saga } from '../../../lib/constructs/saga';
+import { definitionOf, type TemplateJson, testStack } from '../support/cdk';
+
+function fn(stack: import('aws-cdk-lib').Stack, id: string): lambda.IFunction {
+  return lambda.Function.fromFunctionArn(stack, id, `arn:aws:lambda:us-east-1:111122223333:function:${id}`);
+}
+
+describe('Saga', () => {
+  let definition: ReturnType<typeof definitionOf>;
+  let template: Template;
+
+  beforeAll(() => {
+    const { stack } = testStack();
+    const a = fn(stack, 'A');
+    const b = fn(stack, 'B');
+    new Saga(stack, 'Saga', {
+      steps: [
+        { name: 'Reserve', action: a, compensation: a },
+        { name: 'Notify', action: b },
+        { name: 'Charge', action: b, compensation: b },
+        { name: 'Confirm', action: a },
+      ],
+    });
+    template = Template.fromStack(stack);
+    definition = definitionOf(template.toJSON() as TemplateJson);
+  });
+
+  it('starts by moving the execution input to $.input', () => {
+    expect(definition.StartAt).toBe('Start');
+    expect(definition.States.Start).toMatchObject({ Type: 'Pass', Parameters: { 'input.$': '$' }, Next: 'Reserve' });
+  });
+
+  it('chains compensations in reverse step order, ending in Compensated', () => {
+    expect(definition.States.UndoCharge.Next).toBe('UndoReserve');
+    expect(definition.States.UndoReserve.Next).toBe('Compensated');
+    expect(definition.States.UndoNotify).toBeUndefined();
+  });
+
+  it('enters compensation at the failing step, or the nearest earlier step with a compensation', () => {
+    const catchOf = (state: string) => (definition.States[state].Catch as { Next: string }[])[0].Next;
+    expect(catchOf('Reserve')).toBe('UndoReserve');
+    expect(catchOf('Notify')).toBe('UndoReserve');
+    expect(catchOf('Charge')).toBe('UndoCharge');
+    expect(catchOf('Confirm')).toBe('UndoCharge');
+    expect(definition.States.ConfirmRejected).toMatchObject({
+      Parameters: { step: 'Confirm', 'reason.$': '$.results.Confirm.outcome.reason' },
+      ResultPath: '$.failure',
+      Next: 'UndoCharge',
+    });
+  });
+
+  it('sends the task contract and keeps the Lambda result at $.results.<step>.outcome', () => {
+    expect(definition.States.Charge).toMatchObject({
+      ResultPath: '$.results.Charge',
+      ResultSelector: { 'outcome.$': '$.Payload' },
+      Parameters: {
+        Payload: { step: 'Charge', phase: 'action', 'input.$': '$.input', 'executionId.$': '$$.Execution.Id' },
+      },
+    });
+    expect(definition.States.UndoCharge).toMatchObject({
+      ResultPath: '$.compensations.Charge',
+      Parameters: { Payload: { step: 'Charge', phase: 'compensation', 'failure.$': '$.failure' } },
+    });
+  });
+
+  it('retries every task once on States.ALL with exponential backoff and full jitter', () => {
+    for (const [name, state] of Object.entries(definition.States)) {
+      if (state.Type !== 'Task') continue;
+      const retries = state.Retry as Record<string, unknown>[];
+      expect(retries, name).toHaveLength(1);
+      expect(retries[0]).toMatchObject({
+        ErrorEquals: ['States.ALL'],
+        IntervalSeconds: 1,
+        BackoffRate: 2,
+        MaxDelaySeconds: 10,
+        JitterStrategy: 'FULL',
+        MaxAttempts: name.startsWith('Undo') ? 6 : 3,
+      });
+    }
+  });
+
+  it('fails the execution only when a compensation fails', () => {
+    expect(definition.States.UndoReserve.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.compensationFailure', Next: 'CompensationFailed' },
+    ]);
+    const fails = Object.entries(definition.States).filter(([, s]) => s.Type === 'Fail');
+    expect(fails.map(([name]) => name)).toEqual(['CompensationFailed']);
+  });
+
+  it('stops without compensating when a step answers compensate: false', () => {
+    const choices = definition.States['ReserveOk?'].Choices as { Next: string }[];
+    expect(choices.map((c) => c.Next)).toEqual(['Notify', 'Stopped']);
+    expect(definition.States.Stopped.Type).toBe('Succeed');
+  });
+
+  it('logs at level ALL without execution data, traces with X-Ray and times out after 5 minutes', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+    expect(definition.TimeoutSeconds).toBe(300);
+  });
+
+  it('rejects zero steps in one error', () => {
+    const { stack } = testStack();
+    expect(() => new Saga(stack, 'Empty', { steps: [] })).toThrow(
+      'Saga at Test/Empty: 1 invalid prop:\n' +
+        '  - steps = []: a saga needs at least one step. Fix: pass steps: [{ name, action, compensation? }, ...]',
+    );
+  });
+
+  it('lists every problem with the steps in one error', () => {
+    const { stack } = testStack();
+    const a = fn(stack, 'A');
+    expect(
+      () =>
+        new Saga(stack, 'Dupes', {
+          steps: [
+            { name: 'Pay', action: a },
+            { name: 'Pay', action: a },
+            { name: 'Ship it', action: a },
+          ],
+        }),
+    ).toThrow(
+      'Saga at Test/Dupes: 2 invalid props:\n' +
+        '  - steps[1].name = "Pay": duplicates steps[0].name. Fix: give every step a unique name\n' +
+        '  - steps[2].name = "Ship it": must be 1 to 60 letters, digits, _ or - (it becomes a state name and a JSON path key). ' +
+        'Fix: use a PascalCase verb phrase such as ChargePayment',
+    );
+  });
+});

@@ -1,0 +1,49 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, it } from 'vitest';
+import { EventStore } from '../../../lib/constructs/event-store';
+import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
+import { testStack } from '../support/cdk';
+
+describe('IdempotencyTable and EventStore', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    const { stack } = testStack();
+    new IdempotencyTable(stack, 'Idempotency');
+    new EventStore(stack, 'EventStore', { removalPolicy: RemovalPolicy.DESTROY });
+    template = Template.fromStack(stack);
+  });
+
+  it('keys the idempotency table like Powertools: id, TTL on expiration; retained by default', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      }),
+    });
+  });
+
+  it('keys the event store by aggregateId and numeric version, streaming new images', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({
+        KeySchema: [
+          { AttributeName: 'aggregateId', KeyType: 'HASH' },
+          { AttributeName: 'version', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith([{ AttributeName: 'version', AttributeType: 'N' }]),
+        StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      }),
+    });
+  });
+
+  it('bills on demand, encrypts with the AWS-managed key and keeps point-in-time recovery on both', () => {
+    template.allResourcesProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+});

@@ -1,0 +1,307 @@
+import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { definitionOf, refOf, resourcesOf, type TemplateJson } from '../support/cdk';
+import { nagFindings, synthOrderFlow } from '../support/order-flow';
+
+/** Logical ids of queues used as a dead-letter queue by anything: a queue, a subscription, a rule target, an event source. */
+function deadLetterQueueIds(json: TemplateJson): Set<string> {
+  const ids = new Set<string>();
+  for (const [, q] of resourcesOf(json, 'AWS::SQS::Queue')) {
+    const id = refOf((q.Properties.RedrivePolicy as { deadLetterTargetArn?: unknown })?.deadLetterTargetArn);
+    if (id) ids.add(id);
+  }
+  for (const [, s] of resourcesOf(json, 'AWS::SNS::Subscription')) {
+    const id = refOf((s.Properties.RedrivePolicy as { deadLetterTargetArn?: unknown })?.deadLetterTargetArn);
+    if (id) ids.add(id);
+  }
+  for (const [, rule] of resourcesOf(json, 'AWS::Events::Rule')) {
+    for (const target of rule.Properties.Targets as { DeadLetterConfig?: { Arn: unknown } }[]) {
+      const id = refOf(target.DeadLetterConfig?.Arn);
+      if (id) ids.add(id);
+    }
+  }
+  for (const [, esm] of resourcesOf(json, 'AWS::Lambda::EventSourceMapping')) {
+    const onFailure = (esm.Properties.DestinationConfig as { OnFailure?: { Destination: unknown } })?.OnFailure;
+    const id = refOf(onFailure?.Destination);
+    if (id) ids.add(id);
+  }
+  return ids;
+}
+
+describe('OrderFlowStack (aws stage)', () => {
+  let template: Template;
+  let json: TemplateJson;
+  let nag: PolicyValidationPluginReport;
+
+  beforeAll(() => {
+    ({ template, json, nag } = synthOrderFlow('aws'));
+  });
+
+  it('has no unacknowledged cdk-nag AwsSolutions findings (errors or warnings)', () => {
+    expect(nagFindings(nag)).toEqual([]);
+    expect(nag.success).toBe(true);
+  });
+
+  it('gives every SQS queue that is not a dead-letter queue a redrive policy', () => {
+    const dlqs = deadLetterQueueIds(json);
+    const sources = resourcesOf(json, 'AWS::SQS::Queue').filter(([id]) => !dlqs.has(id));
+    expect(sources.length).toBe(4);
+    for (const [id, queue] of sources) {
+      expect(queue.Properties.RedrivePolicy, id).toMatchObject({ maxReceiveCount: 3 });
+    }
+  });
+
+  it("makes a FIFO queue's dead-letter queue FIFO", () => {
+    const fifos = resourcesOf(json, 'AWS::SQS::Queue').filter(
+      ([, q]) => q.Properties.RedrivePolicy && q.Properties.FifoQueue,
+    );
+    expect(fifos).toHaveLength(1);
+    for (const [, queue] of fifos) {
+      const dlqId = refOf((queue.Properties.RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn)!;
+      expect(json.Resources[dlqId].Properties.FifoQueue).toBe(true);
+    }
+    // EventBridge supplies the deduplication id: content-based deduplication stays off.
+    expect(fifos[0][1].Properties.ContentBasedDeduplication).toBe(false);
+  });
+
+  it("keeps every consumer's queue visibility timeout at least 6 × its function timeout", () => {
+    const sqsMappings = resourcesOf(json, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) =>
+        refOf(m.Properties.EventSourceArn) &&
+        json.Resources[refOf(m.Properties.EventSourceArn)!].Type === 'AWS::SQS::Queue',
+    );
+    expect(sqsMappings).toHaveLength(4);
+    for (const [id, mapping] of sqsMappings) {
+      const queue = json.Resources[refOf(mapping.Properties.EventSourceArn)!];
+      const fn = json.Resources[refOf(mapping.Properties.FunctionName)!];
+      const visibility = (queue.Properties.VisibilityTimeout as number | undefined) ?? 30;
+      const timeout = (fn.Properties.Timeout as number | undefined) ?? 3;
+      const window = (mapping.Properties.MaximumBatchingWindowInSeconds as number | undefined) ?? 0;
+      expect(visibility, id).toBeGreaterThanOrEqual(6 * timeout + window);
+      expect(mapping.Properties).toMatchObject({
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 5 },
+      });
+    }
+  });
+
+  it('filters the loyalty subscription on the message body and delivers raw where the consumer expects it', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      FilterPolicyScope: 'MessageBody',
+      FilterPolicy: { type: ['OrderConfirmed'], data: { total: [{ numeric: ['>=', 100] }] } },
+      RawMessageDelivery: true,
+    });
+    const raw = resourcesOf(json, 'AWS::SNS::Subscription').map(([, s]) => s.Properties.RawMessageDelivery === true);
+    // email: SNS notification JSON; analytics and loyalty: raw.
+    expect(raw.sort()).toEqual([false, true, true]);
+  });
+
+  it('gives every rule target a retry policy and a dead-letter queue', () => {
+    const targets = resourcesOf(json, 'AWS::Events::Rule').flatMap(
+      ([, r]) => r.Properties.Targets as Record<string, unknown>[],
+    );
+    expect(targets).toHaveLength(3);
+    for (const target of targets) {
+      expect(target).toMatchObject({
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+        DeadLetterConfig: { Arn: expect.anything() },
+        InputPath: '$.detail',
+      });
+    }
+  });
+
+  it('routes OrderPlaced to the saga, outcomes to the fan-out and every order-life event to the FIFO timeline by order id', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['shop.checkout'], 'detail-type': ['OrderPlaced'] },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^OrderSagaStateMachine') } })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['shop.orders'], 'detail-type': ['OrderConfirmed', 'OrderCancelled'] },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^FanoutTopic') } })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['shop.checkout', 'shop.orders'],
+        'detail-type': [{ prefix: 'Order' }, { prefix: 'Inventory' }, { prefix: 'Payment' }, { prefix: 'Shipment' }],
+      },
+      Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: '$.detail.data.orderId' } })],
+    });
+  });
+
+  it('alarms on every dead-letter queue', () => {
+    const alarmedQueues = new Set(
+      resourcesOf(json, 'AWS::CloudWatch::Alarm')
+        .filter(([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')
+        .flatMap(([, a]) => (a.Properties.Dimensions as { Name: string; Value: unknown }[]).map((d) => refOf(d.Value))),
+    );
+    const dlqs = deadLetterQueueIds(json);
+    expect(dlqs.size).toBe(10);
+    for (const dlq of dlqs) expect(alarmedQueues.has(dlq), dlq).toBe(true);
+  });
+
+  it('sends every alarm to the alarm topic and treats missing data as not breaching', () => {
+    const topicId = refOf(json.Outputs?.AlarmTopicArn && (json.Outputs.AlarmTopicArn as { Value: unknown }).Value);
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [{ Ref: topicId }],
+      TreatMissingData: 'notBreaching',
+      EvaluationPeriods: 1,
+    });
+  });
+
+  it('encrypts every queue and denies every queue non-TLS access', () => {
+    const tlsOnly = new Set<string>();
+    for (const [, policy] of resourcesOf(json, 'AWS::SQS::QueuePolicy')) {
+      const statements = (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+      const denies = statements.some(
+        (s) => s.Effect === 'Deny' && JSON.stringify(s.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
+      );
+      if (denies) for (const q of policy.Properties.Queues as unknown[]) tlsOnly.add(refOf(q)!);
+    }
+    for (const [id, queue] of resourcesOf(json, 'AWS::SQS::Queue')) {
+      expect(queue.Properties.SqsManagedSseEnabled === true || queue.Properties.KmsMasterKeyId !== undefined, id).toBe(
+        true,
+      );
+      expect(tlsOnly.has(id), id).toBe(true);
+    }
+  });
+
+  it('encrypts every table at rest and keeps point-in-time recovery on', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 5);
+    template.allResourcesProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('encrypts every topic with a customer managed key that may be used by its publisher', () => {
+    for (const [id, topic] of resourcesOf(json, 'AWS::SNS::Topic')) {
+      expect(refOf(topic.Properties.KmsMasterKeyId), id).toBeDefined();
+    }
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'events.amazonaws.com' } })]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' } })]),
+      },
+    });
+  });
+
+  it('compensates in reverse step order and retries every task with full jitter', () => {
+    const { States } = definitionOf(json);
+    const chain: string[] = [];
+    for (
+      let state: string | undefined = 'UndoArrangeShipment';
+      state;
+      state = States[state].Next as string | undefined
+    ) {
+      chain.push(state);
+    }
+    expect(chain).toEqual([
+      'UndoArrangeShipment',
+      'UndoChargePayment',
+      'UndoReserveInventory',
+      'UndoAcceptOrder',
+      'Compensated',
+    ]);
+    expect((States.ConfirmOrder.Catch as { Next: string }[])[0].Next).toBe('UndoArrangeShipment');
+    const tasks = Object.values(States).filter((s) => s.Type === 'Task');
+    expect(tasks).toHaveLength(9);
+    for (const task of tasks) {
+      expect(task.Retry).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], JitterStrategy: 'FULL' })]);
+    }
+  });
+
+  it('puts the event archive under the CreateEventArchive condition and outputs its literal name', () => {
+    template.hasParameter('CreateEventArchive', { Type: 'String', AllowedValues: ['true', 'false'], Default: 'true' });
+    const [[, archive]] = resourcesOf(json, 'AWS::Events::Archive');
+    expect(archive.Condition).toBe('CreateEventArchiveCondition');
+    template.hasCondition('CreateEventArchiveCondition', { 'Fn::Equals': [{ Ref: 'CreateEventArchive' }, 'true'] });
+    template.hasOutput('EventArchiveName', { Value: archive.Properties.ArchiveName });
+    expect(archive.Properties.ArchiveName).toMatch(/^[.\-_A-Za-z0-9]{1,48}$/);
+  });
+
+  it('outputs everything the local deploy, the demo and the integration tests read', () => {
+    expect(Object.keys(json.Outputs ?? {}).sort()).toEqual(
+      [
+        'EventBusName',
+        'EventArchiveName',
+        'StateMachineArn',
+        'EventStoreTableName',
+        'ReadModelTableName',
+        'OrderServiceTableName',
+        'ConsumerStateTableName',
+        'IdempotencyTableName',
+        'FanoutTopicArn',
+        'EmailQueueUrl',
+        'EmailDlqUrl',
+        'AnalyticsQueueUrl',
+        'AnalyticsDlqUrl',
+        'LoyaltyQueueUrl',
+        'LoyaltyDlqUrl',
+        'OrderTimelineQueueUrl',
+        'OrderTimelineDlqUrl',
+        'RuleTargetDlqUrl',
+        'MaxReceiveCount',
+        'AlarmTopicArn',
+        'DashboardName',
+      ].sort(),
+    );
+    for (const output of Object.values(json.Outputs ?? {})) expect(output).not.toHaveProperty('Export');
+  });
+
+  it("tells every consumer its own DLQ and the queue's maxReceiveCount", () => {
+    for (const [, mapping] of resourcesOf(json, 'AWS::Lambda::EventSourceMapping')) {
+      const source = json.Resources[refOf(mapping.Properties.EventSourceArn)!];
+      if (source.Type !== 'AWS::SQS::Queue') continue;
+      const dlqId = refOf((source.Properties.RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn);
+      const fn = json.Resources[refOf(mapping.Properties.FunctionName)!];
+      expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+        DEAD_LETTER_QUEUE_URL: { Ref: dlqId },
+        MAX_RECEIVE_COUNT: '3',
+        CONSUMER_STATE_TABLE_NAME: expect.anything(),
+        IDEMPOTENCY_TABLE_NAME: expect.anything(),
+      });
+    }
+  });
+
+  it('feeds the relay and the projector from the event store stream with bisecting retries and a failure queue', () => {
+    const streamMappings = resourcesOf(json, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => m.Properties.StartingPosition === 'TRIM_HORIZON',
+    );
+    expect(streamMappings).toHaveLength(2);
+    for (const [, mapping] of streamMappings) {
+      expect(mapping.Properties).toMatchObject({
+        BatchSize: 10,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: expect.anything() } },
+      });
+    }
+  });
+
+  it('runs every function on Node.js 22, arm64, with X-Ray and a one-month log group, without AWS-managed policies', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 10);
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 10,
+      TracingConfig: { Mode: 'Active' },
+    });
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  });
+
+  it('retains stateful resources on AWS', () => {
+    for (const type of ['AWS::DynamoDB::Table', 'AWS::KMS::Key', 'AWS::Logs::LogGroup']) {
+      for (const [id, resource] of resourcesOf(json, type)) expect(resource.DeletionPolicy, id).toBe('Retain');
+    }
+  });
+});
