@@ -16,6 +16,13 @@ import { awsEnv, ensureEngine } from '../localstack/engine';
 import { anOrder, connect, eventually, type System } from './lib/order-system';
 import { percentile } from './lib/stats';
 
+/** Prints a progress line when it changes, so logs and terminals both stay readable. */
+let lastProgress = '';
+function progress(line: string) {
+  if (line !== lastProgress) console.log(line);
+  lastProgress = line;
+}
+
 type Scenario = 'ok' | 'declined' | 'out-of-stock' | 'unserviceable';
 
 function parseArgs(argv: string[]) {
@@ -75,7 +82,9 @@ async function main() {
     `demo: placing ${orders.length} orders (+${duplicates.length} duplicate deliveries) on bus ${sys.output('EventBusName')}`,
   );
   const toSend = [...orders.map((o) => o.order), ...duplicates];
+  // A steady 20 orders per second rather than one burst: the shape of real traffic.
   for (let i = 0; i < toSend.length; i += 10) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 500));
     const batch = toSend.slice(i, i + 10);
     const result = await sys.eventBridge.send(
       new PutEventsCommand({
@@ -105,15 +114,14 @@ async function main() {
             if (status === 'CONFIRMED' || status === 'CANCELLED') finalStatus.set(order.data.orderId, status);
           }),
       );
-      process.stdout.write(`\rdemo: orders in a final state ${finalStatus.size}/${orders.length}   `);
+      progress(`demo: orders in a final state ${finalStatus.size}/${orders.length}`);
       return finalStatus.size;
     },
     (done) => done === orders.length,
     { timeoutMs: 10 * 60_000, intervalMs: 1_000, what: 'every order to reach a final state' },
   );
-  process.stdout.write('\n');
-
-  const parked = await waitForParked(sys, poisonBody);
+  const ours = [run, ...orders.map((o) => o.order.data.orderId)];
+  const parked = await waitForParked(sys, poisonBody, (body) => ours.some((marker) => body.includes(marker)));
   const report = await buildReport(sys, orders, new Set(duplicates.map((d) => d.data.orderId)), finalStatus);
 
   console.log('\n================ order-flow demo report ================');
@@ -131,7 +139,7 @@ async function main() {
   console.log(
     `expectation mismatches   ${report.mismatches.length}${report.mismatches.length ? `: ${report.mismatches.join('; ')}` : ''}`,
   );
-  console.log('dead-letter queues');
+  console.log('dead-letter queues (messages of this run)');
   for (const line of parked) console.log(`  ${line}`);
   console.log(
     `end-to-end latency       p50 ${report.latency.p50} ms, p95 ${report.latency.p95} ms, p99 ${report.latency.p99} ms (OrderPlaced → final event, ${report.latency.n} orders)`,
@@ -142,7 +150,11 @@ async function main() {
   if (report.mismatches.length > 0 || report.doubleApplied > 0) process.exitCode = 1;
 }
 
-async function waitForParked(sys: System, poisonBody: string): Promise<string[]> {
+async function waitForParked(
+  sys: System,
+  poisonBody: string,
+  fromThisRun: (body: string) => boolean,
+): Promise<string[]> {
   const dlqs = ['EmailDlqUrl', 'AnalyticsDlqUrl', 'LoyaltyDlqUrl', 'OrderTimelineDlqUrl', 'RuleTargetDlqUrl'];
   const seen = new Map<string, string>();
   const waitStarted = Date.now();
@@ -159,6 +171,7 @@ async function waitForParked(sys: System, poisonBody: string): Promise<string[]>
           }),
         );
         for (const m of received.Messages ?? []) {
+          if (!fromThisRun(m.Body ?? '')) continue;
           const a = m.MessageAttributes ?? {};
           const reason = a[PARK_ATTRIBUTES.errorType]
             ? `${a[PARK_ATTRIBUTES.errorType]?.StringValue}: ${a[PARK_ATTRIBUTES.errorMessage]?.StringValue} (attempts ${a[PARK_ATTRIBUTES.attempts]?.StringValue}, consumer ${a[PARK_ATTRIBUTES.consumer]?.StringValue})`
@@ -167,15 +180,14 @@ async function waitForParked(sys: System, poisonBody: string): Promise<string[]>
         }
       }
       const found = [...seen.values()].some((line) => line.includes(poisonBody.slice(0, 30)));
-      process.stdout.write(
-        `\rdemo: waiting for the poison message to be parked (${Math.round((Date.now() - waitStarted) / 1000)} s; it takes maxReceiveCount × visibility timeout)   `,
+      progress(
+        `demo: waiting for the poison message to be parked (${Math.round((Date.now() - waitStarted) / 10_000) * 10} s; it takes maxReceiveCount × visibility timeout)`,
       );
       return found;
     },
     (found) => found,
     { timeoutMs: 5 * 60_000, intervalMs: 2_000, what: 'the poison message in the e-mail DLQ' },
   );
-  process.stdout.write('\n');
   return [...seen.values()];
 }
 

@@ -59,10 +59,12 @@ export const confirmOrder: SagaOperation = async ({ order }, deps) => {
 
 /**
  * CancelOrder (the compensation of AcceptOrder): PENDING → CANCELLED plus the
- * OrderCancelled event with the saga's failure reason. An order that was never
- * accepted, or is already cancelled, needs nothing.
+ * OrderCancelled event with the saga's failure reason. An order whose
+ * acceptance never landed (AcceptOrder failed technically) is recorded as
+ * CANCELLED all the same, so every order that entered the saga ends in exactly
+ * one final state; an already cancelled order needs nothing.
  */
-export const cancelOrder: SagaOperation = async ({ order, failure }, deps) => {
+export const cancelOrder: SagaOperation = async ({ order, executionId, failure }, deps) => {
   const { orderId, customerId, total } = order.data;
   const event = newEvent({
     type: 'OrderCancelled',
@@ -71,6 +73,19 @@ export const cancelOrder: SagaOperation = async ({ order, failure }, deps) => {
     causedBy: order,
     now: deps.now(),
   });
+  if (!(await getRecord<OrderRecord>(deps, keys.order(orderId)))) {
+    const outcome = await recordStep(deps, orderId, event, [
+      putIfAbsent(deps.orderServiceTable, {
+        ...keys.order(orderId),
+        status: 'CANCELLED',
+        customerId,
+        total,
+        sagaExecutionId: executionId,
+        cancelledAt: deps.now().toISOString(),
+      }),
+    ]);
+    if (outcome.recorded) return { ok: true, detail: { status: 'CANCELLED', accepted: false } };
+  }
   const status = await finish(orderId, 'CANCELLED', event, deps);
   if (status === 'CONFIRMED') {
     // Past the saga's pivot: undoing a confirmed order is a refund flow, not a compensation.

@@ -45,7 +45,14 @@ export function applyEvent(summary: OrderSummary | undefined, envelope: Envelope
     case 'OrderConfirmed':
       return { ...next, status: 'CONFIRMED' };
     case 'OrderCancelled':
-      return { ...next, status: 'CANCELLED', cancelReason: String(data.reason) };
+      // Also the first event of an order whose acceptance never landed.
+      return {
+        ...next,
+        status: 'CANCELLED',
+        customerId: next.customerId ?? String(data.customerId),
+        total: next.total ?? Number(data.total),
+        cancelReason: String(data.reason),
+      };
     default:
       return next;
   }

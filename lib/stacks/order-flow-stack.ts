@@ -62,8 +62,12 @@ const STAGES: Record<Stage, StageSettings> = {
     removalPolicy: RemovalPolicy.RETAIN,
   },
   local: {
-    consumerTimeout: Duration.seconds(3),
-    serviceTimeout: Duration.seconds(5),
+    // Short, so a poison message reaches its DLQ in maxReceiveCount × 30 s, yet
+    // long enough for a batch of 10 on a busy single-process engine.
+    consumerTimeout: Duration.seconds(5),
+    // MiniStack runs each function in one warm worker, so a burst of saga tasks
+    // queues behind itself; 5 s timed tasks out under the demo's 60-order burst.
+    serviceTimeout: Duration.seconds(30),
     maxReceiveCount: 3,
     removalPolicy: RemovalPolicy.DESTROY,
   },

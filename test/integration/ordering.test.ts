@@ -25,7 +25,7 @@ describe('ordered consumer (FIFO queue, message group = order id)', () => {
     timeline = await eventually(
       () => sys.consumerRecord(keys.timeline(orderId)),
       (item) => (item?.entries as string[] | undefined)?.length === expected.length,
-      { what: 'the ordered consumer to see all four events' },
+      { what: 'the ordered consumer to see all five events' },
     );
   });
 
