@@ -17,19 +17,18 @@ describe('OrderFlowStack (local stage)', () => {
     expect(nagFindings(nag)).toEqual([]);
   });
 
-  it('gives consumers a 3-second timeout and their queues 18 seconds of visibility', () => {
+  it('gives consumers a 5-second timeout and their queues 30 seconds of visibility', () => {
     const consumers = resourcesOf(json, 'AWS::Lambda::Function').filter(([id]) => id.includes('ConsumerFunction'));
     expect(consumers).toHaveLength(4);
-    for (const [, fn] of consumers) expect(fn.Properties.Timeout).toBe(3);
-    template.allResourcesProperties('AWS::SQS::Queue', {});
+    for (const [, fn] of consumers) expect(fn.Properties.Timeout).toBe(5);
     const sources = resourcesOf(json, 'AWS::SQS::Queue').filter(([, q]) => q.Properties.RedrivePolicy);
-    for (const [, queue] of sources) expect(queue.Properties.VisibilityTimeout).toBe(18);
+    for (const [, queue] of sources) expect(queue.Properties.VisibilityTimeout).toBe(30);
   });
 
-  it('gives the saga services and stream processors a 5-second timeout', () => {
+  it('gives the saga services and stream processors a 30-second timeout', () => {
     const others = resourcesOf(json, 'AWS::Lambda::Function').filter(([id]) => !id.includes('ConsumerFunction'));
     expect(others).toHaveLength(6);
-    for (const [, fn] of others) expect(fn.Properties.Timeout).toBe(5);
+    for (const [, fn] of others) expect(fn.Properties.Timeout).toBe(30);
   });
 
   it('destroys tables, log groups and keys with the stack', () => {
