@@ -1,16 +1,14 @@
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resourcesOf, type TemplateJson } from '../support/cdk';
 import { nagFindings, synthOrderFlow } from '../support/order-flow';
 
 describe('OrderFlowStack (local stage)', () => {
-  let template: Template;
   let json: TemplateJson;
   let nag: PolicyValidationPluginReport;
 
   beforeAll(() => {
-    ({ template, json, nag } = synthOrderFlow('local'));
+    ({ json, nag } = synthOrderFlow('local'));
   });
 
   it('has no unacknowledged cdk-nag AwsSolutions findings', () => {
