@@ -116,9 +116,9 @@ export class OrderFlowStack extends Stack {
     });
     //    Order-service table (owned by the saga's services):
     //      pk = SKU#<sku>        sk = STOCK        { available }                      stock per SKU
-    //      pk = ORDER#<orderId>  sk = ORDER        { status, customerId, total }      the order's own record
-    //      pk = ORDER#<orderId>  sk = RESERVATION  { items, status: RESERVED|RELEASED }
-    //      pk = ORDER#<orderId>  sk = PAYMENT      { paymentId, amount, status: CHARGED|REFUNDED }
+    //      pk = ORDER#<orderId>  sk = ORDER        { status: PENDING|CONFIRMED|CANCELLED, customerId, total, sagaExecutionId }
+    //      pk = ORDER#<orderId>  sk = RESERVATION  { items, status: RESERVED|REJECTED|RELEASED }
+    //      pk = ORDER#<orderId>  sk = PAYMENT      { paymentId, amount, status: CHARGED|DECLINED|REFUNDED }
     //      pk = ORDER#<orderId>  sk = SHIPMENT     { shipmentId, status: ARRANGED|REJECTED|CANCELLED }
     const orderServiceTable = this.table('OrderServiceTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
