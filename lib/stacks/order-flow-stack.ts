@@ -285,6 +285,15 @@ export class OrderFlowStack extends Stack {
     ];
 
     // 10. Operations: one dashboard, alarms to one encrypted topic.
+    const allFunctions = [
+      orderService,
+      inventoryService,
+      paymentService,
+      shippingService,
+      relay,
+      projector,
+      ...consumers.map((c) => c.fn),
+    ];
     const operations = new OperationsDashboard(this, 'Operations', {
       queues: [emailQueue, analyticsQueue, loyaltyQueue, timelineQueue],
       deadLetterQueues: [
@@ -293,15 +302,7 @@ export class OrderFlowStack extends Stack {
         relayFailures,
         projectorFailures,
       ],
-      functions: [
-        orderService,
-        inventoryService,
-        paymentService,
-        shippingService,
-        relay,
-        projector,
-        ...consumers.map((c) => c.fn),
-      ],
+      functions: allFunctions,
       stateMachines: [saga],
       rules: [router],
       removalPolicy,
@@ -335,15 +336,7 @@ export class OrderFlowStack extends Stack {
 
     // 12. cdk-nag: what remains after fixing everything fixable, each acknowledged with its reason.
     this.acknowledgeNagFindings({
-      functions: [
-        orderService,
-        inventoryService,
-        paymentService,
-        shippingService,
-        relay,
-        projector,
-        ...consumers.map((c) => c.fn),
-      ],
+      functions: allFunctions,
       streamConsumers: [relay, projector],
       saga,
       sagaFunctions: [orderService, inventoryService, paymentService, shippingService],
