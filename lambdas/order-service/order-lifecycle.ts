@@ -1,4 +1,4 @@
-import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../shared/envelope';
+import { type Envelope, newEvent, ORDER_SERVICE_SOURCE, type TypedEnvelope } from '../shared/envelope';
 import { keys } from '../shared/keys';
 import { failureReason } from '../shared/saga-contract';
 import type { SagaDeps, SagaOperation } from '../shared/saga-service';
@@ -22,16 +22,9 @@ interface OrderRecord {
  * finds the order owned by the first and stops without compensating.
  */
 export const acceptOrder: SagaOperation = async ({ order, executionId }, deps) => {
-  const { orderId, customerId, total } = order.data;
+  const { orderId } = order.data;
   const outcome = await recordStep(deps, orderId, order, [
-    putIfAbsent(deps.orderServiceTable, {
-      ...keys.order(orderId),
-      status: 'PENDING',
-      customerId,
-      total,
-      sagaExecutionId: executionId,
-      acceptedAt: deps.now().toISOString(),
-    }),
+    newOrderRecord(order, 'PENDING', 'acceptedAt', executionId, deps),
   ]);
   if (!outcome.recorded) {
     const owner = (await getRecord<OrderRecord>(deps, keys.order(orderId)))?.sagaExecutionId;
@@ -75,14 +68,7 @@ export const cancelOrder: SagaOperation = async ({ order, executionId, failure }
   });
   if (!(await getRecord<OrderRecord>(deps, keys.order(orderId)))) {
     const outcome = await recordStep(deps, orderId, event, [
-      putIfAbsent(deps.orderServiceTable, {
-        ...keys.order(orderId),
-        status: 'CANCELLED',
-        customerId,
-        total,
-        sagaExecutionId: executionId,
-        cancelledAt: deps.now().toISOString(),
-      }),
+      newOrderRecord(order, 'CANCELLED', 'cancelledAt', executionId, deps),
     ]);
     if (outcome.recorded) return { ok: true, detail: { status: 'CANCELLED', accepted: false } };
   }
@@ -93,6 +79,25 @@ export const cancelOrder: SagaOperation = async ({ order, executionId, failure }
   }
   return { ok: true, detail: { status } };
 };
+
+/** Creates the order's own record, owned by `executionId`, if the order has none yet. */
+function newOrderRecord(
+  order: TypedEnvelope<'OrderPlaced'>,
+  status: OrderStatus,
+  stamp: 'acceptedAt' | 'cancelledAt',
+  executionId: string,
+  deps: SagaDeps,
+) {
+  const { orderId, customerId, total } = order.data;
+  return putIfAbsent(deps.orderServiceTable, {
+    ...keys.order(orderId),
+    status,
+    customerId,
+    total,
+    sagaExecutionId: executionId,
+    [stamp]: deps.now().toISOString(),
+  });
+}
 
 /** Moves a PENDING order to `to` with its event; returns the status the order ends in. */
 async function finish(
