@@ -2,20 +2,40 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/clients';
 import { ENV, readEnv } from '../shared/env';
 import { createLogger } from '../shared/logger';
-import { projectBatch } from './project';
+import { storedEventOf } from '../shared/stream';
+import { ProjectionGapError, projectBatch } from './project';
 
-const env = readEnv([ENV.READ_MODEL_TABLE_NAME]);
-const deps = { ddb: createDocumentClient(), readModelTable: env.READ_MODEL_TABLE_NAME };
+const env = readEnv([ENV.READ_MODEL_TABLE_NAME, ENV.CUSTOMER_STATS_TABLE_NAME]);
+const deps = {
+  ddb: createDocumentClient(),
+  readModelTable: env.READ_MODEL_TABLE_NAME,
+  customerStatsTable: env.CUSTOMER_STATS_TABLE_NAME,
+};
 const logger = createLogger('projector');
 
-/** Event-store stream → order summary read model (CQRS). */
+/** Event-store stream → read models (order summary with customer history index, customer statistics). */
 export const handler = async (event: DynamoDBStreamEvent) => {
-  const { response, error } = await projectBatch(event.Records, deps);
-  if (error) {
-    logger.warn('projection will retry from a record', {
-      failure: response.batchItemFailures[0],
-      error: error as Error,
-    });
+  const { response, counts, failure } = await projectBatch(event.Records, deps);
+  if (failure) {
+    const item = storedEventOf(failure.record);
+    const where = {
+      aggregateId: item?.aggregateId,
+      version: item?.version,
+      eventId: item?.eventId,
+      eventType: item?.type,
+    };
+    if (failure.error instanceof ProjectionGapError) {
+      // Reported, never applied out of order: the stream retries from this record until the gap closes.
+      logger.warn('projection gap: retrying from this record', {
+        ...where,
+        gap: { expected: failure.error.expected, got: failure.error.got },
+        counts,
+      });
+    } else {
+      logger.error('projection failed: retrying from this record', { ...where, error: failure.error as Error, counts });
+    }
+  } else {
+    logger.debug('projected batch', { counts });
   }
   return response;
 };

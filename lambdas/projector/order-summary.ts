@@ -1,9 +1,17 @@
 import type { Envelope } from '../shared/envelope';
 
-/** The order summary read model: one item per order, keyed by `orderId`. */
+/** The order history index of the summary table: a customer's orders, newest last (`customerId`, `placedAt`). */
+export const ORDER_HISTORY_INDEX = 'byCustomer';
+
+/**
+ * The order summary read model: one item per order, keyed by `orderId`, and
+ * through {@link ORDER_HISTORY_INDEX} a customer's order history.
+ */
 export interface OrderSummary {
   orderId: string;
   customerId?: string;
+  /** When the order's first event happened; the history index's sort key. */
+  placedAt?: string;
   total?: number;
   status: 'PENDING' | 'RESERVED' | 'PAID' | 'SHIPPING' | 'CONFIRMED' | 'CANCELLED' | 'UNKNOWN';
   /** The version of the last event applied; the projector applies version `lastVersion + 1` only. */
@@ -35,7 +43,13 @@ export function applyEvent(summary: OrderSummary | undefined, envelope: Envelope
   };
   switch (envelope.type) {
     case 'OrderPlaced':
-      return { ...next, status: 'PENDING', customerId: String(data.customerId), total: Number(data.total) };
+      return {
+        ...next,
+        status: 'PENDING',
+        customerId: String(data.customerId),
+        total: Number(data.total),
+        placedAt: next.placedAt ?? envelope.time,
+      };
     case 'InventoryReserved':
       return { ...next, status: 'RESERVED' };
     case 'PaymentCharged':
@@ -51,6 +65,7 @@ export function applyEvent(summary: OrderSummary | undefined, envelope: Envelope
         status: 'CANCELLED',
         customerId: next.customerId ?? String(data.customerId),
         total: next.total ?? Number(data.total),
+        placedAt: next.placedAt ?? envelope.time,
         cancelReason: String(data.reason),
       };
     default:

@@ -8,8 +8,14 @@ export const ENV = {
   IDEMPOTENCY_TABLE_NAME: 'IDEMPOTENCY_TABLE_NAME',
   /** Event store table (partition key `aggregateId`, sort key `version`). */
   EVENT_STORE_TABLE_NAME: 'EVENT_STORE_TABLE_NAME',
-  /** Order read model table fed by the projector (partition key `orderId`). */
+  /** Snapshots of event-store aggregates (partition key `aggregateId`, sort key `version`). */
+  SNAPSHOT_TABLE_NAME: 'SNAPSHOT_TABLE_NAME',
+  /** Write a snapshot every this many events of an aggregate (0 = never). */
+  SNAPSHOT_EVERY: 'SNAPSHOT_EVERY',
+  /** Order summary read model fed by the projector (partition key `orderId`, GSI by customer). */
   READ_MODEL_TABLE_NAME: 'READ_MODEL_TABLE_NAME',
+  /** Customer statistics read model fed by the projector (partition key `customerId`). */
+  CUSTOMER_STATS_TABLE_NAME: 'CUSTOMER_STATS_TABLE_NAME',
   /** State owned by the saga's services: stock, reservations, payments, shipments (`pk`, `sk`). */
   ORDER_SERVICE_TABLE_NAME: 'ORDER_SERVICE_TABLE_NAME',
   /** Side effects of the fan-out and ordered consumers (`pk`, `sk`). */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { EVENT_DATA_SCHEMAS, type EventDataOf, type EventType } from './schemas';
+import { EVENT_DATA_SCHEMAS, type EventDataOf, type EventType, SCHEMA_VERSIONS } from './schemas';
+import { upcastData } from './upcasters';
 
 /**
  * The `source` of events a client sends to the bus (the checkout front end).
@@ -14,9 +15,6 @@ export const CHECKOUT_SOURCE = 'shop.checkout';
  */
 export const ORDER_SERVICE_SOURCE = 'shop.orders';
 
-/** The newest envelope schema version a consumer understands. */
-export const ENVELOPE_VERSION = 1;
-
 /** Largest serialized envelope we accept anywhere (SNS and EventBridge both cap at 256 KiB). */
 export const MAX_ENVELOPE_BYTES = 256 * 1024;
 
@@ -28,6 +26,8 @@ export const MAX_ENVELOPE_BYTES = 256 * 1024;
  *   event keeps its id, a new fact gets a new one.
  * - `correlationId` is the order's whole journey; `causationId` the event that
  *   directly caused this one.
+ * - `version` is the schema version of this event type (SCHEMA_VERSIONS); an
+ *   older one is upcast on read, a newer one refused.
  */
 export const envelopeSchema = z.object({
   id: z.string().min(1),
@@ -75,7 +75,7 @@ export function newEvent<K extends EventType>(input: NewEventInput<K>): TypedEnv
   const envelope = {
     id,
     type: input.type,
-    version: ENVELOPE_VERSION,
+    version: SCHEMA_VERSIONS[input.type],
     time: (input.now ?? new Date()).toISOString(),
     source: input.source,
     correlationId: input.correlationId ?? input.causedBy?.correlationId ?? id,
@@ -95,9 +95,10 @@ export function assertWithinSizeLimit(envelope: unknown, limit = MAX_ENVELOPE_BY
 }
 
 /**
- * Parses and validates an envelope from a string or an already-parsed value.
- * Every failure is an {@link InvalidEventError} naming what was wrong, so the
- * caller can park the message with that reason.
+ * Parses and validates an envelope from a string or an already-parsed value,
+ * upcasting an event of an older schema version to the current one. Every
+ * failure is an {@link InvalidEventError} naming what was wrong, so the caller
+ * can park the message with that reason.
  */
 export function parseEnvelope(raw: unknown): Envelope {
   let value = raw;
@@ -113,24 +114,29 @@ export function parseEnvelope(raw: unknown): Envelope {
   if (!envelope.success) {
     throw new InvalidEventError(`Envelope is invalid: ${z.prettifyError(envelope.error)}`, 'SCHEMA_VIOLATION');
   }
-  if (envelope.data.version > ENVELOPE_VERSION) {
+  if (!Object.hasOwn(EVENT_DATA_SCHEMAS, envelope.data.type)) {
+    throw new InvalidEventError(`Unknown event type "${envelope.data.type}"`, 'UNKNOWN_TYPE');
+  }
+  const type = envelope.data.type as EventType;
+  const current = SCHEMA_VERSIONS[type];
+  if (envelope.data.version > current) {
     throw new InvalidEventError(
-      `Envelope version ${envelope.data.version} is newer than the supported ${ENVELOPE_VERSION}`,
+      `${type} version ${envelope.data.version} is newer than the supported ${current}`,
       'UNSUPPORTED_VERSION',
     );
   }
-  if (!(envelope.data.type in EVENT_DATA_SCHEMAS)) {
-    throw new InvalidEventError(`Unknown event type "${envelope.data.type}"`, 'UNKNOWN_TYPE');
-  }
-  const schema = EVENT_DATA_SCHEMAS[envelope.data.type as EventType];
-  const data = schema.safeParse(envelope.data.data);
-  if (!data.success) {
+  const upcast = upcastData(type, envelope.data.data, envelope.data.version, current);
+  if (upcast === undefined) {
     throw new InvalidEventError(
-      `Data of ${envelope.data.type} is invalid: ${z.prettifyError(data.error)}`,
-      'SCHEMA_VIOLATION',
+      `${type} version ${envelope.data.version} cannot be upcast to ${current}: no upcaster for a step`,
+      'UNSUPPORTED_VERSION',
     );
   }
-  return { ...envelope.data, data: data.data };
+  const data = EVENT_DATA_SCHEMAS[type].safeParse(upcast);
+  if (!data.success) {
+    throw new InvalidEventError(`Data of ${type} is invalid: ${z.prettifyError(data.error)}`, 'SCHEMA_VIOLATION');
+  }
+  return { ...envelope.data, version: current, data: data.data };
 }
 
 /** Narrows a parsed envelope to one type of the catalogue. */

@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import { createDocumentClient } from './clients';
 import { ENV, readEnv } from './env';
 import { type Envelope, InvalidEventError, isEventOfType, parseEnvelope, type TypedEnvelope } from './envelope';
+import type { EventStoreTables } from './event-store';
 import { idempotencyFor } from './idempotency';
 import { createLogger, envelopeLogKeys } from './logger';
 import type { SagaTaskInput, StepResult } from './saga-contract';
@@ -12,7 +13,8 @@ import type { SagaTaskInput, StepResult } from './saga-contract';
 /** What every saga operation receives: the validated order, clients, table names and a clock. */
 export interface SagaDeps {
   ddb: DynamoDBDocumentClient;
-  eventStoreTable: string;
+  /** The order aggregates' event store (and its snapshots). */
+  eventStore: EventStoreTables;
   orderServiceTable: string;
   now: () => Date;
 }
@@ -64,11 +66,21 @@ export async function dispatchSagaTask(
  * idempotency, so a retried or duplicated task returns the first result.
  */
 export function bootstrapSagaService(name: string, operations: SagaOperations) {
-  const env = readEnv([ENV.EVENT_STORE_TABLE_NAME, ENV.ORDER_SERVICE_TABLE_NAME, ENV.IDEMPOTENCY_TABLE_NAME]);
+  const env = readEnv([
+    ENV.EVENT_STORE_TABLE_NAME,
+    ENV.SNAPSHOT_TABLE_NAME,
+    ENV.SNAPSHOT_EVERY,
+    ENV.ORDER_SERVICE_TABLE_NAME,
+    ENV.IDEMPOTENCY_TABLE_NAME,
+  ]);
   const dynamo = new DynamoDBClient({});
   const deps: SagaDeps = {
     ddb: createDocumentClient(dynamo),
-    eventStoreTable: env.EVENT_STORE_TABLE_NAME,
+    eventStore: {
+      eventTable: env.EVENT_STORE_TABLE_NAME,
+      snapshotTable: env.SNAPSHOT_TABLE_NAME,
+      snapshotEvery: readSnapshotEvery(env.SNAPSHOT_EVERY),
+    },
     orderServiceTable: env.ORDER_SERVICE_TABLE_NAME,
     now: () => new Date(),
   };
@@ -102,4 +114,13 @@ export function bootstrapSagaService(name: string, operations: SagaOperations) {
       logger.removeKeys([...Object.keys(logKeys), 'step', 'phase']);
     }
   };
+}
+
+/** `SNAPSHOT_EVERY` as a whole number ≥ 0 (0 = no snapshots), or a clear error naming the bad value. */
+export function readSnapshotEvery(raw: string): number {
+  const every = Number(raw);
+  if (!Number.isInteger(every) || every < 0) {
+    throw new Error(`${ENV.SNAPSHOT_EVERY} must be a whole number ≥ 0, got "${raw}"`);
+  }
+  return every;
 }

@@ -59,6 +59,18 @@ export type OrderPlaced = EventDataOf<'OrderPlaced'>;
 
 export const EVENT_TYPES = Object.keys(EVENT_DATA_SCHEMAS) as EventType[];
 
+/**
+ * The current schema version of each event type (the envelope's `version`).
+ * Stored events are immutable, so a change of shape bumps the version here and
+ * adds an upcaster (lambdas/shared/upcasters.ts) from the previous version;
+ * readers upcast older events on read and refuse newer ones.
+ */
+export const SCHEMA_VERSIONS: Readonly<Record<EventType, number>> = {
+  ...(Object.fromEntries(EVENT_TYPES.map((type) => [type, 1])) as Record<EventType, number>),
+  // v2: `amount` in currency units, like every other money field (v1: integer `amountCents`).
+  PaymentCharged: 2,
+};
+
 /** The events that end an order's saga; they fan out to the SNS topic. */
 export const ORDER_OUTCOME_TYPES = ['OrderConfirmed', 'OrderCancelled'] as const satisfies readonly EventType[];
 

@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Envelope } from './envelope';
 import { recordFact, type TransactItem, WriteConditionFailedError } from './event-store';
+import { orderAggregate } from './order-aggregate';
 import type { SagaDeps } from './saga-service';
 
 /**
@@ -59,7 +60,7 @@ export async function recordStep(
   writes: TransactItem[],
 ): Promise<RecordOutcome> {
   try {
-    await recordFact(deps.ddb, { eventStoreTable: deps.eventStoreTable, aggregateId: orderId, event, writes });
+    await recordFact(deps.ddb, deps.eventStore, { aggregateId: orderId, event, writes, aggregate: orderAggregate });
     return { recorded: true };
   } catch (error) {
     if (error instanceof WriteConditionFailedError) return { recorded: false, failedIndexes: error.failedIndexes };

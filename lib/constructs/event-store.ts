@@ -7,17 +7,28 @@ type OwnedTableProps = 'partitionKey' | 'sortKey' | 'stream';
 /** Properties of an {@link EventStore}. */
 export interface EventStoreProps {
   /**
-   * What happens to the table when it leaves the stack.
+   * What happens to the tables when they leave the stack.
    *
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * Escape hatch for the table. Merged as: our defaults (on-demand billing,
-   * AWS-managed encryption, point-in-time recovery), then these props, then
-   * what is forced: partition key `aggregateId` (S), sort key `version` (N),
-   * stream `NEW_IMAGE`.
+   * Writers snapshot an aggregate's state whenever an append crosses a
+   * multiple of this many events, so loading reads the latest snapshot plus
+   * at most this many events. 0 turns snapshots off (the snapshot table is
+   * still created, so turning them on later needs no migration). Hand it to
+   * writers with {@link EventStore.snapshotEvery}.
+   *
+   * @default 50
+   */
+  readonly snapshotEvery?: number;
+
+  /**
+   * Escape hatch for the events table. Merged as: our defaults (on-demand
+   * billing, AWS-managed encryption, point-in-time recovery), then these
+   * props, then what is forced: partition key `aggregateId` (S), sort key
+   * `version` (N), stream `NEW_IMAGE`.
    *
    * @default - the defaults above
    */
@@ -25,49 +36,73 @@ export interface EventStoreProps {
 }
 
 /**
- * An append-only event store on DynamoDB: one item per event, keyed by the
- * aggregate (`aggregateId`) and its 1-based, gap-free `version`.
+ * An append-only event store on DynamoDB, for the library in
+ * `lambdas/shared/event-store.ts`: one item per event, keyed by the aggregate
+ * (`aggregateId`) and its 1-based, gap-free `version`, plus a table of
+ * snapshots with the same keys.
  *
- * Optimistic concurrency is the writers' contract: a writer reads the
- * aggregate's last version, then appends version + 1 with the condition
- * `attribute_not_exists(version)`; of two writers racing for the same version
- * exactly one wins and the other gets a conditional-check failure (a clear
- * concurrency error, never a lost or duplicated event). Events reach
- * projectors and relays through the table's stream (`NEW_IMAGE`), in version
- * order per aggregate.
+ * Optimistic concurrency is the writers' contract: a writer appends its events
+ * at the version it last saw; each event put is conditional on
+ * `attribute_not_exists(version)` and the seen version must exist, all in one
+ * transaction. Of two writers racing for the same version exactly one wins and
+ * the other gets a `ConcurrencyError` naming the expected and actual versions:
+ * never a lost, duplicated or out-of-place event. Events reach projectors and
+ * relays through the events table's stream (`NEW_IMAGE`), in version order per
+ * aggregate; snapshots have no stream (they are derived, never facts).
  *
  * @example
- * const store = new EventStore(this, 'EventStore');
+ * const store = new EventStore(this, 'EventStore', { snapshotEvery: 100 });
  * store.grantAppend(orderServiceFn);
+ * orderServiceFn.addEnvironment('EVENT_STORE_TABLE_NAME', store.tableName);
+ * orderServiceFn.addEnvironment('SNAPSHOT_TABLE_NAME', store.snapshotTable.tableName);
+ * orderServiceFn.addEnvironment('SNAPSHOT_EVERY', String(store.snapshotEvery));
  * projectorFn.addEventSource(new DynamoEventSource(store.table, { startingPosition: StartingPosition.TRIM_HORIZON }));
  */
 export class EventStore extends Construct {
-  /** The table. */
+  /** The events table. */
   public readonly table: dynamodb.Table;
-  /** The table's name. */
+  /** The events table's name. */
   public readonly tableName: string;
+  /** The snapshots table (pk `aggregateId`, sk `version`). */
+  public readonly snapshotTable: dynamodb.Table;
+  /** Snapshot interval in events (0 = off). */
+  public readonly snapshotEvery: number;
 
   constructor(scope: Construct, id: string, props: EventStoreProps = {}) {
     super(scope, id);
-    this.table = new dynamodb.Table(this, 'Table', {
+    const snapshotEvery = props.snapshotEvery ?? 50;
+    if (!Number.isInteger(snapshotEvery) || snapshotEvery < 0) {
+      throw new Error(`EventStore ${id}: snapshotEvery must be a whole number ≥ 0 (0 = off), got ${snapshotEvery}`);
+    }
+    this.snapshotEvery = snapshotEvery;
+    const defaults = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      ...props.tableProps,
+    };
+    const keys = {
       partitionKey: { name: 'aggregateId', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'version', type: dynamodb.AttributeType.NUMBER },
+    };
+    this.table = new dynamodb.Table(this, 'Table', {
+      ...defaults,
+      ...props.tableProps,
+      ...keys,
       stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
     this.tableName = this.table.tableName;
+    this.snapshotTable = new dynamodb.Table(this, 'SnapshotTable', { ...defaults, ...keys });
   }
 
   /**
    * Lets `grantee` append events (`PutItem`, also inside `TransactWriteItems`,
-   * plus `ConditionCheckItem`) and read an aggregate's history (`Query`,
-   * `GetItem`) to find its last version. No update or delete: events are immutable.
+   * plus `ConditionCheckItem`), read an aggregate's history (`Query`,
+   * `GetItem`), and read and write snapshots. No update or delete of events:
+   * they are immutable.
    */
   public grantAppend(grantee: iam.IGrantable): iam.Grant {
+    this.snapshotTable.grant(grantee, 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:GetItem');
     return this.table.grant(
       grantee,
       'dynamodb:PutItem',
@@ -78,12 +113,13 @@ export class EventStore extends Construct {
     );
   }
 
-  /** Lets `grantee` read events (`GetItem`, `Query`, `BatchGetItem`, `Scan`). */
+  /** Lets `grantee` read events and snapshots (`GetItem`, `Query`, `BatchGetItem`, `Scan`). */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
+    this.snapshotTable.grantReadData(grantee);
     return this.table.grantReadData(grantee);
   }
 
-  /** Lets `grantee` read the table's stream (a projector or relay). */
+  /** Lets `grantee` read the events table's stream (a projector or relay). */
   public grantStreamRead(grantee: iam.IGrantable): iam.Grant {
     return this.table.grantStreamRead(grantee);
   }

@@ -20,6 +20,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ORDER_HISTORY_INDEX } from '../../lambdas/projector/order-summary';
 import { ENV } from '../../lambdas/shared/env';
 import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
 import { SAGA_STEPS } from '../../lambdas/shared/saga-contract';
@@ -52,6 +53,8 @@ interface StageSettings {
   readonly maxReceiveCount: number;
   /** Tables, log groups and keys on stack deletion. */
   readonly removalPolicy: RemovalPolicy;
+  /** Event-store snapshot interval in events. */
+  readonly snapshotEvery: number;
 }
 
 const STAGES: Record<Stage, StageSettings> = {
@@ -60,6 +63,8 @@ const STAGES: Record<Stage, StageSettings> = {
     serviceTimeout: Duration.seconds(10),
     maxReceiveCount: 3,
     removalPolicy: RemovalPolicy.RETAIN,
+    // Orders are short streams (5 to 9 events): a snapshot is rare and cheap.
+    snapshotEvery: 50,
   },
   local: {
     // Short, so a poison message reaches its DLQ in maxReceiveCount × 30 s, yet
@@ -70,6 +75,8 @@ const STAGES: Record<Stage, StageSettings> = {
     serviceTimeout: Duration.seconds(30),
     maxReceiveCount: 3,
     removalPolicy: RemovalPolicy.DESTROY,
+    // Small, so every confirmed or refunded order exercises the snapshot path locally.
+    snapshotEvery: 4,
   },
 };
 
@@ -108,11 +115,23 @@ export class OrderFlowStack extends Stack {
     // 1. Tables. Key formats are documented once here and built by lambdas/shared/keys.ts.
     //    Idempotency: pk `id` (Powertools), TTL `expiration`.
     const idempotency = new IdempotencyTable(this, 'Idempotency', { removalPolicy });
-    //    Event store: pk `aggregateId` (= orderId), sk `version` (number, 1-based, no gaps).
-    const eventStore = new EventStore(this, 'EventStore', { removalPolicy });
-    //    Read model: pk `orderId`, one summary item per order, written by the projector.
+    //    Event store: pk `aggregateId` (= orderId), sk `version` (number, 1-based, no gaps);
+    //    its snapshot table has the same keys.
+    const eventStore = new EventStore(this, 'EventStore', { removalPolicy, snapshotEvery: stage.snapshotEvery });
+    //    Read models, written by the projector only (lambdas/projector):
+    //      order summary: pk `orderId`; GSI ORDER_HISTORY_INDEX: pk `customerId`, sk `placedAt` (a customer's orders)
+    //      customer statistics: pk `customerId`, counters over all of the customer's orders
     const readModel = this.table('ReadModel', {
       partitionKey: { name: 'orderId', type: dynamodb.AttributeType.STRING },
+    });
+    readModel.addGlobalSecondaryIndex({
+      indexName: ORDER_HISTORY_INDEX,
+      partitionKey: { name: 'customerId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'placedAt', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    const customerStats = this.table('CustomerStatsReadModel', {
+      partitionKey: { name: 'customerId', type: dynamodb.AttributeType.STRING },
     });
     //    Order-service table (owned by the saga's services):
     //      pk = SKU#<sku>        sk = STOCK        { available }                      stock per SKU
@@ -138,6 +157,8 @@ export class OrderFlowStack extends Stack {
     //    action and compensation, writing its state and events in one transaction.
     const serviceEnvironment = {
       [ENV.EVENT_STORE_TABLE_NAME]: eventStore.tableName,
+      [ENV.SNAPSHOT_TABLE_NAME]: eventStore.snapshotTable.tableName,
+      [ENV.SNAPSHOT_EVERY]: String(eventStore.snapshotEvery),
       [ENV.ORDER_SERVICE_TABLE_NAME]: orderServiceTable.tableName,
       [ENV.IDEMPOTENCY_TABLE_NAME]: idempotency.tableName,
     };
@@ -194,8 +215,15 @@ export class OrderFlowStack extends Stack {
 
     const projector = this.nodeFunction('Projector', 'projector', stage.serviceTimeout, {
       [ENV.READ_MODEL_TABLE_NAME]: readModel.tableName,
+      [ENV.CUSTOMER_STATS_TABLE_NAME]: customerStats.tableName,
     });
-    readModel.grantReadWriteData(projector);
+    // Item reads and writes on the tables only: the projector never queries the history index.
+    projector.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [readModel.tableArn, customerStats.tableArn],
+      }),
+    );
     const projectorFailures = this.failureQueue('ProjectorFailureQueue');
     projector.addEventSource(this.streamSource(eventStore, projectorFailures));
 
@@ -314,7 +342,9 @@ export class OrderFlowStack extends Stack {
       EventArchiveName: router.archiveName,
       StateMachineArn: saga.stateMachine.stateMachineArn,
       EventStoreTableName: eventStore.tableName,
+      SnapshotTableName: eventStore.snapshotTable.tableName,
       ReadModelTableName: readModel.tableName,
+      CustomerStatsTableName: customerStats.tableName,
       OrderServiceTableName: orderServiceTable.tableName,
       ConsumerStateTableName: consumerStateTable.tableName,
       IdempotencyTableName: idempotency.tableName,

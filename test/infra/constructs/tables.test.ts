@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EventStore } from '../../../lib/constructs/event-store';
 import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
 import { testStack } from '../support/cdk';
@@ -37,6 +37,27 @@ describe('IdempotencyTable and EventStore', () => {
         StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
       }),
     });
+  });
+
+  it('keeps snapshots in their own table with the same keys and no stream (they are derived, not facts)', () => {
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table')).filter(
+      (t) =>
+        JSON.stringify(t.Properties.KeySchema) ===
+        JSON.stringify([
+          { AttributeName: 'aggregateId', KeyType: 'HASH' },
+          { AttributeName: 'version', KeyType: 'RANGE' },
+        ]),
+    );
+    expect(tables).toHaveLength(2);
+    expect(tables.filter((t) => t.Properties.StreamSpecification === undefined)).toHaveLength(1);
+  });
+
+  it('refuses a snapshot interval that is not a whole number ≥ 0', () => {
+    const { stack } = testStack('Bad');
+    expect(() => new EventStore(stack, 'Store', { snapshotEvery: -1 })).toThrow(
+      'EventStore Store: snapshotEvery must be a whole number ≥ 0 (0 = off), got -1',
+    );
+    expect(() => new EventStore(stack, 'Store2', { snapshotEvery: 2.5 })).toThrow(/whole number/);
   });
 
   it('bills on demand, encrypts with the AWS-managed key and keeps point-in-time recovery on both', () => {

@@ -1,6 +1,7 @@
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ORDER_HISTORY_INDEX } from '../../../lambdas/projector/order-summary';
 import { definitionOf, refOf, resourcesOf, type TemplateJson } from '../support/cdk';
 import { nagFindings, synthOrderFlow } from '../support/order-flow';
 
@@ -167,7 +168,7 @@ describe('OrderFlowStack (aws stage)', () => {
   });
 
   it('encrypts every table at rest and keeps point-in-time recovery on', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 5);
+    template.resourceCountIs('AWS::DynamoDB::Table', 7);
     template.allResourcesProperties('AWS::DynamoDB::Table', {
       SSESpecification: { SSEEnabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -226,6 +227,31 @@ describe('OrderFlowStack (aws stage)', () => {
     expect(archive.Properties.ArchiveName).toMatch(/^[.\-_A-Za-z0-9]{1,48}$/);
   });
 
+  it('indexes the order summaries by customer for the order history, and tells the services how to snapshot', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'orderId', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: ORDER_HISTORY_INDEX,
+          KeySchema: [
+            { AttributeName: 'customerId', KeyType: 'HASH' },
+            { AttributeName: 'placedAt', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+    });
+    const services = resourcesOf(json, 'AWS::Lambda::Function').filter(([, fn]) =>
+      JSON.stringify(fn.Properties.Environment ?? {}).includes('ORDER_SERVICE_TABLE_NAME'),
+    );
+    expect(services).toHaveLength(4);
+    for (const [id, fn] of services) {
+      expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables, id).toMatchObject({
+        SNAPSHOT_TABLE_NAME: { Ref: expect.any(String) },
+        SNAPSHOT_EVERY: '50',
+      });
+    }
+  });
+
   it('outputs everything the local deploy, the demo and the integration tests read', () => {
     expect(Object.keys(json.Outputs ?? {}).sort()).toEqual(
       [
@@ -233,7 +259,9 @@ describe('OrderFlowStack (aws stage)', () => {
         'EventArchiveName',
         'StateMachineArn',
         'EventStoreTableName',
+        'SnapshotTableName',
         'ReadModelTableName',
+        'CustomerStatsTableName',
         'OrderServiceTableName',
         'ConsumerStateTableName',
         'IdempotencyTableName',

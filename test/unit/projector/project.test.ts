@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { applyEvent } from '../../../lambdas/projector/order-summary';
@@ -11,6 +11,7 @@ const ddbMock = mockClient(DynamoDBDocumentClient);
 const deps = {
   ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
   readModelTable: 'orders',
+  customerStatsTable: 'customers',
 };
 const confirmed = newEvent({
   type: 'OrderConfirmed',
@@ -20,7 +21,7 @@ const confirmed = newEvent({
 
 beforeEach(() => {
   ddbMock.reset();
-  ddbMock.on(PutCommand).resolves({});
+  ddbMock.on(TransactWriteCommand).resolves({});
 });
 
 describe('applyEvent', () => {
@@ -41,15 +42,48 @@ describe('projectRecord', () => {
   it('applies the next version with a write conditional on the last one', async () => {
     ddbMock.on(GetCommand).resolves({ Item: applyEvent(undefined, orderPlaced(), 1) });
     await expect(projectRecord(storedEventRecord(confirmed, 2), deps)).resolves.toBe('applied');
-    const put = ddbMock.commandCalls(PutCommand)[0].args[0].input;
-    expect(put.ConditionExpression).toBe('lastVersion = :last');
-    expect(put.ExpressionAttributeValues).toEqual({ ':last': 1 });
+    const [put, stats] = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+    expect(put.Put?.ConditionExpression).toBe('lastVersion = :last');
+    expect(put.Put?.ExpressionAttributeValues).toEqual({ ':last': 1 });
+    // The customer's statistics move in the same transaction: counted in both read models or in neither.
+    expect(stats.Update).toMatchObject({
+      TableName: 'customers',
+      Key: { customerId: 'customer-1' },
+      ExpressionAttributeValues: {
+        ':ordersPlaced': 0,
+        ':ordersConfirmed': 1,
+        ':ordersCancelled': 0,
+        ':confirmedValueCents': 6000,
+      },
+    });
+    expect(stats.Update?.UpdateExpression).toMatch(/^ADD /);
+  });
+
+  it('creates the summary of a new order and counts it as placed for its customer', async () => {
+    ddbMock.on(GetCommand).resolves({});
+    await expect(projectRecord(storedEventRecord(orderPlaced(), 1), deps)).resolves.toBe('applied');
+    const [put, stats] = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+    expect(put.Put?.ConditionExpression).toBe('attribute_not_exists(orderId)');
+    expect(put.Put?.Item).toMatchObject({ orderId: 'order-1', customerId: 'customer-1', lastVersion: 1 });
+    expect(put.Put?.Item?.placedAt).toEqual(expect.any(String));
+    expect(stats.Update?.ExpressionAttributeValues).toMatchObject({ ':ordersPlaced': 1, ':ordersConfirmed': 0 });
+  });
+
+  it('leaves the customer statistics alone for an event that changes no counter', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: applyEvent(undefined, orderPlaced(), 1) });
+    const reserved = newEvent({
+      type: 'InventoryReserved',
+      source: ORDER_SERVICE_SOURCE,
+      data: { orderId: 'order-1', items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 30 }] },
+    });
+    await projectRecord(storedEventRecord(reserved, 2), deps);
+    expect(ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems).toHaveLength(1);
   });
 
   it('skips a version it has already applied', async () => {
     ddbMock.on(GetCommand).resolves({ Item: applyEvent(undefined, orderPlaced(), 1) });
     await expect(projectRecord(storedEventRecord(orderPlaced(), 1), deps)).resolves.toBe('duplicate');
-    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   it('refuses to apply across a gap', async () => {
@@ -59,8 +93,12 @@ describe('projectRecord', () => {
 
   it('reports the record at the gap so the batch is retried from there', async () => {
     ddbMock.on(GetCommand).resolves({});
-    const { response, error } = await projectBatch([storedEventRecord(confirmed, 3)], deps);
+    const { response, failure, counts } = await projectBatch(
+      [storedEventRecord(orderPlaced(), 1, '1'), storedEventRecord(confirmed, 3, '3')],
+      deps,
+    );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: '3' }]);
-    expect(error).toBeInstanceOf(ProjectionGapError);
+    expect(failure?.error).toBeInstanceOf(ProjectionGapError);
+    expect(counts).toEqual({ applied: 1, duplicate: 0, ignored: 0 });
   });
 });

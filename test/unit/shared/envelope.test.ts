@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ENVELOPE_VERSION,
   InvalidEventError,
   MAX_ENVELOPE_BYTES,
   newEvent,
   ORDER_SERVICE_SOURCE,
   parseEnvelope,
 } from '../../../lambdas/shared/envelope';
+import { SCHEMA_VERSIONS } from '../../../lambdas/shared/schemas';
 import { orderPlaced } from '../../support/events';
 
 function reasonOf(fn: () => unknown): string | undefined {
@@ -44,7 +44,7 @@ describe('parseEnvelope', () => {
   });
 
   it('refuses a newer envelope version as UNSUPPORTED_VERSION', () => {
-    expect(reasonOf(() => parseEnvelope({ ...orderPlaced(), version: ENVELOPE_VERSION + 1 }))).toBe(
+    expect(reasonOf(() => parseEnvelope({ ...orderPlaced(), version: SCHEMA_VERSIONS.OrderPlaced + 1 }))).toBe(
       'UNSUPPORTED_VERSION',
     );
   });

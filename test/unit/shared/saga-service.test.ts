@@ -7,7 +7,7 @@ import { orderPlaced } from '../../support/events';
 
 const deps: SagaDeps = {
   ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-  eventStoreTable: 'events',
+  eventStore: { eventTable: 'events' },
   orderServiceTable: 'state',
   now: () => new Date(0),
 };

@@ -1,0 +1,75 @@
+import type { Envelope } from './envelope';
+import type { Aggregate } from './event-store';
+import type { EventDataOf, EventType, OrderItem } from './schemas';
+
+/**
+ * The order aggregate's state, rebuilt from its events: what the write side
+ * knows about one order. (The read models in lambdas/projector are separate
+ * shapes for queries; this one serves time travel, snapshots and audits.)
+ */
+export interface OrderState {
+  orderId: string;
+  customerId?: string;
+  items?: OrderItem[];
+  total?: number;
+  currency?: string;
+  /** OPEN while the saga runs; CONFIRMED or CANCELLED at the end. */
+  status: 'OPEN' | 'CONFIRMED' | 'CANCELLED';
+  stock?: 'RESERVED' | 'REJECTED' | 'RELEASED';
+  payment?: { status: 'CHARGED' | 'DECLINED' | 'REFUNDED'; paymentId?: string; amount?: number };
+  shipment?: { status: 'ARRANGED' | 'REJECTED' | 'CANCELLED'; shipmentId?: string };
+  cancelReason?: string;
+  placedAt?: string;
+  updatedAt: string;
+  /** Version of the last event folded in. */
+  version: number;
+}
+
+type Handlers = {
+  [K in EventType]: (state: OrderState, data: EventDataOf<K>, event: Envelope) => OrderState;
+};
+
+/** One handler per event type of the catalogue: a new type fails to compile until it is handled here. */
+const handlers: Handlers = {
+  OrderPlaced: (s, d, e) => ({
+    ...s,
+    customerId: d.customerId,
+    items: d.items,
+    total: d.total,
+    currency: d.currency,
+    placedAt: e.time,
+  }),
+  InventoryReserved: (s) => ({ ...s, stock: 'RESERVED' }),
+  InventoryRejected: (s) => ({ ...s, stock: 'REJECTED' }),
+  InventoryReleased: (s) => ({ ...s, stock: 'RELEASED' }),
+  PaymentCharged: (s, d) => ({ ...s, payment: { status: 'CHARGED', paymentId: d.paymentId, amount: d.amount } }),
+  PaymentDeclined: (s) => ({ ...s, payment: { status: 'DECLINED' } }),
+  PaymentRefunded: (s, d) => ({ ...s, payment: { status: 'REFUNDED', paymentId: d.paymentId, amount: d.amount } }),
+  ShipmentArranged: (s, d) => ({ ...s, shipment: { status: 'ARRANGED', shipmentId: d.shipmentId } }),
+  ShipmentRejected: (s) => ({ ...s, shipment: { status: 'REJECTED' } }),
+  ShipmentCancelled: (s, d) => ({ ...s, shipment: { status: 'CANCELLED', shipmentId: d.shipmentId } }),
+  OrderConfirmed: (s) => ({ ...s, status: 'CONFIRMED' }),
+  OrderCancelled: (s, d, e) => ({
+    ...s,
+    status: 'CANCELLED',
+    customerId: s.customerId ?? d.customerId,
+    total: s.total ?? d.total,
+    cancelReason: d.reason,
+    placedAt: s.placedAt ?? e.time,
+  }),
+};
+
+/** The order aggregate: a pure fold of the order's events (already upcast and validated on read). */
+export const orderAggregate: Aggregate<OrderState> = {
+  name: 'Order',
+  snapshotSchemaVersion: 1,
+  apply(state, event, version) {
+    const data = event.data as { orderId: string };
+    const base: OrderState = state ?? { orderId: data.orderId, status: 'OPEN', updatedAt: event.time, version: 0 };
+    const handler = handlers[event.type as EventType] as
+      | ((s: OrderState, d: unknown, e: Envelope) => OrderState)
+      | undefined;
+    if (!handler) throw new Error(`Order aggregate has no handler for event type ${event.type}`);
+    return { ...handler(base, event.data, event), updatedAt: event.time, version };
+  },
+};
