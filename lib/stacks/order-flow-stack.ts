@@ -345,6 +345,7 @@ export class OrderFlowStack extends Stack {
       SnapshotTableName: eventStore.snapshotTable.tableName,
       ReadModelTableName: readModel.tableName,
       CustomerStatsTableName: customerStats.tableName,
+      ProjectorFunctionName: projector.functionName,
       OrderServiceTableName: orderServiceTable.tableName,
       ConsumerStateTableName: consumerStateTable.tableName,
       IdempotencyTableName: idempotency.tableName,

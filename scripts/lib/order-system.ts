@@ -12,11 +12,14 @@ import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
  * The deployed system as the demo and the integration tests see it: stack
  * outputs, clients pointed at the engine, and small helpers that say what they do.
  */
-export function connect(outputs: Record<string, string>, env: Record<string, string>) {
+export function connect(outputs: Record<string, string>, env: Record<string, string | undefined>) {
+  // Against AWS (no endpoint, no keys given) the SDK's default region and credential chain apply.
   const clientConfig = {
-    endpoint: env.AWS_ENDPOINT_URL,
-    region: env.AWS_REGION,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+    ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
+    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
+      : {}),
   };
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {
     marshallOptions: { removeUndefinedValues: true },

@@ -262,6 +262,7 @@ describe('OrderFlowStack (aws stage)', () => {
         'SnapshotTableName',
         'ReadModelTableName',
         'CustomerStatsTableName',
+        'ProjectorFunctionName',
         'OrderServiceTableName',
         'ConsumerStateTableName',
         'IdempotencyTableName',

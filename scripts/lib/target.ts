@@ -1,0 +1,42 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { readOutputs, STACK } from '../../localstack/deploy';
+import { awsEnv, health } from '../../localstack/engine';
+import { connect, type System } from './order-system';
+
+/** Where an operator command runs. */
+export type Target = 'local' | 'aws';
+
+/**
+ * Connects an operator command to the deployed system:
+ * - `local` (the default): the engine on AWS_ENDPOINT_URL (or 127.0.0.1:4566)
+ *   with the outputs of the last `npm run deploy:local`; the engine must be up.
+ * - `aws`: the caller's own AWS credentials and region (the SDK's default
+ *   chain), and the outputs of the CloudFormation stack `stack`.
+ */
+export async function connectTarget(target: Target, stack = STACK): Promise<{ sys: System; where: string }> {
+  if (target === 'local') {
+    const env = awsEnv();
+    if (!(await health(env.AWS_ENDPOINT_URL))) {
+      throw new Error(
+        `No local engine answers on ${env.AWS_ENDPOINT_URL}. Start it and deploy first: npm run engine:up && npm run deploy:local`,
+      );
+    }
+    return { sys: connect(readOutputs(), env), where: `local engine ${env.AWS_ENDPOINT_URL}` };
+  }
+  const cloudFormation = new CloudFormationClient({});
+  const described = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack })).catch((error) => {
+    throw new Error(`Cannot read stack ${stack} from AWS (${(error as Error).message}); check credentials and region`);
+  });
+  const outputs = Object.fromEntries(
+    (described.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+  );
+  const region = await cloudFormation.config.region();
+  return { sys: connect(outputs, { AWS_REGION: region }), where: `AWS stack ${stack} in ${region}` };
+}
+
+/** Parses `--target local|aws`, refusing anything else. */
+export function parseTarget(value: string | undefined): Target {
+  if (value === undefined || value === 'local') return 'local';
+  if (value === 'aws') return 'aws';
+  throw new Error(`--target must be local or aws, got "${value}"`);
+}

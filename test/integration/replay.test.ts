@@ -1,0 +1,124 @@
+import {
+  DeleteRuleCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { keys } from '../../lambdas/shared/keys';
+import { replayArchive } from '../../scripts/lib/replay';
+import { anOrder, eventually, finalStatusOf, system } from './support/system';
+
+describe('replay of the bus archive', () => {
+  const sys = system();
+
+  it('re-delivers a window of archived events with their ids, and no effect happens twice', async () => {
+    const sku = sys.uniqueId('sku');
+    await sys.seedStock(sku, 3);
+    const order = anOrder(sys, { items: [{ sku, quantity: 1, unitPrice: 150 }] });
+    const { orderId, customerId } = order.data;
+    const from = new Date(Date.now() - 2_000);
+    await sys.placeOrder(order);
+    expect(await finalStatusOf(sys, orderId)).toBe('CONFIRMED');
+
+    // Effects before the replay, once every consumer has run.
+    const effects = async () => ({
+      stock: await sys.stockOf(sku),
+      payment: await sys.serviceRecord(keys.payment(orderId)),
+      events: (await sys.storedEvents(orderId)).map((e) => e.eventId),
+      email: await sys.consumerRecord(keys.email(orderId, 'OrderConfirmed')),
+      analytics: await sys.consumerRecord(keys.analytics(orderId)),
+      loyalty: await sys.consumerRecord(keys.loyalty(customerId)),
+      timeline: await sys.consumerRecord(keys.timeline(orderId)),
+      readModel: await sys.readModel(orderId),
+    });
+    const before = await eventually(
+      effects,
+      (e) =>
+        e.email !== undefined && e.loyalty !== undefined && (e.timeline?.entries as string[] | undefined)?.length === 5,
+      { what: 'every consumer to handle the order' },
+    );
+    expect(before.loyalty).toMatchObject({ points: 150, orders: 1 });
+    const to = new Date(Date.now() - 500);
+
+    // A probe rule on the bus that catches replayed events of this order only.
+    const probeName = sys.uniqueId('replay-probe');
+    const { QueueUrl: probeUrl } = await sys.sqs.send(new CreateQueueCommand({ QueueName: probeName }));
+    const { Attributes } = await sys.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: probeUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const bus = sys.output('EventBusName');
+    await sys.eventBridge.send(
+      new PutRuleCommand({
+        Name: probeName,
+        EventBusName: bus,
+        EventPattern: JSON.stringify({ 'replay-name': [{ exists: true }], detail: { data: { orderId: [orderId] } } }),
+      }),
+    );
+    await sys.eventBridge.send(
+      new PutTargetsCommand({
+        Rule: probeName,
+        EventBusName: bus,
+        Targets: [{ Id: 'probe', Arn: Attributes!.QueueArn }],
+      }),
+    );
+    try {
+      const result = await replayArchive(sys, { from, to, log: () => {} });
+      expect(result.state).toBe('COMPLETED');
+
+      // Every event of the order came back, each with its original id.
+      const replayedIds = new Set<string>();
+      await eventually(
+        async () => {
+          const batch = await sys.sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: probeUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+          );
+          for (const m of batch.Messages ?? [])
+            replayedIds.add((JSON.parse(m.Body ?? '{}').detail as { id: string }).id);
+          return replayedIds.size;
+        },
+        (size) => size >= before.events.length,
+        { what: 'the replayed events of the order on the probe queue' },
+      );
+      expect([...replayedIds].sort()).toEqual([...before.events].sort());
+
+      // The replayed OrderPlaced started a second execution, which AcceptOrder stopped as a duplicate.
+      const executions = await eventually(
+        () => sys.executionsOf(orderId),
+        (list) => list.length === 2 && list.every((e) => e.status !== 'RUNNING'),
+        { what: 'the replayed saga execution to finish' },
+      );
+      const outputs = executions.map((e) => JSON.stringify(JSON.parse(e.output ?? '{}').results?.AcceptOrder ?? {}));
+      expect(outputs.filter((o) => o.includes('DUPLICATE_ORDER'))).toHaveLength(1);
+
+      // Let the consumers drain the replayed copies, then compare every effect.
+      for (const queue of ['EmailQueueUrl', 'AnalyticsQueueUrl', 'LoyaltyQueueUrl', 'OrderTimelineQueueUrl']) {
+        await eventually(
+          async () => {
+            const { Attributes: a } = await sys.sqs.send(
+              new GetQueueAttributesCommand({
+                QueueUrl: sys.output(queue),
+                AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+              }),
+            );
+            return Number(a?.ApproximateNumberOfMessages) + Number(a?.ApproximateNumberOfMessagesNotVisible);
+          },
+          (depth) => depth === 0,
+          { what: `${queue} to drain` },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(await effects()).toEqual(before);
+    } finally {
+      await sys.eventBridge.send(new RemoveTargetsCommand({ Rule: probeName, EventBusName: bus, Ids: ['probe'] }));
+      await sys.eventBridge.send(new DeleteRuleCommand({ Name: probeName, EventBusName: bus }));
+      await sys.sqs.send(new DeleteQueueCommand({ QueueUrl: probeUrl }));
+    }
+  });
+});
