@@ -15,8 +15,10 @@
  *   pk = `CUSTOMER#<customerId>` sk = `LOYALTY`            { points: number, orders: number }
  *   pk = `ORDER#<orderId>`       sk = `TIMELINE`           { entries: "<seq>:<type>" in arrival order, messageGroupIds }
  *
- * Event store table: pk `aggregateId` (= orderId), sk `version` (number, 1-based, no gaps).
- * Read model table: pk `orderId`.
+ * Event store table: pk `aggregateId` (= orderId), sk `version` (number, 1-based, no gaps);
+ * snapshot table: the same keys.
+ * Read models: order summary pk `orderId` (GSI `byCustomer`: `customerId`, `placedAt`);
+ * customer statistics pk `customerId`.
  */
 export const keys = {
   stock: (sku: string) => ({ pk: `SKU#${sku}`, sk: 'STOCK' }),
