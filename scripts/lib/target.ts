@@ -3,6 +3,9 @@ import { readOutputs, STACK } from '../../localstack/deploy';
 import { awsEnv, health } from '../../localstack/engine';
 import { connect, type System } from './order-system';
 
+// Node 20 is what these machines run; the SDK's notice that it wants Node 22 from 2027 is noise in operator output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Where an operator command runs. */
 export type Target = 'local' | 'aws';
 

@@ -1,0 +1,78 @@
+/**
+ * `npm run aggregate -- <orderId> [--as-of-version N | --as-of-time <ISO>] [--no-snapshots] [--events] [--target local|aws]`
+ *
+ * Prints an order aggregate's state, rebuilt from its events (time travel to
+ * a version or an instant), and optionally its events with their versions.
+ */
+import { parseArgs } from 'node:util';
+import { type EventStoreTables, loadAggregate, readStream, storedEnvelope } from '../lambdas/shared/event-store';
+import { orderAggregate } from '../lambdas/shared/order-aggregate';
+import { connectTarget, parseTarget } from './lib/target';
+
+async function main() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'as-of-version': { type: 'string' },
+      'as-of-time': { type: 'string' },
+      'no-snapshots': { type: 'boolean', default: false },
+      events: { type: 'boolean', default: false },
+      target: { type: 'string' },
+      stack: { type: 'string' },
+    },
+  });
+  const [orderId] = positionals;
+  if (!orderId || positionals.length > 1) throw new Error('give exactly one order id: npm run aggregate -- <orderId>');
+  if (values['as-of-version'] !== undefined && values['as-of-time'] !== undefined) {
+    throw new Error('give --as-of-version or --as-of-time, not both');
+  }
+  const asOfVersion = values['as-of-version'] === undefined ? undefined : Number(values['as-of-version']);
+  if (asOfVersion !== undefined && (!Number.isInteger(asOfVersion) || asOfVersion < 1)) {
+    throw new Error(`--as-of-version must be a whole number ≥ 1, got "${values['as-of-version']}"`);
+  }
+  const asOfTime = values['as-of-time'] === undefined ? undefined : new Date(values['as-of-time']);
+  if (asOfTime && Number.isNaN(asOfTime.getTime())) {
+    throw new Error(`--as-of-time must be an ISO 8601 time, got "${values['as-of-time']}"`);
+  }
+
+  const { sys, where } = await connectTarget(parseTarget(values.target), values.stack);
+  const tables: EventStoreTables = {
+    eventTable: sys.output('EventStoreTableName'),
+    snapshotTable: sys.output('SnapshotTableName'),
+  };
+  const loaded = await loadAggregate(sys.ddb, tables, orderAggregate, orderId, {
+    asOfVersion,
+    asOfTime,
+    useSnapshots: !values['no-snapshots'],
+  });
+  if (loaded.version === 0) {
+    console.log(
+      `aggregate: order ${orderId} has no events${asOfVersion || asOfTime ? ' at that point' : ''} (${where})`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  console.log(
+    `aggregate: order ${orderId} at version ${loaded.version}` +
+      (loaded.snapshotVersion
+        ? ` (snapshot ${loaded.snapshotVersion} + ${loaded.eventsRead} events)`
+        : ` (${loaded.eventsRead} events)`) +
+      ` on the ${where}`,
+  );
+  console.log(JSON.stringify(loaded.state, null, 2));
+  if (values.events) {
+    for await (const page of readStream(sys.ddb, tables.eventTable, orderId, { toVersion: loaded.version })) {
+      for (const item of page) {
+        const envelope = storedEnvelope(item);
+        console.log(
+          `  v${item.version}  ${envelope.time}  ${envelope.type} (schema v${envelope.version})  ${envelope.id}`,
+        );
+      }
+    }
+  }
+}
+
+main().catch((error) => {
+  console.error(`aggregate: ${(error as Error).message}`);
+  process.exitCode = 1;
+});
