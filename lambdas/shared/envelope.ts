@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { EVENT_DATA_SCHEMAS, type EventDataOf, type EventType, SCHEMA_VERSIONS } from './schemas';
 import { upcastData } from './upcasters';
+
+// zod/mini ships without messages: load the English ones, so a parked message's reason reads well.
+z.config(en());
 
 /**
  * The `source` of events a client sends to the bus (the checkout front end).
@@ -30,15 +34,15 @@ export const MAX_ENVELOPE_BYTES = 256 * 1024;
  *   older one is upcast on read, a newer one refused.
  */
 export const envelopeSchema = z.object({
-  id: z.string().min(1),
-  type: z.string().min(1),
-  version: z.number().int().positive(),
+  id: z.string().check(z.minLength(1)),
+  type: z.string().check(z.minLength(1)),
+  version: z.int().check(z.positive()),
   time: z.iso.datetime(),
-  source: z.string().min(1),
-  correlationId: z.string().min(1),
-  causationId: z.string().min(1).optional(),
+  source: z.string().check(z.minLength(1)),
+  correlationId: z.string().check(z.minLength(1)),
+  causationId: z.optional(z.string().check(z.minLength(1))),
   data: z.unknown(),
-  metadata: z.record(z.string(), z.unknown()).default({}),
+  metadata: z._default(z.record(z.string(), z.unknown()), {}),
 });
 
 export type Envelope<T = unknown> = Omit<z.infer<typeof envelopeSchema>, 'data'> & { data: T };

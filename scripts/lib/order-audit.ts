@@ -1,0 +1,84 @@
+/**
+ * The invariants every order must keep, checked from what the system
+ * recorded (the order's event stream and the order service's record). Shared
+ * by the benchmark and anything else that drives load, so "lost" and
+ * "double-applied" mean the same everywhere.
+ */
+export interface OrderAudit {
+  orderId: string;
+  /** CONFIRMED / CANCELLED, or undefined when the order has not finished (lost if the deadline passed). */
+  finalStatus?: string;
+  /** Every rule the order broke; empty when it kept them all. */
+  violations: string[];
+}
+
+/** What the audit needs per order: its stored event types in version order, its versions, and its record's status. */
+export interface OrderFacts {
+  orderId: string;
+  events: { version: number; type: string }[];
+  recordStatus?: string;
+}
+
+const count = (types: string[], type: string) => types.filter((t) => t === type).length;
+
+/**
+ * Checks one order: exactly one final event, agreeing with the order record;
+ * at most one charge, one reservation, one shipment; a cancelled order that
+ * was charged is refunded and one that reserved stock released it; versions
+ * 1..n with no gap or repeat; no event type recorded twice.
+ */
+export function auditOrder(facts: OrderFacts): OrderAudit {
+  const types = facts.events.map((e) => e.type);
+  const violations: string[] = [];
+  const finals = count(types, 'OrderConfirmed') + count(types, 'OrderCancelled');
+  const finalStatus = types.includes('OrderConfirmed')
+    ? 'CONFIRMED'
+    : types.includes('OrderCancelled')
+      ? 'CANCELLED'
+      : undefined;
+  if (finals > 1) violations.push(`${finals} final events`);
+  if (finalStatus && facts.recordStatus !== finalStatus) {
+    violations.push(`record says ${facts.recordStatus ?? 'nothing'}, events say ${finalStatus}`);
+  }
+  for (const type of new Set(types)) {
+    if (count(types, type) > 1) violations.push(`${type} recorded ${count(types, type)} times`);
+  }
+  if (finalStatus === 'CANCELLED') {
+    if (count(types, 'PaymentCharged') > count(types, 'PaymentRefunded')) violations.push('charged but not refunded');
+    if (count(types, 'InventoryReserved') > count(types, 'InventoryReleased')) {
+      violations.push('stock reserved but not released');
+    }
+  }
+  if (finalStatus === 'CONFIRMED' && count(types, 'PaymentCharged') !== 1)
+    violations.push('confirmed without one charge');
+  const versions = facts.events.map((e) => e.version);
+  if (versions.some((v, i) => v !== i + 1))
+    violations.push(`versions ${versions.join(',')} are not 1..${versions.length}`);
+  return { orderId: facts.orderId, finalStatus, violations };
+}
+
+export interface AuditSummary {
+  orders: number;
+  confirmed: number;
+  cancelled: number;
+  /** Orders with no final state. */
+  lost: number;
+  /** Orders that broke an invariant (an effect applied twice, a half compensation, …). */
+  doubleApplied: number;
+  examples: string[];
+}
+
+export function summarize(audits: OrderAudit[]): AuditSummary {
+  const broken = audits.filter((a) => a.violations.length > 0);
+  return {
+    orders: audits.length,
+    confirmed: audits.filter((a) => a.finalStatus === 'CONFIRMED').length,
+    cancelled: audits.filter((a) => a.finalStatus === 'CANCELLED').length,
+    lost: audits.filter((a) => a.finalStatus === undefined).length,
+    doubleApplied: broken.length,
+    examples: [
+      ...audits.filter((a) => a.finalStatus === undefined).map((a) => `${a.orderId}: no final state`),
+      ...broken.map((a) => `${a.orderId}: ${a.violations.join('; ')}`),
+    ].slice(0, 10),
+  };
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { isSustainable } from '../../../scripts/lib/bench/pipeline';
+import { auditOrder, summarize } from '../../../scripts/lib/order-audit';
+
+const stream = (...types: string[]) => types.map((type, i) => ({ version: i + 1, type }));
+const confirmed = stream('OrderPlaced', 'InventoryReserved', 'PaymentCharged', 'ShipmentArranged', 'OrderConfirmed');
+
+describe('auditOrder', () => {
+  it('passes a confirmed order and a fully compensated one', () => {
+    expect(auditOrder({ orderId: 'a', events: confirmed, recordStatus: 'CONFIRMED' })).toEqual({
+      orderId: 'a',
+      finalStatus: 'CONFIRMED',
+      violations: [],
+    });
+    const refunded = stream(
+      'OrderPlaced',
+      'InventoryReserved',
+      'PaymentCharged',
+      'ShipmentRejected',
+      'PaymentRefunded',
+      'InventoryReleased',
+      'OrderCancelled',
+    );
+    expect(auditOrder({ orderId: 'b', events: refunded, recordStatus: 'CANCELLED' }).violations).toEqual([]);
+  });
+
+  it('flags an effect applied twice, a half compensation, a gap and a record that disagrees', () => {
+    const twice = stream('OrderPlaced', 'InventoryReserved', 'PaymentCharged', 'PaymentCharged', 'OrderCancelled');
+    expect(auditOrder({ orderId: 'c', events: twice, recordStatus: 'CANCELLED' }).violations).toEqual([
+      'PaymentCharged recorded 2 times',
+      'charged but not refunded',
+      'stock reserved but not released',
+    ]);
+    const gap = [
+      { version: 1, type: 'OrderPlaced' },
+      { version: 3, type: 'OrderConfirmed' },
+    ];
+    expect(auditOrder({ orderId: 'd', events: gap, recordStatus: 'PENDING' }).violations).toEqual([
+      'record says PENDING, events say CONFIRMED',
+      'confirmed without one charge',
+      'versions 1,3 are not 1..2',
+    ]);
+  });
+
+  it('counts an unfinished order as lost and a broken one as double-applied', () => {
+    const audits = [
+      auditOrder({ orderId: 'ok', events: confirmed, recordStatus: 'CONFIRMED' }),
+      auditOrder({ orderId: 'lost', events: stream('OrderPlaced'), recordStatus: 'PENDING' }),
+      auditOrder({
+        orderId: 'bad',
+        events: stream('OrderPlaced', 'OrderConfirmed', 'OrderConfirmed'),
+        recordStatus: 'CONFIRMED',
+      }),
+    ];
+    expect(summarize(audits)).toMatchObject({ orders: 3, confirmed: 2, cancelled: 0, lost: 1, doubleApplied: 1 });
+    expect(summarize(audits).examples[0]).toBe('lost: no final state');
+  });
+});
+
+describe('isSustainable', () => {
+  const step = {
+    offeredPerSecond: 2,
+    orders: 60,
+    completedPerSecond: 1.9,
+    latencyMs: { p50: 800, p95: 1500, p99: 2000 },
+    unfinished: 0,
+  };
+
+  it('accepts a step the pipeline kept up with', () => {
+    expect(isSustainable(step, 1200)).toBe(true);
+  });
+
+  it('refuses a step with unfinished orders, falling throughput or tail latency that grew', () => {
+    expect(isSustainable({ ...step, unfinished: 1 }, 1200)).toBe(false);
+    expect(isSustainable({ ...step, completedPerSecond: 1.2 }, 1200)).toBe(false);
+    expect(isSustainable({ ...step, latencyMs: { ...step.latencyMs, p95: 9000 } }, 1200)).toBe(false);
+  });
+});
