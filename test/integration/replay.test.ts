@@ -73,20 +73,25 @@ describe('replay of the bus archive', () => {
       expect(result.state).toBe('COMPLETED');
 
       // Every event of the order came back, each with its original id.
-      const replayedIds = new Set<string>();
+      const replayed = new Map<string, string>();
       await eventually(
         async () => {
           const batch = await sys.sqs.send(
             new ReceiveMessageCommand({ QueueUrl: probeUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
           );
-          for (const m of batch.Messages ?? [])
-            replayedIds.add((JSON.parse(m.Body ?? '{}').detail as { id: string }).id);
-          return replayedIds.size;
+          for (const m of batch.Messages ?? []) {
+            const body = JSON.parse(m.Body ?? '{}') as { detail: { id: string; type: string } | string };
+            const detail = typeof body.detail === 'string' ? JSON.parse(body.detail) : body.detail;
+            replayed.set(detail.id, detail.type);
+          }
+          return Object.fromEntries(replayed);
         },
-        (size) => size >= before.events.length,
-        { what: 'the replayed events of the order on the probe queue' },
+        (seen) => Object.keys(seen).length >= before.events.length,
+        {
+          what: `the ${before.events.length} replayed events of the order (window ${from.toISOString()} … ${to.toISOString()})`,
+        },
       );
-      expect([...replayedIds].sort()).toEqual([...before.events].sort());
+      expect([...replayed.keys()].sort()).toEqual([...before.events].sort());
 
       // The replayed OrderPlaced started a second execution, which AcceptOrder stopped as a duplicate.
       const executions = await eventually(
