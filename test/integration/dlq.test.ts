@@ -1,7 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ListDeadLetterSourceQueuesCommand,
+  ListMessageMoveTasksCommand,
+  SendMessageCommand,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
@@ -10,6 +15,7 @@ import { listDlqs, resolveDlq } from '../../scripts/lib/dlq/catalogue';
 import type { MessageReport } from '../../scripts/lib/dlq/describe';
 import { redrive } from '../../scripts/lib/dlq/redrive';
 import { type ShowResult, show } from '../../scripts/lib/dlq/show';
+import { knownEngineGap } from './support/engine-gaps';
 import { eventually, system } from './support/system';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -137,4 +143,27 @@ describe('the DLQ tool on the engine', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Unknown DLQ "NoSuchDlq"[\s\S]*AnalyticsDlq/);
   });
+
+  // What the tool uses on AWS; on MiniStack it falls back (RedrivePolicy matching, the receive → send → delete loop).
+  knownEngineGap('sqs-list-dead-letter-source-queues', ['ministack'])(
+    'ListDeadLetterSourceQueues names the source queue of a DLQ',
+    async () => {
+      const sys = system();
+      const { queueUrls } = await sys.sqs.send(
+        new ListDeadLetterSourceQueuesCommand({ QueueUrl: sys.output('LoyaltyDlqUrl') }),
+      );
+      expect(queueUrls?.map((u) => u.split('/').pop())).toEqual([sys.output('LoyaltyQueueUrl').split('/').pop()]);
+    },
+  );
+
+  knownEngineGap('sqs-message-move-tasks', ['ministack'])(
+    'StartMessageMoveTask redrives a DLQ to its source and ListMessageMoveTasks reports it',
+    async () => {
+      const sys = system();
+      const dlq = resolveDlq(await listDlqs(sys.sqs, sys.outputs), 'LoyaltyDlq');
+      await sys.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlq.arn, DestinationArn: dlq.source?.arn }));
+      const { Results } = await sys.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlq.arn }));
+      expect(Results?.[0]?.SourceArn).toBe(dlq.arn);
+    },
+  );
 });
