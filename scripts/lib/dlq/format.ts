@@ -5,6 +5,16 @@ import type { ShowResult } from './show';
 
 const shortKey = (key: string) => key.replace(/Url$/, '');
 
+/** Says when fewer messages were seen than the queue reported, and why that can be. */
+function partial(seen: number, dlq: DlqEntry): string {
+  const depth = dlq.depth.visible;
+  if (seen >= depth) return '';
+  const why = dlq.fifo
+    ? "--max or --limit, messages in flight, or a FIFO group's later messages, which SQS hands out only after its earlier ones"
+    : '--max or --limit, or messages in flight elsewhere';
+  return ` (of ~${depth} visible when listed: ${why})`;
+}
+
 /** `list`: one row per DLQ with depth and source, then the names `show`/`redrive`/`purge` accept. */
 export function formatList(entries: DlqEntry[], where: string): string {
   const rows = entries.map((e) => ({
@@ -40,7 +50,9 @@ export function formatList(entries: DlqEntry[], where: string): string {
 
 /** `show`: each message with its reason, then how it was peeked (nothing consumed). */
 export function formatShow(result: ShowResult, dlq: DlqEntry, maxBody: number): string {
-  const out: string[] = [`${shortKey(dlq.key)} (${dlq.name}): ${result.reports.length} message(s)`];
+  const out: string[] = [
+    `${shortKey(dlq.key)} (${dlq.name}): ${result.reports.length} message(s)${partial(result.reports.length, dlq)}`,
+  ];
   result.reports.forEach((r, i) => {
     out.push('', `#${i + 1} ${r.messageId}  [${r.origin}]`, `  reason        ${r.reason}`);
     const field = (label: string, value: unknown) => {
@@ -76,7 +88,10 @@ export function formatShow(result: ShowResult, dlq: DlqEntry, maxBody: number): 
 export function formatRedrive(result: RedriveResult, dlq: DlqEntry): string {
   const out: string[] = [];
   if (result.method === 'dry-run') {
-    out.push(`Dry run: would move ${result.moved} message(s) from ${dlq.name} to ${result.source}:`);
+    out.push(
+      `Dry run: would move ${result.moved} message(s) from ${dlq.name} to ${result.source}` +
+        `${partial(result.plan.length, dlq)}:`,
+    );
     for (const p of result.plan) {
       out.push(`  ${p.action === 'move' ? 'move' : 'HOLD'}  ${p.messageId}  ${p.action === 'move' ? p.reason : p.why}`);
     }
