@@ -87,7 +87,7 @@ describe('the DLQ tool on the engine', () => {
 
     const ours = (result: ShowResult) => result.reports.find((r) => r.body.includes(event.id));
     const parked = (await eventually(
-      async () => ours(await show(sys.sqs, dlq, { max: 100, visibilitySeconds: 10 })),
+      async () => ours(await show(sys.sqs, dlq, { max: 1000, visibilitySeconds: 20 })),
       (report) => report !== undefined,
       { what: `event ${event.id} to be parked in the analytics DLQ`, timeoutMs: 240_000, intervalMs: 5_000 },
     )) as MessageReport;
@@ -111,7 +111,7 @@ describe('the DLQ tool on the engine', () => {
     // Dry run: the plan names our message, nothing moves.
     const plan = await redrive(sys.sqs, dlq, { apply: false });
     expect(plan.plan.find((p) => p.messageId === parked.messageId)?.action).toBe('move');
-    expect(ours(await show(sys.sqs, dlq, { max: 100 }))).toBeDefined();
+    expect(ours(await show(sys.sqs, dlq, { max: 1000 }))).toBeDefined();
 
     // The operator fixes the cause (the stale lock), then redrives with the CLI.
     await sys.ddb.send(new DeleteCommand({ TableName: sys.output('IdempotencyTableName'), Key: lock }));
@@ -125,8 +125,8 @@ describe('the DLQ tool on the engine', () => {
       { what: 'the redriven event to be applied by the analytics consumer', timeoutMs: 60_000 },
     );
     expect(applied?.events).toBe(1);
-    expect([...(applied?.types as Set<string>)]).toEqual(['OrderConfirmed']);
-    expect(ours(await show(sys.sqs, dlq, { max: 100 }))).toBeUndefined();
+    expect([...((applied?.types as Set<string> | undefined) ?? [])]).toEqual(['OrderConfirmed']);
+    expect(ours(await show(sys.sqs, dlq, { max: 1000 }))).toBeUndefined();
     // Still once after the queue has had time to deliver anything else it holds.
     await new Promise((r) => setTimeout(r, 5_000));
     expect((await sys.consumerRecord(keys.analytics(orderId)))?.events).toBe(1);
