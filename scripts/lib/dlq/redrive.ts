@@ -38,7 +38,7 @@ export interface RedriveOptions {
    * in the source queue's 5-minute deduplication window.
    */
   newDedupId?: boolean;
-  /** `auto`: StartMessageMoveTask where the endpoint has it and no limit is set, else the loop. */
+  /** `auto`: StartMessageMoveTask where the endpoint has it and neither a limit nor new dedup ids are asked for, else the loop. */
   method?: RedriveMethod;
   /** How long a message being moved stays hidden (seconds); it reappears if the tool dies. */
   visibilitySeconds?: number;
@@ -235,6 +235,11 @@ export async function redrive(sqs: SQSClient, dlq: DlqEntry, options: RedriveOpt
   if (method === 'move-task' && options.limit !== undefined) {
     throw new DlqRefusal('StartMessageMoveTask cannot stop after N messages: drop --limit or use --method loop');
   }
+  if (method === 'move-task' && options.newDedupId) {
+    throw new DlqRefusal(
+      'StartMessageMoveTask cannot set new deduplication ids: drop --new-dedup-id or use --method loop',
+    );
+  }
   const started = Date.now();
 
   if (!options.apply) {
@@ -263,7 +268,8 @@ export async function redrive(sqs: SQSClient, dlq: DlqEntry, options: RedriveOpt
     }
   }
 
-  if (method !== 'loop' && options.limit === undefined) {
+  // A move task moves messages as they are: no count limit, no new deduplication ids.
+  if (method !== 'loop' && options.limit === undefined && !options.newDedupId) {
     try {
       const moved = await moveTask(sqs, dlq, o);
       return {

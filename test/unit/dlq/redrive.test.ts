@@ -259,6 +259,20 @@ describe('redrive with SQS message move tasks', () => {
     expect(lines[0]).toMatch(/no StartMessageMoveTask/);
   });
 
+  it('uses the loop, not a move task, when --limit or --new-dedup-id asks for what a move task cannot do', async () => {
+    fake = fakeQueues(['dlq', 'source']);
+    fake.mock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+    fake.put('dlq', ...parked(3));
+    expect((await redrive(fake.sqs, dlqEntry('dlq', 'source'), { apply: true, limit: 1, ...fast })).method).toBe(
+      'loop',
+    );
+    expect(
+      (await redrive(fake.sqs, dlqEntry('dlq', 'source'), { apply: true, newDedupId: true, ...fast })).method,
+    ).toBe('loop');
+    expect(fake.mock.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+    expect(fake.messages('source')).toHaveLength(3);
+  });
+
   it('refuses --method move-task with a limit, and on an endpoint without it', async () => {
     fake = fakeQueues(['dlq', 'source']);
     await expect(
