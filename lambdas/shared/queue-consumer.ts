@@ -126,9 +126,11 @@ export function createQueueConsumer(
       [PARK_ATTRIBUTES.sourceMessageId]: text(record.messageId),
       [PARK_ATTRIBUTES.consumer]: text(options.name),
     };
-    // SQS allows 10 message attributes: keep as many of the original ones as fit.
+    // SQS allows 10 message attributes: keep as many of the original ones as fit. A message
+    // redriven with its old park attributes (e.g. by StartMessageMoveTask) must not overwrite the new ones.
     for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
       if (Object.keys(attributes).length >= 10) break;
+      if (name in attributes) continue;
       if (value.stringValue !== undefined)
         attributes[name] = { DataType: value.dataType, StringValue: value.stringValue };
     }

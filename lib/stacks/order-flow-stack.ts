@@ -246,11 +246,13 @@ export class OrderFlowStack extends Stack {
     // 7. The fan-out (choreography): order outcomes to every interested queue.
     const fanout = new FanoutTopic(this, 'Fanout', { removalPolicy });
     // Email: every outcome, as SNS's notification JSON (the consumer unwraps `Message`).
-    fanout.subscribeQueue('Email', emailQueue.queue);
+    const emailSubscription = fanout.subscribeQueue('Email', emailQueue.queue);
     // Analytics: every outcome, raw.
-    fanout.subscribeQueue('Analytics', analyticsQueue.queue, { rawMessageDelivery: true });
+    const analyticsSubscription = fanout.subscribeQueue('Analytics', analyticsQueue.queue, {
+      rawMessageDelivery: true,
+    });
     // Loyalty: confirmed orders of LOYALTY_MIN_TOTAL or more, filtered on the body.
-    fanout.subscribeQueue('Loyalty', loyaltyQueue.queue, {
+    const loyaltySubscription = fanout.subscribeQueue('Loyalty', loyaltyQueue.queue, {
       rawMessageDelivery: true,
       filterPolicyWithMessageBody: {
         type: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: ['OrderConfirmed'] })),
@@ -364,6 +366,12 @@ export class OrderFlowStack extends Stack {
       OrderTimelineQueueUrl: timelineQueue.queue.queueUrl,
       OrderTimelineDlqUrl: timelineQueue.deadLetterQueue.queueUrl,
       RuleTargetDlqUrl: router.deadLetterQueue.queueUrl,
+      // The DLQs without a source queue, so `npm run dlq -- list` can show every one of them.
+      EmailSubscriptionDlqUrl: emailSubscription.deadLetterQueue.queueUrl,
+      AnalyticsSubscriptionDlqUrl: analyticsSubscription.deadLetterQueue.queueUrl,
+      LoyaltySubscriptionDlqUrl: loyaltySubscription.deadLetterQueue.queueUrl,
+      EventRelayFailureQueueUrl: relayFailures.queueUrl,
+      ProjectorFailureQueueUrl: projectorFailures.queueUrl,
       MaxReceiveCount: String(stage.maxReceiveCount),
       AlarmTopicArn: operations.alarmTopic.topicArn,
       DashboardName: operations.dashboard.dashboardName,

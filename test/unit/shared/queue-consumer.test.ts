@@ -101,6 +101,22 @@ describe('createQueueConsumer', () => {
     expect(sent.MessageAttributes?.[PARK_ATTRIBUTES.sourceMessageId]?.StringValue).toBe('poison');
   });
 
+  it('parks a redriven record with the new reason, not the park attributes it came back with', async () => {
+    const handler = consumer(async () => undefined);
+    const old = (value: string) => ({ dataType: 'String', stringValue: value });
+    const record = sqsRecord('{oops', { messageId: 'again' }, 3);
+    record.messageAttributes = {
+      [PARK_ATTRIBUTES.errorType]: old('OldError'),
+      [PARK_ATTRIBUTES.sourceMessageId]: old('first-time'),
+      'x-redrive-count': { dataType: 'Number', stringValue: '1' },
+    };
+    await handler({ Records: [record] } as SQSEvent, context);
+    const sent = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(sent.MessageAttributes?.[PARK_ATTRIBUTES.errorType]?.StringValue).toBe('InvalidEventError');
+    expect(sent.MessageAttributes?.[PARK_ATTRIBUTES.sourceMessageId]?.StringValue).toBe('again');
+    expect(sent.MessageAttributes?.['x-redrive-count']?.StringValue).toBe('1');
+  });
+
   it('leaves the record to the redrive policy when parking itself fails', async () => {
     sqsMock.on(SendMessageCommand).rejects(new Error('DLQ unavailable'));
     const handler = consumer(async () => undefined);

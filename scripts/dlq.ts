@@ -1,0 +1,133 @@
+/**
+ * The DLQ operator tool.
+ *
+ *   npm run dlq -- list
+ *   npm run dlq -- show <dlq> [--max N] [--max-body N] [--json]
+ *   npm run dlq -- redrive <dlq> [--apply] [--limit N] [--new-dedup-id] [--method auto|move-task|loop] [--json]
+ *   npm run dlq -- purge <dlq> --yes
+ *
+ * By default it works on the local engine (AWS_ENDPOINT_URL or 127.0.0.1:4566,
+ * outputs of the last local deploy); with --target aws on real AWS (default
+ * credentials and region, outputs of the OrderFlow stack from CloudFormation).
+ * See README.md › Operations.
+ */
+import { parseArgs } from 'node:util';
+import { listDlqs, resolveDlq } from './lib/dlq/catalogue';
+import { DlqRefusal } from './lib/dlq/errors';
+import { formatList, formatRedrive, formatShow } from './lib/dlq/format';
+import { purge } from './lib/dlq/purge';
+import { type RedriveMethod, redrive } from './lib/dlq/redrive';
+import { show } from './lib/dlq/show';
+import { connectTarget, parseTarget } from './lib/target';
+
+const USAGE = `usage: npm run dlq -- <command> [dlq] [flags]
+
+commands
+  list                 every DLQ of the stack: depth (visible, in flight) and source queue
+  show <dlq>           the messages with their reason (peeked and released, never consumed)
+  redrive <dlq>        move messages back to the source queue (dry run unless --apply)
+  purge <dlq>          delete every message (only with --yes)
+
+<dlq> is an output key (EmailDlq or EmailDlqUrl), a queue name, URL or ARN; \`list\` shows them.
+
+flags
+  --json               machine-readable output (list, show, redrive)
+  --max N              show: at most N messages (default 50)
+  --max-body N         show: truncate bodies to N characters (default 300; 0 = whole body)
+  --apply              redrive: really move (default: dry run, prints what would move)
+  --limit N            redrive: at most N messages
+  --new-dedup-id       redrive, FIFO: send with a new deduplication id (see README: FIFO deduplication window)
+  --method M           redrive: auto (default), move-task (StartMessageMoveTask) or loop (receive → send → delete)
+  --yes                purge: confirm that the messages are lost for good
+  --target T           local (default: the engine on AWS_ENDPOINT_URL or 127.0.0.1:4566) or aws (your default credentials)
+  --stack NAME         AWS only: the stack to read outputs from (default OrderFlow)`;
+
+function positiveInt(flag: string, value: string | undefined, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new DlqRefusal(`${flag} must be a whole number ≥ 0, got "${value}"`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  // The SDK's notice that it wants Node 22 from 2027 would sit in the middle of the output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      max: { type: 'string' },
+      'max-body': { type: 'string' },
+      apply: { type: 'boolean', default: false },
+      limit: { type: 'string' },
+      'new-dedup-id': { type: 'boolean', default: false },
+      method: { type: 'string', default: 'auto' },
+      yes: { type: 'boolean', default: false },
+      target: { type: 'string' },
+      stack: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, queue, ...extra] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  if (!['list', 'show', 'redrive', 'purge'].includes(command)) {
+    console.error(`Unknown command "${command}".\n\n${USAGE}`);
+    return 2;
+  }
+  if (extra.length) throw new DlqRefusal(`Unexpected argument(s): ${extra.join(' ')}`);
+  if (!['auto', 'move-task', 'loop'].includes(values.method)) {
+    throw new DlqRefusal(`--method must be auto, move-task or loop, got "${values.method}"`);
+  }
+
+  const { sys, where } = await connectTarget(parseTarget(values.target), values.stack);
+  const target = { sqs: sys.sqs, outputs: sys.outputs, where };
+  const entries = await listDlqs(target.sqs, target.outputs);
+  const print = (data: unknown, text: () => string) =>
+    console.log(values.json ? JSON.stringify(data, null, 2) : text());
+
+  if (command === 'list') {
+    print(entries, () => formatList(entries, target.where));
+    return 0;
+  }
+  const dlq = resolveDlq(entries, queue);
+  switch (command) {
+    case 'show': {
+      const result = await show(target.sqs, dlq, { max: positiveInt('--max', values.max, 50)! });
+      print(result, () => formatShow(result, dlq, positiveInt('--max-body', values['max-body'], 300)!));
+      return 0;
+    }
+    case 'redrive': {
+      const limit = positiveInt('--limit', values.limit);
+      const result = await redrive(target.sqs, dlq, {
+        apply: values.apply,
+        limit,
+        newDedupId: values['new-dedup-id'],
+        method: values.method as RedriveMethod,
+        // Progress goes to stderr so --json output stays parseable.
+        log: (line) => console.error(line),
+      });
+      print(result, () => formatRedrive(result, dlq));
+      return result.failed.length ? 1 : 0;
+    }
+    case 'purge': {
+      const { purged } = await purge(target.sqs, dlq, { yes: values.yes });
+      console.log(`Purged ${dlq.key.replace(/Url$/, '')} (${dlq.name}): ~${purged} message(s) deleted for good.`);
+      return 0;
+    }
+  }
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: Error) => {
+    console.error(error instanceof DlqRefusal ? error.message : `dlq: ${error.message}`);
+    process.exitCode = error instanceof DlqRefusal ? 2 : 1;
+  },
+);

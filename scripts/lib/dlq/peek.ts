@@ -1,0 +1,95 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+
+/** SQS hands out at most 10 messages per receive and takes at most 10 entries per batch call. */
+export const SQS_BATCH = 10;
+
+export interface ReceiveOptions {
+  /** How long received messages stay hidden from other consumers (seconds). */
+  visibilitySeconds: number;
+  /**
+   * Long-poll wait per receive (seconds). A short poll on AWS samples only some
+   * servers and can come back empty while messages remain; 1 s asks them all.
+   */
+  waitSeconds: number;
+}
+
+/** One ReceiveMessage call with every attribute the DLQ tool reads. */
+export async function receiveBatch(
+  sqs: SQSClient,
+  queueUrl: string,
+  max: number,
+  options: ReceiveOptions,
+): Promise<Message[]> {
+  const { Messages } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: Math.max(1, Math.min(SQS_BATCH, max)),
+      VisibilityTimeout: options.visibilitySeconds,
+      WaitTimeSeconds: options.waitSeconds,
+      MessageSystemAttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  return Messages ?? [];
+}
+
+/**
+ * Makes messages visible again at once (ChangeMessageVisibility 0), so what
+ * was only looked at is not held back from anyone. Returns how many could not
+ * be released (their receipt handle expired: they are visible again anyway).
+ */
+export async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<number> {
+  let failed = 0;
+  for (let i = 0; i < messages.length; i += SQS_BATCH) {
+    const chunk = messages.slice(i, i + SQS_BATCH);
+    const result = await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+      }),
+    );
+    failed += result.Failed?.length ?? 0;
+  }
+  return failed;
+}
+
+export interface Peeked {
+  messages: Message[];
+  /** Messages received but left out (already seen in this peek: SQS may hand a message out twice). */
+  duplicatesSeen: number;
+}
+
+/**
+ * Receives up to `max` messages without consuming them: each is hidden for
+ * `visibilitySeconds` while the tool reads it, and the caller releases them
+ * with `release()` when done. Stops at the first empty receive.
+ *
+ * Every receive increments a message's ApproximateReceiveCount; a DLQ has no
+ * redrive policy of its own, so that moves nothing.
+ */
+export async function peek(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: ReceiveOptions & { max: number },
+): Promise<Peeked> {
+  const seen = new Map<string, Message>();
+  let duplicatesSeen = 0;
+  while (seen.size < options.max) {
+    const batch = await receiveBatch(sqs, queueUrl, options.max - seen.size, options);
+    if (batch.length === 0) break;
+    const before = seen.size;
+    for (const message of batch) {
+      if (seen.has(message.MessageId ?? '')) duplicatesSeen++;
+      // A repeat replaces the earlier copy: only the newest receipt handle can release it.
+      seen.set(message.MessageId ?? '', message);
+    }
+    // Only repeats: the peek outlasted the visibility timeout and went round; everything has been seen.
+    if (seen.size === before) break;
+  }
+  return { messages: [...seen.values()], duplicatesSeen };
+}
