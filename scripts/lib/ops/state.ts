@@ -245,7 +245,7 @@ async function collectQueues(
         error,
       };
     })
-    .sort((a, b) => a.kind.localeCompare(b.kind) * -1 || a.label.localeCompare(b.label));
+    .sort((a, b) => Number(a.kind === 'dlq') - Number(b.kind === 'dlq') || a.label.localeCompare(b.label));
 }
 
 /** One GetMetricData call for every queue: the latest ApproximateAgeOfOldestMessage, by queue name. */
