@@ -89,7 +89,7 @@ function queueRow(q: QueueState) {
     q.kind === 'dlq'
       ? q.sources.length
         ? html`DLQ of ${q.sources.join(', ')}`
-        : html`<span class="muted">no redrive source</span>`
+        : html`<span class="muted">no source queue</span>`
       : q.deadLetterQueue
         ? html`→ ${q.deadLetterQueue}`
         : html`<span class="muted">no DLQ</span>`;

@@ -132,7 +132,7 @@ describe('queues', () => {
     expect(state.queues.find((q) => q.label === 'EmailQueue')?.visible).toBe(1);
   });
 
-  it("takes the oldest message's age from CloudWatch by queue name, and says so when CloudWatch fails", async () => {
+  it("takes the oldest message's age from CloudWatch by queue name, once a minute, and says so when CloudWatch fails", async () => {
     queueAttributes({});
     cwMock.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
@@ -140,7 +140,8 @@ describe('queues', () => {
         { Id: 'q0', Values: [], Timestamps: [] },
       ],
     });
-    const collect = createStateCollector(clients, target, { now: () => t0 });
+    let clock = t0;
+    const collect = createStateCollector(clients, target, { now: () => clock });
     const state = await collect();
     expect(state.queues.find((q) => q.label === 'EmailDlq')?.oldestAgeSeconds).toBe(42);
     expect(state.queues.find((q) => q.label === 'EmailQueue')?.oldestAgeSeconds).toBeNull();
@@ -150,8 +151,15 @@ describe('queues', () => {
     ]);
     expect(query.StartTime).toEqual(at(-15 * 60));
 
+    // One-minute metrics: asked again only after a minute (GetMetricData is billed per metric).
+    clock = at(59);
+    expect((await collect()).queues.find((q) => q.label === 'EmailDlq')?.oldestAgeSeconds).toBe(42);
+    expect(cwMock.commandCalls(GetMetricDataCommand)).toHaveLength(1);
+
+    clock = at(60);
     cwMock.on(GetMetricDataCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
     const degraded = await collect();
+    expect(cwMock.commandCalls(GetMetricDataCommand)).toHaveLength(2);
     expect(degraded.queues.every((q) => q.oldestAgeSeconds === null)).toBe(true);
     expect(degraded.notes).toEqual([
       'Oldest message age unavailable (CloudWatch GetMetricData failed): AccessDenied: not authorized',
