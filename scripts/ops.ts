@@ -56,7 +56,11 @@ function openBrowser(url: string) {
   const command = process.platform === 'darwin' ? 'open' : 'xdg-open';
   const child = spawn(command, [url], { stdio: 'ignore', detached: true });
   child.on('error', () => console.log(`ops: no ${command} here; open ${url} in a browser`));
+  child.on('exit', (code) => {
+    if (code !== 0) console.log(`ops: ${command} could not open a browser (exit ${code}); open ${url} yourself`);
+  });
   child.unref();
+  console.log(`ops: asked ${command} to open ${url}`);
 }
 
 async function main() {

@@ -188,6 +188,11 @@ export function createStateCollector(
       collectQueues(clients.sqs, target.queues, oldestAges(started, notes), notes),
       collectExecutions(clients.sfn, target.stateMachineArn, limit, options.describeConcurrency ?? 8, described),
     ]);
+    // Nothing answered at all (engine down, no credentials): an error for the whole state, which the page
+    // shows as its error banner, rather than a page of per-row errors.
+    if (executions.error && queues.length > 0 && queues.every((q) => q.error)) {
+      throw new Error(`neither SQS nor Step Functions answered: ${queues[0].error}; ${executions.error}`);
+    }
     const sum = (pick: (q: QueueState) => number | null, kind?: QueueState['kind']) =>
       queues.filter((q) => kind === undefined || q.kind === kind).reduce((total, q) => total + (pick(q) ?? 0), 0);
     return {

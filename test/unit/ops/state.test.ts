@@ -325,6 +325,16 @@ describe('executions', () => {
     expect(state.summary.deadLetteredMessages).toBe(2);
   });
 
+  it('fails as a whole when neither SQS nor Step Functions answers, so the page shows its error banner', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { name: 'Error' });
+    sqsMock.on(GetQueueAttributesCommand).rejects(refused);
+    sfnMock.on(ListExecutionsCommand).rejects(refused);
+    await expect(createStateCollector(clients, target)()).rejects.toThrow(
+      'neither SQS nor Step Functions answered: Error: connect ECONNREFUSED 127.0.0.1:4566; ' +
+        'ListExecutions failed: Error: connect ECONNREFUSED 127.0.0.1:4566',
+    );
+  });
+
   it('refuses an execution limit ListExecutions cannot serve', () => {
     expect(() => createStateCollector(clients, target, { executionLimit: 0 })).toThrow(
       "executionLimit must be an integer from 1 to 1000 (ListExecutions' page size), got 0",
