@@ -8,7 +8,8 @@ export const CHUNK_BYTES = 64 * 1024;
 
 /** How many 64 KB chunks a payload of `bytes` is billed as (an empty payload is still one request). */
 export function chunks64k(bytes: number): number {
-  if (!Number.isFinite(bytes) || bytes < 0) throw new Error(`payload size must be a non-negative number of bytes, got ${bytes}`);
+  if (!Number.isFinite(bytes) || bytes < 0)
+    throw new Error(`payload size must be a non-negative number of bytes, got ${bytes}`);
   return Math.max(1, Math.ceil(bytes / CHUNK_BYTES));
 }
 
@@ -58,7 +59,8 @@ export function usdPerMillionOrders(quantityPerOrder: number, unitUsd: number): 
 
 /** USD per month for `count` resources billed monthly at `unitUsd` each. */
 export function monthlyUsd(count: number, unitUsd: number): number {
-  if (!Number.isInteger(count) || count < 0) throw new Error(`resource count must be a non-negative integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new Error(`resource count must be a non-negative integer, got ${count}`);
   return count * unitUsd;
 }
 

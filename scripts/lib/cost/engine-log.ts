@@ -17,7 +17,14 @@ export interface InternalHops {
 }
 
 export function emptyHops(): InternalHops {
-  return { eventBridgeToSqs: {}, eventBridgeToSns: {}, eventBridgeToStepFunctions: {}, snsToSqs: {}, esmSqs: {}, esmStreams: {} };
+  return {
+    eventBridgeToSqs: {},
+    eventBridgeToSns: {},
+    eventBridgeToStepFunctions: {},
+    snsToSqs: {},
+    esmSqs: {},
+    esmStreams: {},
+  };
 }
 
 const bump = (map: Record<string, number>, key: string, by = 1) => {
@@ -32,7 +39,8 @@ const PATTERNS: [RegExp, (hops: InternalHops, m: RegExpExecArray) => void][] = [
   [
     /\[lambda\] ESM: Lambda \S+ processed (\d+) SQS messages from (\S+)$/,
     (h, m) => {
-      const q = (h.esmSqs[m[2]] ??= { batches: 0, messages: 0 });
+      h.esmSqs[m[2]] ??= { batches: 0, messages: 0 };
+      const q = h.esmSqs[m[2]];
       q.batches += 1;
       q.messages += Number(m[1]);
     },
@@ -40,7 +48,8 @@ const PATTERNS: [RegExp, (hops: InternalHops, m: RegExpExecArray) => void][] = [
   [
     /\[lambda\] ESM: Lambda \S+ processed (\d+) DynamoDB stream records from (\S+)$/,
     (h, m) => {
-      const t = (h.esmStreams[m[2]] ??= { batches: 0, records: 0 });
+      h.esmStreams[m[2]] ??= { batches: 0, records: 0 };
+      const t = h.esmStreams[m[2]];
       t.batches += 1;
       t.records += Number(m[1]);
     },

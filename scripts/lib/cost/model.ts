@@ -1,11 +1,4 @@
-import {
-  blend,
-  dominantLine,
-  GIB,
-  gbSeconds,
-  monthlyUsd,
-  usdPerMillionOrders,
-} from './arithmetic';
+import { blend, dominantLine, GIB, gbSeconds, monthlyUsd, usdPerMillionOrders } from './arithmetic';
 import { type Confidence, type PriceKey, type PriceTable, unitPrice } from './prices';
 import type { FixedResources } from './template';
 
@@ -137,50 +130,171 @@ export function orderCostLines(usage: PerOrderUsage, prices: PriceTable, mode: S
   const invocations = sum(Object.values(usage.lambda).map((fn) => fn.invocations));
   const logBytes = sum(Object.values(usage.lambda).map((fn) => fn.logBytes)) + usage.stepFunctions.logBytes;
   const lines: CostLine[] = [
-    line(prices, 'eventbridge.events', 'EventBridge custom events', usage.eventBridge.customEventChunks, '64 KB chunks', 'eventbridge.customEvent', 'measured'),
-    line(prices, 'eventbridge.archive', 'EventBridge archive ingestion', usage.eventBridge.eventBytes / GIB, 'GiB', 'eventbridge.archiveGb', 'measured'),
-    line(prices, 'sns.publish', 'SNS publishes (rule → fan-out topic)', usage.sns.publishChunks, '64 KB chunks', 'sns.publish', 'measured'),
-    line(prices, 'sns.sqsDelivery', 'SNS → SQS deliveries', usage.sns.sqsDeliveries, 'deliveries', 'sns.sqsDelivery', 'measured', 'free'),
-    line(prices, 'sqs.standard', 'SQS standard requests', usage.sqs.standardRequests, 'requests', 'sqs.standardRequest', 'assumed',
-      'deliveries counted; Lambda poller receive + delete per batch assumed; idle long polls not included'),
-    line(prices, 'sqs.fifo', 'SQS FIFO requests', usage.sqs.fifoRequests, 'requests', 'sqs.fifoRequest', 'assumed',
-      'sends counted; Lambda poller receive + delete per batch assumed'),
+    line(
+      prices,
+      'eventbridge.events',
+      'EventBridge custom events',
+      usage.eventBridge.customEventChunks,
+      '64 KB chunks',
+      'eventbridge.customEvent',
+      'measured',
+    ),
+    line(
+      prices,
+      'eventbridge.archive',
+      'EventBridge archive ingestion',
+      usage.eventBridge.eventBytes / GIB,
+      'GiB',
+      'eventbridge.archiveGb',
+      'measured',
+    ),
+    line(
+      prices,
+      'sns.publish',
+      'SNS publishes (rule → fan-out topic)',
+      usage.sns.publishChunks,
+      '64 KB chunks',
+      'sns.publish',
+      'measured',
+    ),
+    line(
+      prices,
+      'sns.sqsDelivery',
+      'SNS → SQS deliveries',
+      usage.sns.sqsDeliveries,
+      'deliveries',
+      'sns.sqsDelivery',
+      'measured',
+      'free',
+    ),
+    line(
+      prices,
+      'sqs.standard',
+      'SQS standard requests',
+      usage.sqs.standardRequests,
+      'requests',
+      'sqs.standardRequest',
+      'assumed',
+      'deliveries counted; Lambda poller receive + delete per batch assumed; idle long polls not included',
+    ),
+    line(
+      prices,
+      'sqs.fifo',
+      'SQS FIFO requests',
+      usage.sqs.fifoRequests,
+      'requests',
+      'sqs.fifoRequest',
+      'assumed',
+      'sends counted; Lambda poller receive + delete per batch assumed',
+    ),
     line(prices, 'lambda.requests', 'Lambda requests', invocations, 'invocations', 'lambda.request', 'measured'),
   ];
   for (const architecture of ['arm64', 'x86_64'] as const) {
     const gbs = lambdaGbSeconds(usage, architecture);
     if (gbs > 0) {
       lines.push(
-        line(prices, `lambda.duration.${architecture}`, `Lambda duration (${architecture})`, gbs, 'GB-s', `lambda.gbSecond.${architecture}`, 'measured',
-          'local durations (engine round trips included)'),
+        line(
+          prices,
+          `lambda.duration.${architecture}`,
+          `Lambda duration (${architecture})`,
+          gbs,
+          'GB-s',
+          `lambda.gbSecond.${architecture}`,
+          'measured',
+          'local durations (engine round trips included)',
+        ),
       );
     }
   }
   lines.push(
-    line(prices, 'dynamodb.writes', 'DynamoDB write request units', usage.dynamodb.writeUnits, 'WRU', 'dynamodb.writeRequestUnit', 'measured'),
-    line(prices, 'dynamodb.reads', 'DynamoDB read request units', usage.dynamodb.readUnits, 'RRU', 'dynamodb.readRequestUnit', 'measured'),
+    line(
+      prices,
+      'dynamodb.writes',
+      'DynamoDB write request units',
+      usage.dynamodb.writeUnits,
+      'WRU',
+      'dynamodb.writeRequestUnit',
+      'measured',
+    ),
+    line(
+      prices,
+      'dynamodb.reads',
+      'DynamoDB read request units',
+      usage.dynamodb.readUnits,
+      'RRU',
+      'dynamodb.readRequestUnit',
+      'measured',
+    ),
     {
-      ...line(prices, 'dynamodb.streams', 'DynamoDB Streams reads (Lambda trigger)', usage.streams.lambdaBatches, 'GetRecords', 'dynamodb.streamsReadRequest', 'measured'),
+      ...line(
+        prices,
+        'dynamodb.streams',
+        'DynamoDB Streams reads (Lambda trigger)',
+        usage.streams.lambdaBatches,
+        'GetRecords',
+        'dynamodb.streamsReadRequest',
+        'measured',
+      ),
       usd: 0,
       note: 'free: GetRecords by Lambda triggers is not charged',
     },
   );
   if (mode === 'standard') {
     lines.push(
-      line(prices, 'stepfunctions.transitions', 'Step Functions Standard state transitions', usage.stepFunctions.transitions, 'transitions', 'stepfunctions.standardTransition', 'measured'),
+      line(
+        prices,
+        'stepfunctions.transitions',
+        'Step Functions Standard state transitions',
+        usage.stepFunctions.transitions,
+        'transitions',
+        'stepfunctions.standardTransition',
+        'measured',
+      ),
     );
   } else {
     lines.push(
-      line(prices, 'stepfunctions.expressRequests', 'Step Functions Express requests', usage.stepFunctions.executions, 'executions', 'stepfunctions.expressRequest', 'modelled'),
-      line(prices, 'stepfunctions.expressDuration', 'Step Functions Express duration (64 MB, per 100 ms)', usage.stepFunctions.expressGbSeconds, 'GB-s', 'stepfunctions.expressGbSecond', 'modelled',
-        'modelled from the measured Standard executions: same steps, same local durations'),
+      line(
+        prices,
+        'stepfunctions.expressRequests',
+        'Step Functions Express requests',
+        usage.stepFunctions.executions,
+        'executions',
+        'stepfunctions.expressRequest',
+        'modelled',
+      ),
+      line(
+        prices,
+        'stepfunctions.expressDuration',
+        'Step Functions Express duration (64 MB, per 100 ms)',
+        usage.stepFunctions.expressGbSeconds,
+        'GB-s',
+        'stepfunctions.expressGbSecond',
+        'modelled',
+        'modelled from the measured Standard executions: same steps, same local durations',
+      ),
     );
   }
   lines.push(
-    line(prices, 'logs.ingestion', 'CloudWatch Logs ingestion', logBytes / GIB, 'GiB', 'cloudwatch.logsIngestionGb', 'measured',
-      'Lambda log bytes counted; saga history log events (level ALL) modelled from the execution history'),
-    line(prices, 'kms.requests', 'KMS requests (upper bound)', usage.sns.publishesToCmkTopics, 'requests', 'kms.request', 'modelled',
-      'one GenerateDataKey per publish to a CMK-encrypted topic; SNS reuses data keys, so the real count is lower'),
+    line(
+      prices,
+      'logs.ingestion',
+      'CloudWatch Logs ingestion',
+      logBytes / GIB,
+      'GiB',
+      'cloudwatch.logsIngestionGb',
+      'measured',
+      'Lambda log bytes counted; saga history log events (level ALL) modelled from the execution history',
+    ),
+    line(
+      prices,
+      'kms.requests',
+      'KMS requests (upper bound)',
+      usage.sns.publishesToCmkTopics,
+      'requests',
+      'kms.request',
+      'modelled',
+      'one GenerateDataKey per publish to a CMK-encrypted topic; SNS reuses data keys, so the real count is lower',
+    ),
   );
   return lines;
 }
@@ -197,7 +311,12 @@ export function modeResult(usage: PerOrderUsage, prices: PriceTable, mode: SagaM
   const lines = orderCostLines(usage, prices, mode);
   const total = sum(lines.map((l) => l.usd));
   const top = dominantLine(lines);
-  return { mode, lines, total, dominant: { id: top.id, label: top.label, usd: top.usd, share: total > 0 ? top.usd / total : 0 } };
+  return {
+    mode,
+    lines,
+    total,
+    dominant: { id: top.id, label: top.label, usd: top.usd, share: total > 0 ? top.usd / total : 0 },
+  };
 }
 
 /** The monthly cost that does not depend on traffic: dashboards, alarms, custom metrics, KMS keys. */
@@ -213,9 +332,19 @@ export function fixedMonthlyLines(resources: FixedResources, prices: PriceTable)
   });
   return [
     fixed('cloudwatch.dashboards', 'CloudWatch dashboards', resources.dashboards, 'cloudwatch.dashboardMonth'),
-    fixed('cloudwatch.alarms', 'CloudWatch standard alarms (alarm metrics)', resources.standardAlarmMetrics, 'cloudwatch.standardAlarmMonth'),
-    fixed('cloudwatch.customMetrics', 'CloudWatch custom metrics', resources.customMetrics, 'cloudwatch.customMetricMonth',
-      'metrics in non-AWS namespaces named by the template; metrics a function might emit on its own are not visible there'),
+    fixed(
+      'cloudwatch.alarms',
+      'CloudWatch standard alarms (alarm metrics)',
+      resources.standardAlarmMetrics,
+      'cloudwatch.standardAlarmMonth',
+    ),
+    fixed(
+      'cloudwatch.customMetrics',
+      'CloudWatch custom metrics',
+      resources.customMetrics,
+      'cloudwatch.customMetricMonth',
+      'metrics in non-AWS namespaces named by the template; metrics a function might emit on its own are not visible there',
+    ),
     fixed('kms.keys', 'KMS customer managed keys', resources.kmsKeys, 'kms.keyMonth'),
   ];
 }

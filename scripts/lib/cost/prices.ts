@@ -66,11 +66,15 @@ export function parsePriceTable(raw: unknown, where = 'price table'): PriceTable
   const result = priceTable.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`${where} is invalid (every entry needs usd, per, unit, source, read, confidence):\n${problems.join('\n')}`);
+    throw new Error(
+      `${where} is invalid (every entry needs usd, per, unit, source, read, confidence):\n${problems.join('\n')}`,
+    );
   }
   const missing = REQUIRED_PRICES.filter((key) => !(key in result.data.prices));
   if (missing.length > 0) {
-    throw new Error(`${where} has no price for: ${missing.join(', ')}. Add each with its source URL and the date it was read.`);
+    throw new Error(
+      `${where} has no price for: ${missing.join(', ')}. Add each with its source URL and the date it was read.`,
+    );
   }
   return result.data;
 }
@@ -88,7 +92,8 @@ export function loadPriceTable(file: string): PriceTable {
 /** USD for one unit of `key` (e.g. one request, one GB-second). */
 export function unitPrice(table: PriceTable, key: PriceKey): number {
   const entry = table.prices[key];
-  if (!entry) throw new Error(`No price for ${key} in the price table; add it with its source and the date it was read`);
+  if (!entry)
+    throw new Error(`No price for ${key} in the price table; add it with its source and the date it was read`);
   return entry.usd / entry.per;
 }
 

@@ -51,7 +51,12 @@ function operationOf(headers: IncomingMessage['headers'], body: string, method: 
 const utf8 = (s: unknown) => Buffer.byteLength(typeof s === 'string' ? s : JSON.stringify(s ?? ''), 'utf8');
 
 /** Sizes of the parts of a request that AWS bills in 64 KB chunks, one entry each. */
-function billedEntries(service: string, operation: string, json: Record<string, unknown> | undefined, body: string): number[] {
+function billedEntries(
+  service: string,
+  operation: string,
+  json: Record<string, unknown> | undefined,
+  body: string,
+): number[] {
   if (service === 'events' && operation === 'PutEvents' && json) {
     // EventBridge sizes an entry by its Time, Source, DetailType, Detail and Resources.
     return ((json.Entries as Record<string, unknown>[]) ?? []).map(
@@ -131,7 +136,10 @@ export async function startRecorder(engineUrl: string): Promise<Recorder> {
         status: 0,
       };
       const askCapacity =
-        service === 'dynamodb' && json && DYNAMODB_CAPACITY_OPERATIONS.has(operation) && (json.ReturnConsumedCapacity ?? 'NONE') === 'NONE';
+        service === 'dynamodb' &&
+        json &&
+        DYNAMODB_CAPACITY_OPERATIONS.has(operation) &&
+        (json.ReturnConsumedCapacity ?? 'NONE') === 'NONE';
       if (askCapacity && json) body = Buffer.from(JSON.stringify({ ...json, ReturnConsumedCapacity: 'TOTAL' }), 'utf8');
       const headers = { ...req.headers, host: upstream.host, 'content-length': String(body.length) };
       const forward = httpRequest(

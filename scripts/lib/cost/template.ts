@@ -30,7 +30,8 @@ const isAwsNamespace = (ns: unknown) => typeof ns === 'string' && ns.startsWith(
  */
 export function countFixedResources(template: { Resources?: Record<string, CfnResource> }): FixedResources {
   const resources = Object.entries(template.Resources ?? {});
-  if (resources.length === 0) throw new Error('the template has no Resources; is it a synthesized CloudFormation template?');
+  if (resources.length === 0)
+    throw new Error('the template has no Resources; is it a synthesized CloudFormation template?');
   const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
 
   const customMetrics = new Set<string>();
@@ -38,7 +39,8 @@ export function countFixedResources(template: { Resources?: Record<string, CfnRe
   const unpriced: string[] = [];
   for (const [id, alarm] of ofType('AWS::CloudWatch::Alarm')) {
     const p = alarm.Properties ?? {};
-    const metrics = (p.Metrics as { MetricStat?: { Metric?: { Namespace?: string; MetricName?: string }; Period?: number } }[]) ?? [];
+    const metrics =
+      (p.Metrics as { MetricStat?: { Metric?: { Namespace?: string; MetricName?: string }; Period?: number } }[]) ?? [];
     const period = Number(p.Period ?? metrics.find((m) => m.MetricStat)?.MetricStat?.Period ?? 60);
     if (period < 60) unpriced.push(`${id} (high-resolution, period ${period} s)`);
     if (metrics.length > 0) {
@@ -50,15 +52,19 @@ export function countFixedResources(template: { Resources?: Record<string, CfnRe
       }
     } else {
       standardAlarmMetrics += 1;
-      if (p.Namespace !== undefined && !isAwsNamespace(p.Namespace)) customMetrics.add(`${p.Namespace}/${p.MetricName}`);
+      if (p.Namespace !== undefined && !isAwsNamespace(p.Namespace))
+        customMetrics.add(`${p.Namespace}/${p.MetricName}`);
     }
   }
   for (const [id] of ofType('AWS::CloudWatch::CompositeAlarm')) unpriced.push(`${id} (composite alarm)`);
   if (unpriced.length > 0) {
-    throw new Error(`the price table has no price for these alarms: ${unpriced.join(', ')}; add one before modelling them`);
+    throw new Error(
+      `the price table has no price for these alarms: ${unpriced.join(', ')}; add one before modelling them`,
+    );
   }
   for (const [, filter] of ofType('AWS::Logs::MetricFilter')) {
-    for (const t of (filter.Properties?.MetricTransformations as { MetricNamespace?: string; MetricName?: string }[]) ?? []) {
+    for (const t of (filter.Properties?.MetricTransformations as { MetricNamespace?: string; MetricName?: string }[]) ??
+      []) {
       if (!isAwsNamespace(t.MetricNamespace)) customMetrics.add(`${t.MetricNamespace}/${t.MetricName}`);
     }
   }
@@ -78,7 +84,10 @@ export function countFixedResources(template: { Resources?: Record<string, CfnRe
     kmsKeys: ofType('AWS::KMS::Key').length,
     functions,
     cmkTopics: ofType('AWS::SNS::Topic')
-      .filter(([, t]) => t.Properties?.KmsMasterKeyId !== undefined && !String(t.Properties.KmsMasterKeyId).includes('alias/aws/'))
+      .filter(
+        ([, t]) =>
+          t.Properties?.KmsMasterKeyId !== undefined && !String(t.Properties.KmsMasterKeyId).includes('alias/aws/'),
+      )
       .map(([id]) => id),
     stateMachines: ofType('AWS::StepFunctions::StateMachine').map(([id, sm]) => ({
       logicalId: id,

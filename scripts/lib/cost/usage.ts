@@ -28,19 +28,35 @@ export interface PhaseRaw {
   hops: InternalHops;
   lambda: Record<
     string,
-    { invocations: number; durationMs: number; billedMs: number; logBytes: number; logEvents: number; localMemoryMb: number }
+    {
+      invocations: number;
+      durationMs: number;
+      billedMs: number;
+      logBytes: number;
+      logEvents: number;
+      localMemoryMb: number;
+    }
   >;
-  executions: { status: string; transitions: number; retries: number; durationMs: number; historyEvents: number; historyLogBytes: number }[];
+  executions: {
+    status: string;
+    transitions: number;
+    retries: number;
+    durationMs: number;
+    historyEvents: number;
+    historyLogBytes: number;
+  }[];
 }
 
 export function summariseCalls(calls: readonly RecordedCall[]): Record<string, CallSummary> {
   const out: Record<string, CallSummary> = {};
   for (const call of calls) {
     const key = `${call.service}:${call.operation}`;
-    const s = (out[key] ??= { calls: 0, bytes: 0, chunks: 0, capacityUnits: 0, callsWithCapacity: 0, failed: 0, targets: {} });
+    out[key] ??= { calls: 0, bytes: 0, chunks: 0, capacityUnits: 0, callsWithCapacity: 0, failed: 0, targets: {} };
+    const s = out[key];
     s.calls += 1;
     s.bytes += call.bytes;
-    s.chunks += call.entryBytes.length > 0 ? call.entryBytes.reduce((n, b) => n + chunks64k(b), 0) : chunks64k(call.bytes);
+    s.chunks +=
+      call.entryBytes.length > 0 ? call.entryBytes.reduce((n, b) => n + chunks64k(b), 0) : chunks64k(call.bytes);
     if (call.capacityUnits !== undefined) {
       s.capacityUnits += call.capacityUnits;
       s.callsWithCapacity += 1;
@@ -79,27 +95,35 @@ export function perOrderUsage(raw: PhaseRaw, resources: FixedResources, sagaLogg
       .filter(([arn]) => resources.cmkTopics.some((id) => arn.includes(`-${id}-`)))
       .map(([, n]) => n),
   );
-  // An SNS message carries the whole EventBridge event (envelope plus detail); those are far below 64 KB here,
-  // so each publish is one chunk unless the largest relayed entry says otherwise.
-  const largestEntry = Math.max(0, ...raw.clientEntryBytes, (relayEntries?.bytes ?? 0) / Math.max(1, relayEntries?.calls ?? 1));
-  const snsChunksEach = chunks64k(largestEntry + 1024);
+  // An SNS message carries a whole relayed outcome event (EventBridge envelope plus detail). The relay's
+  // mean request size bounds one such event from above; 1 KB more covers the envelope.
+  const relayedEventBytes = (relayEntries?.bytes ?? 0) / Math.max(1, relayEntries?.calls ?? 1);
+  const snsChunksEach = chunks64k(relayedEventBytes + 1024);
 
   // SQS: deliveries into queues (SNS, EventBridge), the Lambda pollers' receive + delete per batch, and direct calls.
   const detail: Record<string, number> = {};
   const add = (key: string, n: number) => {
     if (n > 0) detail[key] = (detail[key] ?? 0) + per(n);
   };
-  for (const [queue, n] of Object.entries(raw.hops.snsToSqs)) add(`${isFifo(queue) ? 'fifo' : 'standard'}:SnsDeliverySend`, n);
-  for (const [queue, n] of Object.entries(raw.hops.eventBridgeToSqs)) add(`${isFifo(queue) ? 'fifo' : 'standard'}:RuleTargetSend`, n);
+  for (const [queue, n] of Object.entries(raw.hops.snsToSqs))
+    add(`${isFifo(queue) ? 'fifo' : 'standard'}:SnsDeliverySend`, n);
+  for (const [queue, n] of Object.entries(raw.hops.eventBridgeToSqs))
+    add(`${isFifo(queue) ? 'fifo' : 'standard'}:RuleTargetSend`, n);
   for (const [queue, b] of Object.entries(raw.hops.esmSqs)) {
     add(`${isFifo(queue) ? 'fifo' : 'standard'}:PollerReceiveMessage`, b.batches);
     add(`${isFifo(queue) ? 'fifo' : 'standard'}:PollerDeleteMessageBatch`, b.batches);
   }
   for (const [key, s] of Object.entries(raw.calls)) {
     if (!key.startsWith('sqs:')) continue;
-    for (const [queue, n] of Object.entries(s.targets)) add(`${isFifo(queue) ? 'fifo' : 'standard'}:${key.slice(4)}`, n * (s.chunks / s.calls));
+    for (const [queue, n] of Object.entries(s.targets))
+      add(`${isFifo(queue) ? 'fifo' : 'standard'}:${key.slice(4)}`, n * (s.chunks / s.calls));
   }
-  const sqsOf = (kind: string) => total(Object.entries(detail).filter(([k]) => k.startsWith(`${kind}:`)).map(([, v]) => v));
+  const sqsOf = (kind: string) =>
+    total(
+      Object.entries(detail)
+        .filter(([k]) => k.startsWith(`${kind}:`))
+        .map(([, v]) => v),
+    );
 
   // DynamoDB: the engine's ConsumedCapacity per call (transactions already at 2x).
   const byOperation: PerOrderUsage['dynamodb']['byOperation'] = {};
@@ -129,7 +153,8 @@ export function perOrderUsage(raw: PhaseRaw, resources: FixedResources, sagaLogg
   const historyLogBytes = sagaLoggingLevel === 'ALL' ? total(executions.map((e) => e.historyLogBytes)) : 0;
 
   const apiCalls: PerOrderUsage['apiCalls'] = {};
-  for (const [key, s] of Object.entries(raw.calls)) apiCalls[key] = { calls: per(s.calls), bytes: per(s.bytes), chunks: per(s.chunks) };
+  for (const [key, s] of Object.entries(raw.calls))
+    apiCalls[key] = { calls: per(s.calls), bytes: per(s.bytes), chunks: per(s.chunks) };
 
   return {
     eventBridge: {
@@ -234,7 +259,9 @@ export function transitionsOf(events: readonly { type?: string }[]) {
  */
 export function historyLogEventBytes(event: Record<string, unknown>, executionArn: string): number {
   const stripped = JSON.parse(
-    JSON.stringify(event, (key, value) => (/^(input|output|inputDetails|outputDetails)$/.test(key) ? undefined : value)),
+    JSON.stringify(event, (key, value) =>
+      /^(input|output|inputDetails|outputDetails)$/.test(key) ? undefined : value,
+    ),
   );
   return Buffer.byteLength(JSON.stringify({ ...stripped, execution_arn: executionArn }), 'utf8');
 }
