@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import type { Architecture } from './model';
+
+interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+}
+
+/** What the synthesized template says about the resources billed by the month, and about the functions. */
+export interface FixedResources {
+  dashboards: number;
+  /** Standard-resolution alarms, counted per alarm metric (a metric-math alarm bills each metric it reads). */
+  standardAlarmMetrics: number;
+  alarms: number;
+  /** Distinct metrics in non-AWS namespaces named by alarms and metric filters. */
+  customMetrics: number;
+  kmsKeys: number;
+  /** Lambda functions by logical id: what AWS bills their duration at. */
+  functions: Record<string, { memoryMb: number; architecture: Architecture }>;
+  /** Logical ids of SNS topics encrypted with a customer managed key. */
+  cmkTopics: string[];
+  stateMachines: { logicalId: string; type: string; loggingLevel: string }[];
+}
+
+const isAwsNamespace = (ns: unknown) => typeof ns === 'string' && ns.startsWith('AWS/');
+
+/**
+ * Counts the monthly-billed resources of a synthesized CloudFormation template. High-resolution and
+ * composite alarms have no price in the table, so a template with them is refused rather than mispriced.
+ */
+export function countFixedResources(template: { Resources?: Record<string, CfnResource> }): FixedResources {
+  const resources = Object.entries(template.Resources ?? {});
+  if (resources.length === 0)
+    throw new Error('the template has no Resources; is it a synthesized CloudFormation template?');
+  const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
+
+  const customMetrics = new Set<string>();
+  let standardAlarmMetrics = 0;
+  const unpriced: string[] = [];
+  for (const [id, alarm] of ofType('AWS::CloudWatch::Alarm')) {
+    const p = alarm.Properties ?? {};
+    const metrics =
+      (p.Metrics as { MetricStat?: { Metric?: { Namespace?: string; MetricName?: string }; Period?: number } }[]) ?? [];
+    const period = Number(p.Period ?? metrics.find((m) => m.MetricStat)?.MetricStat?.Period ?? 60);
+    if (period < 60) unpriced.push(`${id} (high-resolution, period ${period} s)`);
+    if (metrics.length > 0) {
+      const stats = metrics.filter((m) => m.MetricStat);
+      standardAlarmMetrics += Math.max(1, stats.length);
+      for (const m of stats) {
+        const metric = m.MetricStat?.Metric;
+        if (metric && !isAwsNamespace(metric.Namespace)) customMetrics.add(`${metric.Namespace}/${metric.MetricName}`);
+      }
+    } else {
+      standardAlarmMetrics += 1;
+      if (p.Namespace !== undefined && !isAwsNamespace(p.Namespace))
+        customMetrics.add(`${p.Namespace}/${p.MetricName}`);
+    }
+  }
+  for (const [id] of ofType('AWS::CloudWatch::CompositeAlarm')) unpriced.push(`${id} (composite alarm)`);
+  if (unpriced.length > 0) {
+    throw new Error(
+      `the price table has no price for these alarms: ${unpriced.join(', ')}; add one before modelling them`,
+    );
+  }
+  for (const [, filter] of ofType('AWS::Logs::MetricFilter')) {
+    for (const t of (filter.Properties?.MetricTransformations as { MetricNamespace?: string; MetricName?: string }[]) ??
+      []) {
+      if (!isAwsNamespace(t.MetricNamespace)) customMetrics.add(`${t.MetricNamespace}/${t.MetricName}`);
+    }
+  }
+
+  const functions: FixedResources['functions'] = {};
+  for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+    const p = fn.Properties ?? {};
+    const archs = (p.Architectures as string[] | undefined) ?? ['x86_64'];
+    functions[id] = { memoryMb: Number(p.MemorySize ?? 128), architecture: archs[0] === 'arm64' ? 'arm64' : 'x86_64' };
+  }
+
+  return {
+    dashboards: ofType('AWS::CloudWatch::Dashboard').length,
+    alarms: ofType('AWS::CloudWatch::Alarm').length,
+    standardAlarmMetrics,
+    customMetrics: customMetrics.size,
+    kmsKeys: ofType('AWS::KMS::Key').length,
+    functions,
+    cmkTopics: ofType('AWS::SNS::Topic')
+      .filter(
+        ([, t]) =>
+          t.Properties?.KmsMasterKeyId !== undefined && !String(t.Properties.KmsMasterKeyId).includes('alias/aws/'),
+      )
+      .map(([id]) => id),
+    stateMachines: ofType('AWS::StepFunctions::StateMachine').map(([id, sm]) => ({
+      logicalId: id,
+      type: String(sm.Properties?.StateMachineType ?? 'STANDARD'),
+      loggingLevel: String((sm.Properties?.LoggingConfiguration as { Level?: string } | undefined)?.Level ?? 'OFF'),
+    })),
+  };
+}
+
+export function readTemplate(file: string): { Resources?: Record<string, CfnResource> } {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read the synthesized template ${file} (${(error as Error).message}); run npx cdk synth -q`);
+  }
+}
+
+/**
+ * The template's settings for a deployed function, found by its logical id inside the physical name
+ * (CloudFormation names functions `<stack>-<logicalId>-<suffix>`).
+ */
+export function functionSettings(resources: FixedResources, functionName: string) {
+  const match = Object.entries(resources.functions).find(([logicalId]) => functionName.includes(`-${logicalId}-`));
+  return match ? { logicalId: match[0], ...match[1] } : undefined;
+}
