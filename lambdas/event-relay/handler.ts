@@ -1,18 +1,26 @@
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { createEventBridgeClient } from '../shared/clients';
 import { ENV, readEnv } from '../shared/env';
-import { createLogger } from '../shared/logger';
-import { relay } from './relay';
+import { createLogger, envelopeLogKeys } from '../shared/logger';
+import { type RelayDeps, relay } from './relay';
 
 const env = readEnv([ENV.EVENT_BUS_NAME]);
-const deps = { eventBridge: createEventBridgeClient(), eventBusName: env.EVENT_BUS_NAME };
 const logger = createLogger('event-relay');
+const deps: RelayDeps = {
+  eventBridge: createEventBridgeClient(),
+  eventBusName: env.EVENT_BUS_NAME,
+  // The refused record's own keys (correlation id, event id and type, order id),
+  // so the order's path in the logs shows where it stalled and why.
+  onRefused: ({ record, envelope, reason }) =>
+    logger.warn('relay will retry from a refused record', {
+      ...envelopeLogKeys(envelope),
+      sequenceNumber: record.dynamodb?.SequenceNumber,
+      reason,
+    }),
+};
 
 /** Event-store stream → the bus (transactional outbox). */
-export const handler = async (event: DynamoDBStreamEvent) => {
-  const result = await relay(event.Records, deps);
-  if (result.batchItemFailures.length > 0) {
-    logger.warn('relay will retry from a refused record', { failure: result.batchItemFailures[0] });
-  }
-  return result;
+export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
+  logger.addContext(context);
+  return relay(event.Records, deps);
 };

@@ -1,9 +1,18 @@
 import { SAGA_STEPS } from '../shared/saga-contract';
 import { bootstrapSagaService } from '../shared/saga-service';
 import { acceptOrder, cancelOrder, confirmOrder } from './order-lifecycle';
+import { orderOutcomeMetrics } from './order-metrics';
 
-/** The order's lifecycle steps of the saga: accept (undo: cancel) and confirm. */
-export const handler = bootstrapSagaService('order-service', {
-  [SAGA_STEPS.AcceptOrder]: { action: acceptOrder, compensation: cancelOrder },
-  [SAGA_STEPS.ConfirmOrder]: { action: confirmOrder },
-});
+/**
+ * The order's lifecycle steps of the saga: accept (undo: cancel) and confirm.
+ * Their outcomes are the business figures placed, completed, compensated and
+ * duplicate saga starts (see order-metrics.ts).
+ */
+export const handler = bootstrapSagaService(
+  'order-service',
+  {
+    [SAGA_STEPS.AcceptOrder]: { action: acceptOrder, compensation: cancelOrder },
+    [SAGA_STEPS.ConfirmOrder]: { action: confirmOrder },
+  },
+  { outcomeMetrics: orderOutcomeMetrics },
+);

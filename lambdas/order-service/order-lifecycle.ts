@@ -20,6 +20,9 @@ interface OrderRecord {
  * This is where the saga's start is deduplicated: an OrderPlaced delivered
  * twice starts two executions (EventBridge cannot name them), and the second
  * finds the order owned by the first and stops without compensating.
+ *
+ * `detail.recorded` says whether this call wrote the order (true once per
+ * order), so the runner can count each placed order exactly once.
  */
 export const acceptOrder: SagaOperation = async ({ order, executionId }, deps) => {
   const { orderId } = order.data;
@@ -30,13 +33,19 @@ export const acceptOrder: SagaOperation = async ({ order, executionId }, deps) =
     const owner = (await getRecord<OrderRecord>(deps, keys.order(orderId)))?.sagaExecutionId;
     // Our own earlier attempt got this far before it failed: carry on.
     if (owner !== executionId) {
-      return { ok: false, reason: `DUPLICATE_ORDER: already handled by ${owner}`, compensate: false };
+      return { ok: false, reason: `${DUPLICATE_ORDER}: already handled by ${owner}`, compensate: false };
     }
   }
-  return { ok: true };
+  return { ok: true, detail: { recorded: outcome.recorded } };
 };
 
-/** ConfirmOrder: PENDING → CONFIRMED plus the OrderConfirmed event, which fans out to the consumers. */
+/** The reason prefix AcceptOrder answers a second saga execution for one order with. */
+export const DUPLICATE_ORDER = 'DUPLICATE_ORDER';
+
+/**
+ * ConfirmOrder: PENDING → CONFIRMED plus the OrderConfirmed event, which fans
+ * out to the consumers. `detail.recorded` says whether this call made the move.
+ */
 export const confirmOrder: SagaOperation = async ({ order }, deps) => {
   const { orderId, customerId, total } = order.data;
   const event = newEvent({
@@ -46,8 +55,8 @@ export const confirmOrder: SagaOperation = async ({ order }, deps) => {
     causedBy: order,
     now: deps.now(),
   });
-  const status = await finish(orderId, 'CONFIRMED', event, deps);
-  return status === 'CONFIRMED' ? { ok: true } : { ok: false, reason: `ORDER_ALREADY_${status}` };
+  const { status, recorded } = await finish(orderId, 'CONFIRMED', event, deps);
+  return status === 'CONFIRMED' ? { ok: true, detail: { recorded } } : { ok: false, reason: `ORDER_ALREADY_${status}` };
 };
 
 /**
@@ -56,6 +65,7 @@ export const confirmOrder: SagaOperation = async ({ order }, deps) => {
  * acceptance never landed (AcceptOrder failed technically) is recorded as
  * CANCELLED all the same, so every order that entered the saga ends in exactly
  * one final state; an already cancelled order needs nothing.
+ * `detail.recorded` says whether this call cancelled it.
  */
 export const cancelOrder: SagaOperation = async ({ order, executionId, failure }, deps) => {
   const { orderId, customerId, total } = order.data;
@@ -70,14 +80,14 @@ export const cancelOrder: SagaOperation = async ({ order, executionId, failure }
     const outcome = await recordStep(deps, orderId, event, [
       newOrderRecord(order, 'CANCELLED', 'cancelledAt', executionId, deps),
     ]);
-    if (outcome.recorded) return { ok: true, detail: { status: 'CANCELLED', accepted: false } };
+    if (outcome.recorded) return { ok: true, detail: { status: 'CANCELLED', accepted: false, recorded: true } };
   }
-  const status = await finish(orderId, 'CANCELLED', event, deps);
+  const { status, recorded } = await finish(orderId, 'CANCELLED', event, deps);
   if (status === 'CONFIRMED') {
     // Past the saga's pivot: undoing a confirmed order is a refund flow, not a compensation.
     throw new Error(`Order ${orderId} is already confirmed and cannot be cancelled by compensation`);
   }
-  return { ok: true, detail: { status } };
+  return { ok: true, detail: { status, recorded } };
 };
 
 /** Creates the order's own record, owned by `executionId`, if the order has none yet. */
@@ -99,16 +109,20 @@ function newOrderRecord(
   });
 }
 
-/** Moves a PENDING order to `to` with its event; returns the status the order ends in. */
+/**
+ * Moves a PENDING order to `to` with its event; returns the status the order
+ * ends in and whether this call made the move.
+ */
 async function finish(
   orderId: string,
   to: Exclude<OrderStatus, 'PENDING'>,
   event: Envelope,
   deps: SagaDeps,
-): Promise<OrderStatus | 'MISSING'> {
+): Promise<{ status: OrderStatus | 'MISSING'; recorded: boolean }> {
   const outcome = await recordStep(deps, orderId, event, [
     transitionStatus(deps.orderServiceTable, keys.order(orderId), 'PENDING', to, deps.now()),
   ]);
-  if (outcome.recorded) return to;
-  return (await getRecord<OrderRecord>(deps, keys.order(orderId)))?.status ?? 'MISSING';
+  if (outcome.recorded) return { status: to, recorded: true };
+  const status = (await getRecord<OrderRecord>(deps, keys.order(orderId)))?.status ?? 'MISSING';
+  return { status, recorded: false };
 }

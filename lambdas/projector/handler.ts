@@ -1,7 +1,8 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/clients';
 import { ENV, readEnv } from '../shared/env';
-import { createLogger } from '../shared/logger';
+import { type StoredEvent, storedEnvelope } from '../shared/event-store';
+import { createLogger, envelopeLogKeys } from '../shared/logger';
 import { storedEventOf } from '../shared/stream';
 import { ProjectionGapError, projectBatch } from './project';
 
@@ -21,8 +22,8 @@ export const handler = async (event: DynamoDBStreamEvent) => {
     const where = {
       aggregateId: item?.aggregateId,
       version: item?.version,
-      eventId: item?.eventId,
-      eventType: item?.type,
+      sequenceNumber: failure.record.dynamodb?.SequenceNumber,
+      ...(item ? envelopeKeysOf(item) : {}),
     };
     if (failure.error instanceof ProjectionGapError) {
       // Reported, never applied out of order: the stream retries from this record until the gap closes.
@@ -39,3 +40,12 @@ export const handler = async (event: DynamoDBStreamEvent) => {
   }
   return response;
 };
+
+/** The envelope's log keys (correlation id, …) so the failure joins the order's trail; the bare ids if it does not parse. */
+function envelopeKeysOf(item: StoredEvent): Record<string, string> {
+  try {
+    return envelopeLogKeys(storedEnvelope(item));
+  } catch {
+    return { eventId: item.eventId, eventType: item.type };
+  }
+}

@@ -6,6 +6,7 @@ import { ENV, readEnv } from './env';
 import type { Envelope } from './envelope';
 import { idempotencyFor } from './idempotency';
 import { createLogger } from './logger';
+import { BusinessMetrics } from './metrics';
 import { createQueueConsumer } from './queue-consumer';
 
 /** What a consumer's domain function receives besides the event. */
@@ -18,7 +19,8 @@ export interface ConsumerContext {
 /**
  * Wires a queue consumer from its environment: reads the env vars once (failing
  * loudly when one is missing), builds the clients and hands each validated
- * envelope to `process`. Handlers stay one call long.
+ * envelope to `process`. Handlers stay one call long. Logging and business
+ * figures (duplicates suppressed) are the consumer runner's, not `process`'s.
  */
 export function bootstrapConsumer(
   name: string,
@@ -46,6 +48,7 @@ export function bootstrapConsumer(
     {
       sqs: createSqsClient(),
       logger: createLogger(name),
+      metrics: new BusinessMetrics(name),
       deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL,
       maxReceiveCount,
       idempotency: idempotencyFor({ tableName: env.IDEMPOTENCY_TABLE_NAME, eventKeyJmesPath: 'id', client: dynamo }),

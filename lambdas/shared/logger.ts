@@ -20,3 +20,14 @@ export function envelopeLogKeys(envelope: Envelope): Record<string, string> {
     ...(typeof data.orderId === 'string' ? { orderId: data.orderId } : {}),
   };
 }
+
+/**
+ * A logger for one unit of work (one SQS record, one saga task) carrying
+ * `keys` on every line. It is a child of `logger` (same service, level and
+ * Lambda context), so the keys never touch the shared logger: records
+ * processed in parallel cannot see each other's keys, and nothing is left
+ * behind for the next record or invocation.
+ */
+export function loggerFor(logger: Logger, keys: Record<string, string>): Logger {
+  return logger.createChild({ persistentKeys: keys });
+}

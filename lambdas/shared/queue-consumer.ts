@@ -10,7 +10,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type Envelope, InvalidEventError, parseEnvelope } from './envelope';
-import { envelopeLogKeys } from './logger';
+import { envelopeLogKeys, loggerFor } from './logger';
+import { BUSINESS_METRIC, type BusinessMetrics } from './metrics';
 
 /** The message attributes a parked message carries in its DLQ; the DLQ tooling reads these names. */
 export const PARK_ATTRIBUTES = {
@@ -29,6 +30,8 @@ const MAX_ERROR_MESSAGE_CHARS = 1024;
 export interface QueueConsumerDeps {
   sqs: SQSClient;
   logger: Logger;
+  /** Counts `DuplicatesSuppressed`; published once per invocation. */
+  metrics: BusinessMetrics;
   deadLetterQueueUrl: string;
   maxReceiveCount: number;
   idempotency: { persistenceStore: BasePersistenceLayer; config: IdempotencyConfig };
@@ -79,14 +82,24 @@ export function unwrapBody(body: string): unknown {
  * attempt count and times as message attributes, then acknowledges it. Should
  * parking fail, the record is reported failed and SQS's redrive policy moves it
  * to the same DLQ: without the reason, but never lost.
+ *
+ * Telemetry: every log line of a record carries its envelope's keys
+ * (correlation id, causation id, event id and type, order id) through a
+ * per-record child logger, so records processed in parallel never share
+ * keys; an event that was already processed counts `DuplicatesSuppressed`,
+ * and the invocation's figures are published when it ends.
  */
 export function createQueueConsumer(
   options: QueueConsumerOptions,
   deps: QueueConsumerDeps,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const now = deps.now ?? (() => new Date());
+  // The events whose `process` ran in this invocation: after `processOnce`, an
+  // envelope not in here was answered from the idempotency store (a duplicate).
+  const ran = new WeakSet<Envelope>();
   const processOnce = makeIdempotent(
     async (envelope: Envelope, record: SQSRecord) => {
+      ran.add(envelope);
       await options.process(envelope, record);
       return { processed: envelope.id };
     },
@@ -95,26 +108,29 @@ export function createQueueConsumer(
   );
 
   const handleRecord = async (record: SQSRecord): Promise<void> => {
-    let envelope: Envelope | undefined;
+    let log = loggerFor(deps.logger, { messageId: record.messageId });
     try {
-      envelope = parseEnvelope(unwrapBody(record.body));
-      deps.logger.appendKeys(envelopeLogKeys(envelope));
+      const envelope = parseEnvelope(unwrapBody(record.body));
+      log = loggerFor(deps.logger, { messageId: record.messageId, ...envelopeLogKeys(envelope) });
       await processOnce(envelope, record);
-      deps.logger.info('event processed');
+      if (ran.has(envelope)) {
+        log.info('event processed');
+      } else {
+        deps.metrics.count(BUSINESS_METRIC.DuplicatesSuppressed);
+        log.info('duplicate event suppressed: already processed');
+      }
     } catch (error) {
       const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
-      deps.logger.error('event failed', { messageId: record.messageId, attempts, error: error as Error });
+      log.error('event failed', { attempts, error: error as Error });
       if (attempts >= deps.maxReceiveCount) {
-        await park(record, error as Error, attempts);
+        await park(record, error as Error, attempts, log);
         return;
       }
       throw error;
-    } finally {
-      if (envelope) deps.logger.removeKeys(Object.keys(envelopeLogKeys(envelope)));
     }
   };
 
-  const park = async (record: SQSRecord, error: Error, attempts: number): Promise<void> => {
+  const park = async (record: SQSRecord, error: Error, attempts: number, log: Logger): Promise<void> => {
     const attributes: Record<string, MessageAttributeValue> = {
       [PARK_ATTRIBUTES.errorType]: text(error.name || 'Error'),
       [PARK_ATTRIBUTES.errorMessage]: text((error.message || String(error)).slice(0, MAX_ERROR_MESSAGE_CHARS)),
@@ -147,26 +163,27 @@ export function createQueueConsumer(
           : {}),
       }),
     );
-    deps.logger.warn('event parked in dead-letter queue', {
-      messageId: record.messageId,
-      attempts,
-      errorType: error.name,
-    });
+    log.warn('event parked in dead-letter queue', { attempts, errorType: error.name });
   };
 
   return async (event, context) => {
     deps.idempotency.config.registerLambdaContext(context);
-    if (options.fifo) {
-      return processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
+    deps.logger.addContext(context);
+    try {
+      if (options.fifo) {
+        return await processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
+          context,
+          skipGroupOnError: true,
+          throwOnFullBatchFailure: false,
+        });
+      }
+      return await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
         context,
-        skipGroupOnError: true,
         throwOnFullBatchFailure: false,
       });
+    } finally {
+      deps.metrics.publish();
     }
-    return processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
-      context,
-      throwOnFullBatchFailure: false,
-    });
   };
 }
 

@@ -1,4 +1,6 @@
-import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { type IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
@@ -7,7 +9,8 @@ import { ENV, readEnv } from './env';
 import { type Envelope, InvalidEventError, isEventOfType, parseEnvelope, type TypedEnvelope } from './envelope';
 import type { EventStoreTables } from './event-store';
 import { idempotencyFor } from './idempotency';
-import { createLogger, envelopeLogKeys } from './logger';
+import { createLogger, envelopeLogKeys, loggerFor } from './logger';
+import { BUSINESS_METRIC, type BusinessMetricName, BusinessMetrics } from './metrics';
 import type { SagaTaskInput, StepResult } from './saga-contract';
 
 /** What every saga operation receives: the validated order, clients, table names and a clock. */
@@ -61,11 +64,81 @@ export async function dispatchSagaTask(
 }
 
 /**
- * Builds a saga service's Lambda handler: env read once, clients built once,
- * and each (step, phase, order id) run at most once through Powertools
- * idempotency, so a retried or duplicated task returns the first result.
+ * Which business figures a step's fresh outcome counts (e.g. AcceptOrder that
+ * recorded a new order → OrdersPlaced). Runs only when the operation ran, never
+ * for an answer replayed from the idempotency store, so a figure is counted
+ * once per fact. Keeps the services' domain functions free of telemetry.
  */
-export function bootstrapSagaService(name: string, operations: SagaOperations) {
+export type OutcomeMetrics = (task: SagaTaskInput<unknown>, result: StepResult) => readonly BusinessMetricName[];
+
+export interface SagaServiceDeps {
+  saga: SagaDeps;
+  logger: Logger;
+  metrics: BusinessMetrics;
+  idempotency: { persistenceStore: BasePersistenceLayer; config: IdempotencyConfig };
+}
+
+/**
+ * A saga service's Lambda handler: each (order id, step, phase, execution) runs
+ * at most once through Powertools idempotency, so a retried or duplicated task
+ * returns the first result, and counts `DuplicatesSuppressed` when it does.
+ *
+ * Telemetry: every log line of a task carries the order's envelope keys
+ * (correlation id, causation id, event id and type, order id) plus step and
+ * phase, through a per-task child logger; `outcomeMetrics` maps a fresh
+ * outcome to business figures; figures are published when the invocation ends.
+ */
+export function createSagaService(
+  name: string,
+  operations: SagaOperations,
+  deps: SagaServiceDeps,
+  options: { outcomeMetrics?: OutcomeMetrics } = {},
+) {
+  // Tasks whose operation ran in this invocation; a task not in here after
+  // `runOnce` was answered from the idempotency store.
+  const ran = new WeakSet<SagaTaskInput<unknown>>();
+  const runOnce = makeIdempotent(
+    (task: SagaTaskInput<unknown>) => {
+      ran.add(task);
+      return dispatchSagaTask(task, operations, deps.saga);
+    },
+    { ...deps.idempotency, keyPrefix: name },
+  );
+
+  return async (task: SagaTaskInput<unknown>, context: Context): Promise<StepResult> => {
+    deps.idempotency.config.registerLambdaContext(context);
+    deps.logger.addContext(context);
+    const input = task.input as Envelope;
+    const logKeys = input && typeof input === 'object' && typeof input.id === 'string' ? envelopeLogKeys(input) : {};
+    const log = loggerFor(deps.logger, { ...logKeys, step: task.step, phase: task.phase });
+    try {
+      const result = await runOnce(task);
+      if (ran.has(task)) {
+        for (const figure of options.outcomeMetrics?.(task, result) ?? []) deps.metrics.count(figure);
+        log.info('saga task done', { result });
+      } else {
+        deps.metrics.count(BUSINESS_METRIC.DuplicatesSuppressed);
+        log.info('duplicate saga task suppressed: returning its first result', { result });
+      }
+      return result;
+    } catch (error) {
+      log.error('saga task failed', { error: error as Error });
+      throw error;
+    } finally {
+      deps.metrics.publish();
+    }
+  };
+}
+
+/**
+ * Builds a saga service's Lambda handler from its environment: env read once,
+ * clients built once, then {@link createSagaService}.
+ */
+export function bootstrapSagaService(
+  name: string,
+  operations: SagaOperations,
+  options: { outcomeMetrics?: OutcomeMetrics } = {},
+) {
   const env = readEnv([
     ENV.EVENT_STORE_TABLE_NAME,
     ENV.SNAPSHOT_TABLE_NAME,
@@ -74,46 +147,33 @@ export function bootstrapSagaService(name: string, operations: SagaOperations) {
     ENV.IDEMPOTENCY_TABLE_NAME,
   ]);
   const dynamo = new DynamoDBClient({});
-  const deps: SagaDeps = {
-    ddb: createDocumentClient(dynamo),
-    eventStore: {
-      eventTable: env.EVENT_STORE_TABLE_NAME,
-      snapshotTable: env.SNAPSHOT_TABLE_NAME,
-      snapshotEvery: readSnapshotEvery(env.SNAPSHOT_EVERY),
+  return createSagaService(
+    name,
+    operations,
+    {
+      saga: {
+        ddb: createDocumentClient(dynamo),
+        eventStore: {
+          eventTable: env.EVENT_STORE_TABLE_NAME,
+          snapshotTable: env.SNAPSHOT_TABLE_NAME,
+          snapshotEvery: readSnapshotEvery(env.SNAPSHOT_EVERY),
+        },
+        orderServiceTable: env.ORDER_SERVICE_TABLE_NAME,
+        now: () => new Date(),
+      },
+      logger: createLogger(name),
+      metrics: new BusinessMetrics(name),
+      idempotency: idempotencyFor({
+        tableName: env.IDEMPOTENCY_TABLE_NAME,
+        // (order id, step, phase, execution): a retried task returns its first
+        // result. A second execution for the same order is stopped by
+        // AcceptOrder (see order-service), not here.
+        eventKeyJmesPath: '[input.data.orderId, step, phase, executionId]',
+        client: dynamo,
+      }),
     },
-    orderServiceTable: env.ORDER_SERVICE_TABLE_NAME,
-    now: () => new Date(),
-  };
-  const logger = createLogger(name);
-  const idempotency = idempotencyFor({
-    tableName: env.IDEMPOTENCY_TABLE_NAME,
-    // (order id, step, phase, execution): a retried task returns its first
-    // result. A second execution for the same order is stopped by AcceptOrder
-    // (see order-service), not here.
-    eventKeyJmesPath: '[input.data.orderId, step, phase, executionId]',
-    client: dynamo,
-  });
-  const runOnce = makeIdempotent((task: SagaTaskInput<unknown>) => dispatchSagaTask(task, operations, deps), {
-    ...idempotency,
-    keyPrefix: name,
-  });
-
-  return async (task: SagaTaskInput<unknown>, context: Context): Promise<StepResult> => {
-    idempotency.config.registerLambdaContext(context);
-    const input = task.input as Envelope;
-    const logKeys = input && typeof input === 'object' ? envelopeLogKeys(input) : {};
-    logger.appendKeys({ ...logKeys, step: task.step, phase: task.phase });
-    try {
-      const result = await runOnce(task);
-      logger.info('saga task done', { result });
-      return result;
-    } catch (error) {
-      logger.error('saga task failed', { error: error as Error });
-      throw error;
-    } finally {
-      logger.removeKeys([...Object.keys(logKeys), 'step', 'phase']);
-    }
-  };
+    options,
+  );
 }
 
 /** `SNAPSHOT_EVERY` as a whole number ≥ 0 (0 = no snapshots), or a clear error naming the bad value. */

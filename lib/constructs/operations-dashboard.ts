@@ -2,6 +2,7 @@ import {
   aws_cloudwatch_actions as actions,
   aws_cloudwatch as cloudwatch,
   Duration,
+  type aws_dynamodb as dynamodb,
   type aws_events as events,
   aws_iam as iam,
   aws_kms as kms,
@@ -11,6 +12,8 @@ import {
   type aws_stepfunctions as sfn,
   aws_sns as sns,
   type aws_sqs as sqs,
+  aws_sns_subscriptions as subscriptions,
+  Token,
 } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
 import { PropProblems } from './validation';
@@ -29,53 +32,135 @@ export interface MonitoredStateMachine extends IConstruct {
   readonly stateMachine: sfn.IStateMachine;
 }
 
-/** Rules and their failure metric; an `EventRouter` is one. */
+/**
+ * Rules and their failure metric; an `EventRouter` is one. The other
+ * AWS/Events metrics of a rule (matched events, events sent to the DLQ) are
+ * read with the same namespace and dimensions as `metricFailedInvocations`.
+ */
 export interface MonitoredRules extends IConstruct {
   readonly rules: readonly events.IRule[];
   metricFailedInvocations(rule: events.IRule): cloudwatch.Metric;
 }
 
+/**
+ * Alarm thresholds. Each alarm fires when its metric is **above** the
+ * threshold in one evaluation period (1 minute; 5 minutes for compensations),
+ * and treats missing data as not breaching, so idle resources stay OK.
+ */
+export interface OperationsAlarmThresholds {
+  /**
+   * Messages in a dead-letter queue (maximum per minute).
+   *
+   * @default 0 - any dead letter
+   */
+  readonly deadLetterQueueMessages?: number;
+  /**
+   * Age of a source queue's oldest message (maximum per minute). At least 60 s.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly oldestMessageAge?: Duration;
+  /**
+   * Errors of one function (sum per minute).
+   *
+   * @default 0 - any error
+   */
+  readonly functionErrors?: number;
+  /**
+   * Throttles of one function (sum per minute).
+   *
+   * @default 0 - any throttle
+   */
+  readonly functionThrottles?: number;
+  /**
+   * Failed executions, and separately timed-out executions, of one state machine (sum per minute).
+   *
+   * @default 0 - any failed or timed-out execution
+   */
+  readonly sagaFailures?: number;
+  /**
+   * Compensations (sum of `compensationMetric` per 5 minutes). Compensations are
+   * business outcomes (a declined card), so this catches a burst, not one.
+   *
+   * @default 5
+   */
+  readonly compensations?: number;
+  /**
+   * Failed invocations of one rule's targets, and separately events that could
+   * not even be sent to the rule-target DLQ (sum per minute).
+   *
+   * @default 0 - any failed delivery
+   */
+  readonly ruleTargetFailures?: number;
+}
+
 /** Properties of an {@link OperationsDashboard}. */
 export interface OperationsDashboardProps {
   /**
-   * Queues with a DLQ: depth, oldest message age and DLQ depth widgets; alarms
-   * on DLQ depth > 0 and oldest message age above `oldestMessageAgeThreshold`.
+   * Queues with a DLQ: messages visible and in flight, age of the oldest
+   * message and DLQ depth; alarms on DLQ depth and oldest message age.
    *
    * @default - none
    */
   readonly queues?: MonitoredQueue[];
   /**
    * Dead-letter queues that are not behind a `queues` entry (rule-target,
-   * subscription and event-source failure queues): depth widget and an alarm
-   * on depth > 0.
+   * subscription and event-source failure queues): depth widget and alarm.
    *
    * @default - none
    */
   readonly deadLetterQueues?: sqs.IQueue[];
   /**
-   * Functions: errors and throttles widgets, alarms on each > 0.
+   * Functions: invocations, errors, throttles, duration p99 and concurrency
+   * widgets; alarms on errors and throttles.
    *
    * @default - none
    */
   readonly functions?: lambda.IFunction[];
   /**
-   * State machines (sagas): executions widget; alarms on failed or timed-out executions ≥ 1.
+   * State machines (sagas): started, succeeded, failed, timed out and duration
+   * widgets; alarms on failed and on timed-out executions.
    *
    * @default - none
    */
   readonly stateMachines?: MonitoredStateMachine[];
   /**
-   * Event rules: failed-invocations widget and an alarm per rule on ≥ 1.
+   * Event rules: matched events, failed invocations, events sent to the DLQ
+   * and events that failed to reach it; alarms on the last two failures.
    *
    * @default - none
    */
   readonly rules?: MonitoredRules[];
   /**
-   * Alarm threshold on the age of a source queue's oldest message.
+   * Tables: read and write throttle events, consumed read and write capacity.
+   * No alarms: on-demand tables throttle only past account limits, and the
+   * functions' error alarms catch what a throttle breaks.
    *
-   * @default Duration.seconds(300)
+   * @default - none
    */
-  readonly oldestMessageAgeThreshold?: Duration;
+  readonly tables?: dynamodb.ITable[];
+  /**
+   * Business figures for the dashboard's top row (custom metrics, e.g. EMF),
+   * shown as totals over the dashboard's time range and as a graph. Labels
+   * are the metric names.
+   *
+   * @default - no business row
+   */
+  readonly businessMetrics?: cloudwatch.Metric[];
+  /**
+   * Compensated sagas, e.g. a business metric counted by the last
+   * compensation. Alarmed above `thresholds.compensations` per 5 minutes. It
+   * must carry no label (a labelled metric makes a metric-math alarm).
+   *
+   * @default - no compensation alarm
+   */
+  readonly compensationMetric?: cloudwatch.Metric;
+  /**
+   * Alarm thresholds.
+   *
+   * @default - see {@link OperationsAlarmThresholds}
+   */
+  readonly thresholds?: OperationsAlarmThresholds;
   /**
    * Where every alarm sends its notification.
    *
@@ -83,11 +168,27 @@ export interface OperationsDashboardProps {
    */
   readonly alarmTopic?: sns.ITopic;
   /**
+   * An e-mail address to subscribe to the alarm topic (the recipient confirms
+   * the subscription once).
+   *
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
    * Removal policy of the KMS key created for the alarm topic.
    *
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Start of every alarm name: `<prefix>-<resource>-<signal>`, where
+   * `<resource>` is the watched construct's path below its stack without
+   * separators (e.g. `EmailConsumerFunction`). Alarm names are physical names:
+   * they must be unique in the account and region.
+   *
+   * @default - the stack's name
+   */
+  readonly alarmNamePrefix?: string;
   /**
    * The dashboard's name.
    *
@@ -96,12 +197,26 @@ export interface OperationsDashboardProps {
   readonly dashboardName?: string;
 }
 
+/** How the operator reads each alarm, set once per signal. */
+interface AlarmSpec {
+  readonly signal: string;
+  readonly metric: cloudwatch.Metric;
+  readonly threshold: number;
+  readonly description: string;
+}
+
 /**
  * A CloudWatch dashboard and the alarms an operator needs over an event-driven
- * system: queue backlog and DLQ depth, function errors and throttles, failed
- * saga executions and failed rule deliveries. Every alarm notifies one SNS
- * topic (passed in, or created KMS-encrypted) and treats missing data as not
- * breaching, so idle resources stay OK.
+ * system, drawn per component: business figures, sagas, queues and their
+ * DLQs, other DLQs, functions, rules and tables. Every alarm has a stable
+ * name derived from construct ids, fires when its metric is above a threshold
+ * in one period, treats missing data as not breaching, and notifies one SNS
+ * topic (passed in, or created KMS-encrypted, optionally with an e-mail
+ * subscription).
+ *
+ * Every alarm watches one plain metric (no metric math, no composite alarms),
+ * so engines that support only `AWS::CloudWatch::Alarm` on a single metric
+ * deploy it too; the widgets may use anything.
  *
  * The inputs are interfaces the blueprint's constructs satisfy (`QueueWithDlq`,
  * `Saga`, `EventRouter`), so any construct with the same shape works.
@@ -112,6 +227,8 @@ export interface OperationsDashboardProps {
  *   functions: [ordersConsumer.fn],
  *   stateMachines: [saga],
  *   rules: [router],
+ *   thresholds: { oldestMessageAge: Duration.minutes(10) },
+ *   alarmEmail: 'oncall@example.com',
  * });
  */
 export class OperationsDashboard extends Construct {
@@ -122,44 +239,127 @@ export class OperationsDashboard extends Construct {
   /** The topic alarms notify. */
   public readonly alarmTopic: sns.ITopic;
   private readonly action: actions.SnsAction;
+  private readonly alarmNamePrefix: string;
 
   constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
     super(scope, id);
-    const ageThreshold = props.oldestMessageAgeThreshold ?? Duration.seconds(300);
-
-    const problems = new PropProblems();
-    problems.check(ageThreshold.isUnresolved() || ageThreshold.toSeconds() >= 60, {
-      prop: 'oldestMessageAgeThreshold',
-      value: ageThreshold,
-      problem: 'must be at least 60 seconds (SQS publishes the metric once a minute)',
-      fix: 'use e.g. Duration.minutes(5)',
-    });
-    problems.throwIfAny(this, 'OperationsDashboard');
+    const t = props.thresholds ?? {};
+    const thresholds: Required<OperationsAlarmThresholds> = {
+      deadLetterQueueMessages: t.deadLetterQueueMessages ?? 0,
+      oldestMessageAge: t.oldestMessageAge ?? Duration.minutes(5),
+      functionErrors: t.functionErrors ?? 0,
+      functionThrottles: t.functionThrottles ?? 0,
+      sagaFailures: t.sagaFailures ?? 0,
+      compensations: t.compensations ?? 5,
+      ruleTargetFailures: t.ruleTargetFailures ?? 0,
+    };
+    this.alarmNamePrefix = props.alarmNamePrefix ?? Stack.of(this).stackName;
+    validate(this, props, thresholds, this.alarmNamePrefix);
 
     this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic(props.removalPolicy ?? RemovalPolicy.RETAIN);
+    if (props.alarmEmail) {
+      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    }
     this.action = new actions.SnsAction(this.alarmTopic);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(3),
     });
+    const minute = { period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM };
 
-    // 1. Queues: backlog and dead letters.
+    // 1. Business figures: totals over the time range, then the trend.
+    if (props.businessMetrics && props.businessMetrics.length > 0) {
+      const labelled = props.businessMetrics.map((m) => m.with({ label: m.metricName }));
+      this.section('Business', 'Orders placed, completed and compensated; duplicate deliveries suppressed.');
+      this.dashboard.addWidgets(
+        new cloudwatch.SingleValueWidget({
+          title: 'Business figures (time range total)',
+          metrics: labelled.map((m) => m.with({ statistic: cloudwatch.Stats.SUM })),
+          setPeriodToTimeRange: true,
+          width: 12,
+          height: 4,
+        }),
+        new cloudwatch.GraphWidget({ title: 'Business figures', left: labelled, width: 12, height: 4 }),
+      );
+    }
+
+    // 2. Sagas: outcomes and duration; alarms on failed and timed-out executions and on compensations.
+    for (const machine of props.stateMachines ?? []) {
+      const label = labelOf(machine);
+      const sm = machine.stateMachine;
+      const failed = sm.metricFailed(minute);
+      const timedOut = sm.metricTimedOut(minute);
+      this.alarm(label, {
+        signal: 'ExecutionsFailed',
+        metric: failed,
+        threshold: thresholds.sagaFailures,
+        description: 'executions failed (a compensation exhausted its retries). Money or stock may be held.',
+      });
+      this.alarm(label, {
+        signal: 'ExecutionsTimedOut',
+        metric: timedOut,
+        threshold: thresholds.sagaFailures,
+        description: 'executions timed out without compensating.',
+      });
+      this.section(`Saga ${label}`, 'Started, succeeded, failed and timed-out executions; execution time.');
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: `${label}: executions`,
+          left: [
+            sm.metricStarted({ ...minute, label: 'started' }),
+            sm.metricSucceeded({ ...minute, label: 'succeeded' }),
+          ],
+          right: [failed.with({ label: 'failed' }), timedOut.with({ label: 'timed out' })],
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${label}: duration (ms)`,
+          left: [
+            sm.metricTime({ period: Duration.minutes(1), statistic: cloudwatch.Stats.p(50), label: 'p50' }),
+            sm.metricTime({ period: Duration.minutes(1), statistic: cloudwatch.Stats.p(99), label: 'p99' }),
+          ],
+          width: 12,
+        }),
+      );
+    }
+    if (props.compensationMetric) {
+      this.alarm('Orders', {
+        signal: 'Compensated',
+        metric: props.compensationMetric.with({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: thresholds.compensations,
+        description: 'orders compensated in 5 minutes: more declines or failures than usual.',
+      });
+    }
+
+    // 3. Queues: backlog and dead letters.
+    if (props.queues && props.queues.length > 0) {
+      this.section('Queues', 'Messages visible and in flight, age of the oldest message, dead letters.');
+    }
     for (const q of props.queues ?? []) {
       const label = labelOf(q);
-      this.alarm(`${label}DlqDepth`, q.metricDeadLetterQueueDepth(), {
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        alarmDescription: `${label}: messages in the dead-letter queue. Inspect them, fix the cause, then redrive.`,
+      this.alarm(label, {
+        signal: 'DlqDepth',
+        metric: q.metricDeadLetterQueueDepth(),
+        threshold: thresholds.deadLetterQueueMessages,
+        description: 'messages in the dead-letter queue. Read their x-error-* attributes, fix the cause, then redrive.',
       });
-      this.alarm(`${label}OldestMessageAge`, q.metricOldestMessageAge(), {
-        threshold: ageThreshold.toSeconds(),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        alarmDescription: `${label}: the oldest message waited more than ${ageThreshold.toSeconds()} s; consumers fall behind.`,
+      this.alarm(label, {
+        signal: 'OldestMessageAge',
+        metric: q.metricOldestMessageAge(),
+        threshold: thresholds.oldestMessageAge.toSeconds(),
+        description: 'the oldest message waited too long (seconds); consumers fall behind or fail.',
       });
       this.dashboard.addWidgets(
         new cloudwatch.GraphWidget({
           title: `${label}: backlog`,
-          left: [q.metricQueueDepth().with({ label: 'messages visible' })],
+          left: [
+            q.metricQueueDepth().with({ label: 'visible' }),
+            q.queue.metricApproximateNumberOfMessagesNotVisible({
+              statistic: cloudwatch.Stats.MAXIMUM,
+              period: Duration.minutes(1),
+              label: 'in flight',
+            }),
+          ],
           right: [q.metricOldestMessageAge().with({ label: 'oldest message age (s)' })],
           width: 12,
         }),
@@ -171,7 +371,7 @@ export class OperationsDashboard extends Construct {
       );
     }
 
-    // 2. Stand-alone dead-letter queues (rule targets, subscriptions, event sources).
+    // 4. Stand-alone dead-letter queues (rule targets, subscriptions, event sources).
     const dlqMetrics: cloudwatch.IMetric[] = [];
     for (const dlq of props.deadLetterQueues ?? []) {
       const label = labelOf(dlq);
@@ -180,10 +380,11 @@ export class OperationsDashboard extends Construct {
         period: Duration.minutes(1),
       });
       dlqMetrics.push(metric.with({ label }));
-      this.alarm(`${label}Depth`, metric, {
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        alarmDescription: `${label}: undeliverable messages parked. Inspect them, fix the cause, then redrive.`,
+      this.alarm(label, {
+        signal: 'Depth',
+        metric,
+        threshold: thresholds.deadLetterQueueMessages,
+        description: 'undeliverable messages parked. Inspect them, fix the cause, then redrive.',
       });
     }
     if (dlqMetrics.length > 0) {
@@ -192,84 +393,114 @@ export class OperationsDashboard extends Construct {
       );
     }
 
-    // 3. Functions: errors and throttles.
-    const errors: cloudwatch.IMetric[] = [];
-    const throttles: cloudwatch.IMetric[] = [];
-    for (const fn of props.functions ?? []) {
-      const label = labelOf(fn);
-      const fnErrors = fn.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM });
-      const fnThrottles = fn.metricThrottles({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM });
-      errors.push(fnErrors.with({ label }));
-      throttles.push(fnThrottles.with({ label }));
-      this.alarm(`${label}Errors`, fnErrors, {
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        alarmDescription: `${label}: invocations failed.`,
-      });
-      this.alarm(`${label}Throttles`, fnThrottles, {
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        alarmDescription: `${label}: invocations throttled.`,
-      });
-    }
-    if (errors.length > 0) {
-      this.dashboard.addWidgets(
-        new cloudwatch.GraphWidget({ title: 'Function errors', left: errors, width: 12 }),
-        new cloudwatch.GraphWidget({ title: 'Function throttles', left: throttles, width: 12 }),
-      );
-    }
-
-    // 4. State machines: outcomes.
-    for (const machine of props.stateMachines ?? []) {
-      const label = labelOf(machine);
-      const sm = machine.stateMachine;
-      const period = { period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM };
-      const failed = sm.metricFailed(period);
-      const timedOut = sm.metricTimedOut(period);
-      this.alarm(`${label}ExecutionsFailed`, failed, {
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        alarmDescription: `${label}: an execution failed (a compensation exhausted its retries). Money or stock may be held.`,
-      });
-      this.alarm(`${label}ExecutionsTimedOut`, timedOut, {
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        alarmDescription: `${label}: an execution timed out without compensating.`,
-      });
+    // 5. Functions: one graph per signal, one line per function.
+    const fns = props.functions ?? [];
+    if (fns.length > 0) {
+      const lines = (metricOf: (fn: lambda.IFunction) => cloudwatch.Metric) =>
+        fns.map((fn) => metricOf(fn).with({ label: labelOf(fn) }));
+      for (const fn of fns) {
+        const label = labelOf(fn);
+        this.alarm(label, {
+          signal: 'Errors',
+          metric: fn.metricErrors(minute),
+          threshold: thresholds.functionErrors,
+          description: 'invocations failed. Its log, filtered by correlationId, shows which order and why.',
+        });
+        this.alarm(label, {
+          signal: 'Throttles',
+          metric: fn.metricThrottles(minute),
+          threshold: thresholds.functionThrottles,
+          description: 'invocations throttled (concurrency limit reached).',
+        });
+      }
+      this.section('Functions', 'Invocations, errors, throttles, duration p99 and concurrent executions.');
       this.dashboard.addWidgets(
         new cloudwatch.GraphWidget({
-          title: `${label}: executions`,
-          left: [
-            sm.metricStarted({ ...period, label: 'started' }),
-            sm.metricSucceeded({ ...period, label: 'succeeded' }),
-          ],
-          right: [failed.with({ label: 'failed' }), timedOut.with({ label: 'timed out' })],
-          width: 24,
+          title: 'Invocations',
+          left: lines((fn) => fn.metricInvocations(minute)),
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({ title: 'Errors', left: lines((fn) => fn.metricErrors(minute)), width: 8 }),
+        new cloudwatch.GraphWidget({ title: 'Throttles', left: lines((fn) => fn.metricThrottles(minute)), width: 8 }),
+        new cloudwatch.GraphWidget({
+          title: 'Duration p99 (ms)',
+          left: lines((fn) => fn.metricDuration({ period: Duration.minutes(1), statistic: cloudwatch.Stats.p(99) })),
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Concurrent executions',
+          left: lines((fn) =>
+            fn.metric('ConcurrentExecutions', { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
+          ),
+          width: 12,
         }),
       );
     }
 
-    // 5. Rules: deliveries that failed after all retries.
-    const failedInvocations: cloudwatch.IMetric[] = [];
+    // 6. Rules: matched, failed, dead-lettered, lost.
+    const ruleLines: Record<string, cloudwatch.IMetric[]> = {
+      MatchedEvents: [],
+      FailedInvocations: [],
+      InvocationsSentToDlq: [],
+      InvocationsFailedToBeSentToDlq: [],
+    };
     for (const router of props.rules ?? []) {
       for (const rule of router.rules) {
         const label = labelOf(rule);
-        const metric = router.metricFailedInvocations(rule);
-        failedInvocations.push(metric.with({ label }));
-        this.alarm(`${label}FailedInvocations`, metric, {
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          alarmDescription: `${label}: EventBridge could not deliver to the target; events are in the rule-target DLQ.`,
+        const failedInvocations = router.metricFailedInvocations(rule);
+        const metric = (metricName: string) => sibling(failedInvocations, metricName);
+        this.alarm(label, {
+          signal: 'FailedInvocations',
+          metric: failedInvocations,
+          threshold: thresholds.ruleTargetFailures,
+          description:
+            'EventBridge could not deliver to the target after its retries; the events are in the rule-target DLQ.',
         });
+        this.alarm(label, {
+          signal: 'InvocationsFailedToBeSentToDlq',
+          metric: metric('InvocationsFailedToBeSentToDlq'),
+          threshold: thresholds.ruleTargetFailures,
+          description: 'events neither delivered nor dead-lettered: they are lost. Check the DLQ policy and key.',
+        });
+        for (const name of Object.keys(ruleLines)) ruleLines[name].push(metric(name).with({ label }));
       }
     }
-    if (failedInvocations.length > 0) {
+    if (ruleLines.MatchedEvents.length > 0) {
+      this.section('Rules', 'Matched events, failed target invocations, events dead-lettered and events lost.');
       this.dashboard.addWidgets(
-        new cloudwatch.GraphWidget({ title: 'Rule failed invocations', left: failedInvocations, width: 24 }),
+        new cloudwatch.GraphWidget({ title: 'Matched events', left: ruleLines.MatchedEvents, width: 6 }),
+        new cloudwatch.GraphWidget({ title: 'Failed invocations', left: ruleLines.FailedInvocations, width: 6 }),
+        new cloudwatch.GraphWidget({ title: "DLQ'd (sent to DLQ)", left: ruleLines.InvocationsSentToDlq, width: 6 }),
+        new cloudwatch.GraphWidget({
+          title: 'Lost (failed to reach DLQ)',
+          left: ruleLines.InvocationsFailedToBeSentToDlq,
+          width: 6,
+        }),
       );
     }
 
-    // 6. Every alarm at a glance.
+    // 7. Tables: throttles and consumed capacity.
+    const tables = props.tables ?? [];
+    if (tables.length > 0) {
+      const lines = (metricName: string, what: string) =>
+        tables.map((table) => table.metric(metricName, { ...minute, label: `${labelOf(table)} ${what}` }));
+      this.section('Tables', 'Throttle events and consumed capacity units.');
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Throttle events',
+          left: [...lines('ReadThrottleEvents', 'read'), ...lines('WriteThrottleEvents', 'write')],
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Consumed capacity units',
+          left: lines('ConsumedReadCapacityUnits', 'read'),
+          right: lines('ConsumedWriteCapacityUnits', 'write'),
+          width: 12,
+        }),
+      );
+    }
+
+    // 8. Every alarm at a glance.
     if (this.alarms.length > 0) {
       this.dashboard.addWidgets(
         new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 8 }),
@@ -277,22 +508,32 @@ export class OperationsDashboard extends Construct {
     }
   }
 
-  /** Alarm metrics carry no label, so each alarm is a plain single-metric alarm (no metric math). */
-  private alarm(
-    id: string,
-    metric: cloudwatch.IMetric,
-    options: Pick<cloudwatch.AlarmProps, 'threshold' | 'comparisonOperator' | 'alarmDescription'>,
-  ): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      metric,
+  /**
+   * One alarm on one plain metric, named `<prefix>-<label>-<signal>`. The
+   * metric carries no label, so the alarm is a single-metric alarm, never
+   * metric math.
+   */
+  private alarm(label: string, spec: AlarmSpec): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, `${label}${spec.signal}`, {
+      alarmName: `${this.alarmNamePrefix}-${label}-${spec.signal}`,
+      metric: spec.metric,
+      threshold: spec.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      ...options,
+      alarmDescription: `${label}: ${spec.description} Fires above ${spec.threshold} in a ${spec.metric.period.toMinutes()}-minute period.`,
     });
     alarm.addAlarmAction(this.action);
     this.alarms.push(alarm);
     return alarm;
+  }
+
+  /** A full-width heading that says what the widgets below it show. */
+  private section(title: string, description: string): void {
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({ markdown: `### ${title}\n${description}`, width: 24, height: 2 }),
+    );
   }
 
   private createAlarmTopic(removalPolicy: RemovalPolicy): sns.Topic {
@@ -322,6 +563,69 @@ export class OperationsDashboard extends Construct {
     );
     return topic;
   }
+}
+
+/** Every invalid prop at once. */
+function validate(
+  scope: Construct,
+  props: OperationsDashboardProps,
+  thresholds: Required<OperationsAlarmThresholds>,
+  alarmNamePrefix: string,
+): void {
+  const problems = new PropProblems();
+  const age = thresholds.oldestMessageAge;
+  problems.check(age.isUnresolved() || age.toSeconds() >= 60, {
+    prop: 'thresholds.oldestMessageAge',
+    value: age,
+    problem: 'must be at least 60 seconds (SQS publishes the metric once a minute)',
+    fix: 'use e.g. Duration.minutes(5)',
+  });
+  for (const name of [
+    'deadLetterQueueMessages',
+    'functionErrors',
+    'functionThrottles',
+    'sagaFailures',
+    'compensations',
+    'ruleTargetFailures',
+  ] as const) {
+    const value = thresholds[name];
+    problems.check(Number.isFinite(value) && value >= 0, {
+      prop: `thresholds.${name}`,
+      value,
+      problem: 'must be a number of 0 or more',
+      fix: 'use 0 to alarm on the first occurrence',
+    });
+  }
+  problems.check(!Token.isUnresolved(alarmNamePrefix) && /^[A-Za-z0-9._-]{1,100}$/.test(alarmNamePrefix), {
+    prop: 'alarmNamePrefix',
+    value: alarmNamePrefix,
+    problem: 'must be 1 to 100 letters, digits, ".", "_" or "-", known at synth time (alarm names are stable names)',
+    fix: 'pass a literal such as "OrderFlow"',
+  });
+  problems.check(props.alarmEmail === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.alarmEmail), {
+    prop: 'alarmEmail',
+    value: props.alarmEmail,
+    problem: 'must be one e-mail address',
+    fix: 'use e.g. "oncall@example.com"',
+  });
+  problems.check(props.compensationMetric?.label === undefined, {
+    prop: 'compensationMetric',
+    value: props.compensationMetric?.label,
+    problem: 'must carry no label (CloudWatch would render the alarm as metric math)',
+    fix: 'pass the metric without `label`',
+  });
+  problems.throwIfAny(scope, 'OperationsDashboard');
+}
+
+/** Another metric of the same namespace and dimensions as `metric` (e.g. a rule's other AWS/Events metrics). */
+function sibling(metric: cloudwatch.Metric, metricName: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: metric.namespace,
+    metricName,
+    dimensionsMap: metric.dimensions as cloudwatch.DimensionsMap | undefined,
+    statistic: metric.statistic,
+    period: metric.period,
+  });
 }
 
 /** A short, stable label from a construct's path below its stack: `Orders/Consumer/Function` → `OrdersConsumerFunction`. */

@@ -3,6 +3,7 @@ import {
   CfnCondition,
   CfnOutput,
   CfnParameter,
+  aws_cloudwatch as cloudwatch,
   Duration,
   aws_dynamodb as dynamodb,
   aws_events as events,
@@ -23,8 +24,16 @@ import type { Construct } from 'constructs';
 import { ORDER_HISTORY_INDEX } from '../../lambdas/projector/order-summary';
 import { ENV } from '../../lambdas/shared/env';
 import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
+import {
+  BUSINESS_METRIC,
+  BUSINESS_METRIC_NAMES,
+  BUSINESS_METRICS_NAMESPACE,
+  BUSINESS_METRICS_SERVICE,
+  type BusinessMetricName,
+} from '../../lambdas/shared/metrics';
 import { SAGA_STEPS } from '../../lambdas/shared/saga-contract';
 import { LOYALTY_MIN_TOTAL, ORDER_OUTCOME_TYPES } from '../../lambdas/shared/schemas';
+import { type OperationsConfig, readOperationsConfig } from '../config/operations-config';
 import { EventRouter } from '../constructs/event-router';
 import { EventStore } from '../constructs/event-store';
 import { FanoutTopic } from '../constructs/fanout-topic';
@@ -41,6 +50,12 @@ export type Stage = 'aws' | 'local';
 export interface OrderFlowStackProps extends StackProps {
   /** `local` shortens timeouts (fast feedback on the engine) and destroys state on teardown. */
   readonly stage: Stage;
+  /**
+   * Alarm thresholds and the alarm e-mail subscription.
+   *
+   * @default - read from the `operations:*` context (cdk.json or `-c`), see lib/config/operations-config.ts
+   */
+  readonly operations?: OperationsConfig;
 }
 
 /** What differs between the stages. */
@@ -115,6 +130,8 @@ export class OrderFlowStack extends Stack {
     super(scope, id, props);
     const stage = STAGES[props.stage];
     const removalPolicy = stage.removalPolicy;
+    // Read first, so a bad `operations:*` context value fails synth before any bundling (used in section 10).
+    const operationsConfig = props.operations ?? readOperationsConfig(this.node);
     this.removalPolicy = removalPolicy;
 
     // 1. Tables. Key formats are documented once here and built by lambdas/shared/keys.ts.
@@ -319,7 +336,9 @@ export class OrderFlowStack extends Stack {
       consumer('OrderTimelineConsumer', 'order-timeline-consumer', timelineQueue),
     ];
 
-    // 10. Operations: one dashboard, alarms to one encrypted topic.
+    // 10. Operations: one dashboard, alarms to one encrypted topic. Thresholds and
+    //     the optional e-mail subscription come from the `operations:*` context
+    //     (operationsConfig, read at the top).
     const allFunctions = [
       orderService,
       inventoryService,
@@ -329,7 +348,19 @@ export class OrderFlowStack extends Stack {
       projector,
       ...consumers.map((c) => c.fn),
     ];
+    // The business figures the handlers write in EMF (lambdas/shared/metrics.ts), summed per 5 minutes.
+    const businessMetric = (metricName: BusinessMetricName) =>
+      new cloudwatch.Metric({
+        namespace: BUSINESS_METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: BUSINESS_METRICS_SERVICE },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      });
     const operations = new OperationsDashboard(this, 'Operations', {
+      businessMetrics: BUSINESS_METRIC_NAMES.map(businessMetric),
+      compensationMetric: businessMetric(BUSINESS_METRIC.OrdersCompensated),
+      stateMachines: [saga],
       queues: [emailQueue, analyticsQueue, loyaltyQueue, timelineQueue],
       deadLetterQueues: [
         router.deadLetterQueue,
@@ -338,8 +369,10 @@ export class OrderFlowStack extends Stack {
         projectorFailures,
       ],
       functions: allFunctions,
-      stateMachines: [saga],
       rules: [router],
+      tables: [eventStore.table, readModel, orderServiceTable, consumerStateTable, idempotency.table],
+      thresholds: operationsConfig.thresholds,
+      alarmEmail: operationsConfig.alarmEmail,
       removalPolicy,
     });
 

@@ -1,37 +1,60 @@
-import { Duration, aws_lambda as lambda } from 'aws-cdk-lib';
+import { aws_cloudwatch as cloudwatch, Duration, aws_lambda as lambda } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventRouter } from '../../../lib/constructs/event-router';
-import { OperationsDashboard } from '../../../lib/constructs/operations-dashboard';
+import { OperationsDashboard, type OperationsDashboardProps } from '../../../lib/constructs/operations-dashboard';
 import { QueueWithDlq } from '../../../lib/constructs/queue-with-dlq';
 import { Saga } from '../../../lib/constructs/saga';
 import { testStack } from '../support/cdk';
+
+/** A stack with one of each watched construct and an OperationsDashboard over them. */
+function dashboardStack(overrides: Partial<OperationsDashboardProps> = {}) {
+  const { stack } = testStack();
+  const queue = new QueueWithDlq(stack, 'Orders');
+  const fn = lambda.Function.fromFunctionArn(stack, 'Fn', 'arn:aws:lambda:us-east-1:111122223333:function:fn');
+  const saga = new Saga(stack, 'Saga', { steps: [{ name: 'Do', action: fn }] });
+  const router = new EventRouter(stack, 'Router');
+  router.routeToStateMachine('Start', saga.stateMachine, { eventPattern: { source: ['x'] } });
+  const compensated = new cloudwatch.Metric({ namespace: 'Shop', metricName: 'OrdersCompensated' });
+  const operations = new OperationsDashboard(stack, 'Operations', {
+    queues: [queue],
+    deadLetterQueues: [router.deadLetterQueue],
+    functions: [fn],
+    stateMachines: [saga],
+    rules: [router],
+    businessMetrics: [new cloudwatch.Metric({ namespace: 'Shop', metricName: 'OrdersPlaced' }), compensated],
+    compensationMetric: compensated,
+    thresholds: { oldestMessageAge: Duration.minutes(10), compensations: 7 },
+    ...overrides,
+  });
+  return { stack, operations, template: Template.fromStack(stack) };
+}
 
 describe('OperationsDashboard', () => {
   let template: Template;
   let operations: OperationsDashboard;
 
   beforeAll(() => {
-    const { stack } = testStack();
-    const queue = new QueueWithDlq(stack, 'Orders');
-    const fn = lambda.Function.fromFunctionArn(stack, 'Fn', 'arn:aws:lambda:us-east-1:111122223333:function:fn');
-    const saga = new Saga(stack, 'Saga', { steps: [{ name: 'Do', action: fn }] });
-    const router = new EventRouter(stack, 'Router');
-    router.routeToStateMachine('Start', saga.stateMachine, { eventPattern: { source: ['x'] } });
-    operations = new OperationsDashboard(stack, 'Operations', {
-      queues: [queue],
-      deadLetterQueues: [router.deadLetterQueue],
-      functions: [fn],
-      stateMachines: [saga],
-      rules: [router],
-      oldestMessageAgeThreshold: Duration.minutes(10),
-    });
-    template = Template.fromStack(stack);
+    ({ template, operations } = dashboardStack());
   });
 
-  it('creates one alarm per signal: DLQ depth, oldest age, rule-target DLQ, errors, throttles, failed and timed-out executions, failed invocations', () => {
-    expect(operations.alarms).toHaveLength(8);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+  it('creates one alarm per signal, each with a stable name of prefix, construct path and signal', () => {
+    expect(operations.alarms).toHaveLength(10);
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName);
+    expect(names.sort()).toEqual(
+      [
+        'Test-Orders-DlqDepth',
+        'Test-Orders-OldestMessageAge',
+        'Test-RouterDeadLetterQueue-Depth',
+        'Test-Fn-Errors',
+        'Test-Fn-Throttles',
+        'Test-Saga-ExecutionsFailed',
+        'Test-Saga-ExecutionsTimedOut',
+        'Test-Orders-Compensated',
+        'Test-RouterStart-FailedInvocations',
+        'Test-RouterStart-InvocationsFailedToBeSentToDlq',
+      ].sort(),
+    );
   });
 
   it('alarms on a DLQ holding any message within one minute', () => {
@@ -52,14 +75,37 @@ describe('OperationsDashboard', () => {
     });
   });
 
-  it('alarms on failed saga executions and failed rule deliveries at 1 or more', () => {
-    for (const metric of ['ExecutionsFailed', 'FailedInvocations']) {
+  it('alarms on failed saga executions, failed rule deliveries and lost rule events above 0', () => {
+    for (const metric of [
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'FailedInvocations',
+      'InvocationsFailedToBeSentToDlq',
+    ]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: metric,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
       });
     }
+  });
+
+  it('alarms on compensations per 5 minutes above the configured threshold, on the plain metric', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Test-Orders-Compensated',
+      Namespace: 'Shop',
+      MetricName: 'OrdersCompensated',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 7,
+    });
+  });
+
+  it('makes every alarm a single-metric alarm (no metric math), which every engine deploys', () => {
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.absent(),
+      MetricName: Match.anyValue(),
+    });
   });
 
   it('notifies a KMS-encrypted topic that CloudWatch may publish to', () => {
@@ -75,7 +121,41 @@ describe('OperationsDashboard', () => {
     });
   });
 
-  it('draws a dashboard', () => {
-    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  it('subscribes no one by default, and the given e-mail address when asked', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    const withEmail = dashboardStack({ alarmEmail: 'oncall@example.com' }).template;
+    withEmail.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+  });
+
+  it('draws one dashboard with the business figures, rule and function rows', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const text of [
+      'OrdersPlaced',
+      'OrdersCompensated',
+      'InvocationsSentToDlq',
+      'MatchedEvents',
+      'ConcurrentExecutions',
+    ]) {
+      expect(body).toContain(text);
+    }
+  });
+
+  it('reports every invalid prop at once', () => {
+    expect(() =>
+      dashboardStack({
+        thresholds: { oldestMessageAge: Duration.seconds(30), functionErrors: -1 },
+        alarmEmail: 'oncall',
+        compensationMetric: new cloudwatch.Metric({ namespace: 'Shop', metricName: 'X', label: 'x' }),
+      }),
+    ).toThrow(
+      [
+        'OperationsDashboard at Test/Operations: 4 invalid props:',
+        '  - thresholds.oldestMessageAge = 30 s: must be at least 60 seconds (SQS publishes the metric once a minute). Fix: use e.g. Duration.minutes(5)',
+        '  - thresholds.functionErrors = -1: must be a number of 0 or more. Fix: use 0 to alarm on the first occurrence',
+        '  - alarmEmail = "oncall": must be one e-mail address. Fix: use e.g. "oncall@example.com"',
+        '  - compensationMetric = "x": must carry no label (CloudWatch would render the alarm as metric math). Fix: pass the metric without `label`',
+      ].join('\n'),
+    );
   });
 });

@@ -3,32 +3,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ORDER_HISTORY_INDEX } from '../../../lambdas/projector/order-summary';
 import { definitionOf, refOf, resourcesOf, type TemplateJson } from '../support/cdk';
-import { nagFindings, synthOrderFlow } from '../support/order-flow';
-
-/** Logical ids of queues used as a dead-letter queue by anything: a queue, a subscription, a rule target, an event source. */
-function deadLetterQueueIds(json: TemplateJson): Set<string> {
-  const ids = new Set<string>();
-  for (const [, q] of resourcesOf(json, 'AWS::SQS::Queue')) {
-    const id = refOf((q.Properties.RedrivePolicy as { deadLetterTargetArn?: unknown })?.deadLetterTargetArn);
-    if (id) ids.add(id);
-  }
-  for (const [, s] of resourcesOf(json, 'AWS::SNS::Subscription')) {
-    const id = refOf((s.Properties.RedrivePolicy as { deadLetterTargetArn?: unknown })?.deadLetterTargetArn);
-    if (id) ids.add(id);
-  }
-  for (const [, rule] of resourcesOf(json, 'AWS::Events::Rule')) {
-    for (const target of rule.Properties.Targets as { DeadLetterConfig?: { Arn: unknown } }[]) {
-      const id = refOf(target.DeadLetterConfig?.Arn);
-      if (id) ids.add(id);
-    }
-  }
-  for (const [, esm] of resourcesOf(json, 'AWS::Lambda::EventSourceMapping')) {
-    const onFailure = (esm.Properties.DestinationConfig as { OnFailure?: { Destination: unknown } })?.OnFailure;
-    const id = refOf(onFailure?.Destination);
-    if (id) ids.add(id);
-  }
-  return ids;
-}
+import { deadLetterQueueIds, nagFindings, synthOrderFlow } from '../support/order-flow';
 
 describe('OrderFlowStack (aws stage)', () => {
   let template: Template;

@@ -2,16 +2,22 @@ import { App, type PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { OrderFlowStack, type Stage } from '../../../lib/stacks/order-flow-stack';
-import { cdkContext, type TemplateJson } from './cdk';
+import { cdkContext, refOf, resourcesOf, type TemplateJson } from './cdk';
 
-/** The stack as bin/app.ts builds it (cdk.json context, stack name), its template and the cdk-nag report. */
-export function synthOrderFlow(stage: Stage): {
+/**
+ * The stack as bin/app.ts builds it (cdk.json context, stack name), its template and the cdk-nag report.
+ * `context` is added on top of cdk.json's, as `-c key=value` would be.
+ */
+export function synthOrderFlow(
+  stage: Stage,
+  context: Record<string, unknown> = {},
+): {
   stack: OrderFlowStack;
   template: Template;
   json: TemplateJson;
   nag: PolicyValidationPluginReport;
 } {
-  const app = new App({ context: { ...cdkContext(), stage } });
+  const app = new App({ context: { ...cdkContext(), stage, ...context } });
   const stack = new OrderFlowStack(app, 'OrderFlow', { stackName: 'OrderFlow', stage });
   const template = Template.fromStack(stack);
   // cdk-nag 3 is a policy-validation plugin; validateScope runs the same checks synth runs.
@@ -26,4 +32,29 @@ export function nagFindings(report: PolicyValidationPluginReport): string[] {
       (r) => `${v.severity ?? 'error'} ${v.ruleName} at ${r.constructPath ?? r.resourceLogicalId}`,
     ),
   );
+}
+
+/** Logical ids of queues used as a dead-letter queue by anything: a queue, a subscription, a rule target, an event source. */
+export function deadLetterQueueIds(json: TemplateJson): Set<string> {
+  const ids = new Set<string>();
+  for (const [, q] of resourcesOf(json, 'AWS::SQS::Queue')) {
+    const id = refOf((q.Properties.RedrivePolicy as { deadLetterTargetArn?: unknown })?.deadLetterTargetArn);
+    if (id) ids.add(id);
+  }
+  for (const [, s] of resourcesOf(json, 'AWS::SNS::Subscription')) {
+    const id = refOf((s.Properties.RedrivePolicy as { deadLetterTargetArn?: unknown })?.deadLetterTargetArn);
+    if (id) ids.add(id);
+  }
+  for (const [, rule] of resourcesOf(json, 'AWS::Events::Rule')) {
+    for (const target of rule.Properties.Targets as { DeadLetterConfig?: { Arn: unknown } }[]) {
+      const id = refOf(target.DeadLetterConfig?.Arn);
+      if (id) ids.add(id);
+    }
+  }
+  for (const [, esm] of resourcesOf(json, 'AWS::Lambda::EventSourceMapping')) {
+    const onFailure = (esm.Properties.DestinationConfig as { OnFailure?: { Destination: unknown } })?.OnFailure;
+    const id = refOf(onFailure?.Destination);
+    if (id) ids.add(id);
+  }
+  return ids;
 }

@@ -44,3 +44,34 @@ describe('relay', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: '111' }]);
   });
 });
+
+describe('relay onRefused', () => {
+  it('names the refused record, its envelope and the reason the bus gave', async () => {
+    ebMock.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ EventId: 'a' }, { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }],
+    });
+    const events = [charged(1), charged(2)];
+    const refusals: { sequenceNumber?: string; eventId: string; reason: string }[] = [];
+    await relay([storedEventRecord(events[0], 1, '201'), storedEventRecord(events[1], 2, '202')], {
+      ...deps,
+      onRefused: ({ record, envelope, reason }) =>
+        refusals.push({ sequenceNumber: record.dynamodb?.SequenceNumber, eventId: envelope.id, reason }),
+    });
+    expect(refusals).toEqual([
+      { sequenceNumber: '202', eventId: events[1].id, reason: 'ThrottlingException: slow down' },
+    ]);
+  });
+
+  it('reports a failed call as a refusal of the batch head, with the error', async () => {
+    ebMock.on(PutEventsCommand).rejects(new Error('network down'));
+    const event = charged(1);
+    const reasons: string[] = [];
+    const response = await relay([storedEventRecord(event, 1, '301')], {
+      ...deps,
+      onRefused: ({ reason }) => reasons.push(reason),
+    });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: '301' }]);
+    expect(reasons).toEqual(['Error: network down']);
+  });
+});

@@ -4,7 +4,9 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../../lambdas/shared/envelope';
+import { BUSINESS_METRIC, BUSINESS_METRICS_NAMESPACE, BusinessMetrics } from '../../../lambdas/shared/metrics';
 import { createQueueConsumer, PARK_ATTRIBUTES, unwrapBody } from '../../../lambdas/shared/queue-consumer';
+import { captureJsonLines, emfTotals, logEntries } from '../../support/capture-output';
 import { orderPlaced, sqsRecord } from '../../support/events';
 import { inMemoryIdempotency } from '../../support/in-memory-idempotency';
 
@@ -15,12 +17,16 @@ const context = {
 } as unknown as Context;
 const sqsMock = mockClient(SQSClient);
 
-function consumer(process: (e: Envelope) => Promise<void>, options: { fifo?: boolean } = {}) {
+function consumer(
+  process: (e: Envelope) => Promise<void>,
+  options: { fifo?: boolean; logLevel?: 'SILENT' | 'INFO' } = {},
+) {
   return createQueueConsumer(
-    { name: 'test-consumer', process, ...options },
+    { name: 'test-consumer', process, fifo: options.fifo },
     {
       sqs: new SQSClient({ region: 'us-east-1' }),
-      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      logger: new Logger({ serviceName: 'test', logLevel: options.logLevel ?? 'SILENT' }),
+      metrics: new BusinessMetrics('test-consumer'),
       deadLetterQueueUrl: 'https://sqs.local/dlq',
       maxReceiveCount: 3,
       idempotency: inMemoryIdempotency(),
@@ -154,5 +160,53 @@ describe('createQueueConsumer', () => {
     const parked = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
     expect(parked.MessageGroupId).toBe('A');
     expect(parked.MessageDeduplicationId).toBe('a1');
+  });
+
+  it('counts a suppressed duplicate in the invocation EMF record, and nothing for a first delivery', async () => {
+    const handler = consumer(async () => undefined);
+    const body = JSON.stringify(orderPlaced());
+    const first = await captureJsonLines(() =>
+      handler({ Records: [sqsRecord(body, { messageId: 'a' })] } as SQSEvent, context),
+    );
+    const second = await captureJsonLines(() =>
+      handler(
+        { Records: [sqsRecord(body, { messageId: 'b' }), sqsRecord(body, { messageId: 'c' })] } as SQSEvent,
+        context,
+      ),
+    );
+    expect(emfTotals(first.lines, BUSINESS_METRICS_NAMESPACE)).toEqual({});
+    expect(emfTotals(second.lines, BUSINESS_METRICS_NAMESPACE)).toEqual({ [BUSINESS_METRIC.DuplicatesSuppressed]: 2 });
+  });
+
+  it('logs each record with its own envelope keys, even when records run in parallel, and leaks none to the next', async () => {
+    // The first record's work outlasts the second's, so their log lines interleave.
+    const handler = consumer(
+      async (e) => {
+        if ((e.data as { orderId: string }).orderId === 'slow') await new Promise((r) => setTimeout(r, 20));
+      },
+      { logLevel: 'INFO' },
+    );
+    const slow = orderPlaced({ orderId: 'slow' });
+    const fast = orderPlaced({ orderId: 'fast' });
+    const { lines } = await captureJsonLines(async () => {
+      await handler(
+        {
+          Records: [
+            sqsRecord(JSON.stringify(slow), { messageId: 'm-slow' }),
+            sqsRecord(JSON.stringify(fast), { messageId: 'm-fast' }),
+          ],
+        } as SQSEvent,
+        context,
+      );
+      await handler({ Records: [sqsRecord('not json', { messageId: 'm-bad' })] } as SQSEvent, context);
+    });
+    const processed = logEntries(lines, 'event processed');
+    expect(processed.map((l) => [l.messageId, l.orderId, l.eventId, l.correlationId, l.eventType])).toEqual([
+      ['m-fast', 'fast', fast.id, fast.correlationId, 'OrderPlaced'],
+      ['m-slow', 'slow', slow.id, slow.correlationId, 'OrderPlaced'],
+    ]);
+    const [failed] = logEntries(lines, 'event failed');
+    expect(failed.messageId).toBe('m-bad');
+    for (const key of ['orderId', 'eventId', 'correlationId', 'eventType']) expect(failed).not.toHaveProperty(key);
   });
 });

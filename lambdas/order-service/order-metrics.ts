@@ -1,0 +1,35 @@
+import { BUSINESS_METRIC, type BusinessMetricName } from '../shared/metrics';
+import { SAGA_STEPS, type SagaTaskInput, type StepResult } from '../shared/saga-contract';
+import { DUPLICATE_ORDER } from './order-lifecycle';
+
+/**
+ * The business figures an order-service outcome counts. Only called for an
+ * operation that actually ran (not an idempotent replay), and each figure
+ * requires `detail.recorded`, i.e. that this call wrote the change, so a
+ * technical retry that finds its own earlier write does not count it twice.
+ *
+ * - AcceptOrder that recorded a new order → OrdersPlaced;
+ * - AcceptOrder that found the order owned by another execution → DuplicatesSuppressed;
+ * - ConfirmOrder that confirmed the order → OrdersCompleted;
+ * - CancelOrder (AcceptOrder's compensation) that cancelled it → OrdersCompensated.
+ */
+export function orderOutcomeMetrics(
+  task: Pick<SagaTaskInput<unknown>, 'step' | 'phase'>,
+  result: StepResult,
+): BusinessMetricName[] {
+  const recorded = result.ok && result.detail?.recorded === true;
+  if (task.step === SAGA_STEPS.AcceptOrder && task.phase === 'action') {
+    if (recorded) return [BUSINESS_METRIC.OrdersPlaced];
+    if (!result.ok && result.compensate === false && result.reason.startsWith(DUPLICATE_ORDER)) {
+      return [BUSINESS_METRIC.DuplicatesSuppressed];
+    }
+    return [];
+  }
+  if (task.step === SAGA_STEPS.ConfirmOrder && task.phase === 'action') {
+    return recorded ? [BUSINESS_METRIC.OrdersCompleted] : [];
+  }
+  if (task.step === SAGA_STEPS.AcceptOrder && task.phase === 'compensation') {
+    return recorded ? [BUSINESS_METRIC.OrdersCompensated] : [];
+  }
+  return [];
+}
