@@ -62,8 +62,9 @@ export async function dispatchSagaTask(
 
 /**
  * Builds a saga service's Lambda handler: env read once, clients built once,
- * and each (step, phase, order id) run at most once through Powertools
- * idempotency, so a retried or duplicated task returns the first result.
+ * and each action run at most once per (order id, step, execution) through
+ * Powertools idempotency, so a retried or duplicated task returns the first
+ * result; compensations run every time (they are idempotent on their own).
  */
 export function bootstrapSagaService(name: string, operations: SagaOperations) {
   const env = readEnv([
@@ -104,7 +105,12 @@ export function bootstrapSagaService(name: string, operations: SagaOperations) {
     const logKeys = input && typeof input === 'object' ? envelopeLogKeys(input) : {};
     logger.appendKeys({ ...logKeys, step: task.step, phase: task.phase });
     try {
-      const result = await runOnce(task);
+      // Compensations skip the result cache: each re-reads its anchor record and
+      // moves it once, so running it again is safe, whereas a cached "nothing to
+      // undo" would go stale if a re-run of the same execution (Express runs at
+      // least once) acted after it. See README "Saga modes".
+      const result =
+        task.phase === 'compensation' ? await dispatchSagaTask(task, operations, deps) : await runOnce(task);
       logger.info('saga task done', { result });
       return result;
     } catch (error) {
