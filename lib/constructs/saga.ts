@@ -167,6 +167,12 @@ const RESERVED_STATES = ['Start', 'Completed', 'Compensated', 'CompensationFaile
  * Nothing routes on error names, so engines that report every thrown error as
  * `Runtime.HandlerError` behave the same.
  *
+ * Every task attempt is bounded (`taskTimeout`), and the execution `timeout`
+ * must cover the retry policy's worst case, checked at synth; Express
+ * (`stateMachineType`) additionally caps it at 5 minutes and logs execution
+ * data, its only history. Under Express a whole execution may run twice, so
+ * the steps must be idempotent by their own business key, not by execution.
+ *
  * @example
  * const saga = new Saga(this, 'OrderSaga', {
  *   steps: [
@@ -499,6 +505,12 @@ function validate(
     value: false,
     problem: 'X-Ray tracing stays on in every mode',
     fix: 'leave tracingEnabled out',
+  });
+  problems.check(overrides?.logs?.level !== sfn.LogLevel.OFF, {
+    prop: 'stateMachineProps.logs.level',
+    value: sfn.LogLevel.OFF,
+    problem: 'execution logging stays on in every mode',
+    fix: 'leave logs out, or pick a level other than OFF',
   });
   problems.check(!express || overrides?.logs === undefined || overrides.logs.level === sfn.LogLevel.ALL, {
     prop: 'stateMachineProps.logs.level',

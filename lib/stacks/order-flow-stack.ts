@@ -214,7 +214,8 @@ export class OrderFlowStack extends Stack {
     //    inventory, order. ConfirmOrder is the last step and has nothing to undo.
     //    Standard or Express per deployment (context `sagaMode`); both are safe
     //    under a duplicated or re-run execution: AcceptOrder lets one execution own
-    //    the order, and every step's effect is anchored on (order id, step).
+    //    the order, every step's effect is anchored on (order id, step), and the
+    //    guards in lambdas/shared/saga-guards.ts keep a re-run off a finished order.
     const sagaMode = props.sagaMode ?? DEFAULT_SAGA_MODE;
     const saga = new Saga(this, 'OrderSaga', {
       ...SAGA_SETTINGS[sagaMode],

@@ -112,6 +112,16 @@ describe('Saga retry budget and modes', () => {
     );
   });
 
+  it('keeps Standard logging on', () => {
+    const { stack } = testStack();
+    expect(() =>
+      sagaIn(stack, { stateMachineProps: { logs: { destination: undefined as never, level: sfn.LogLevel.OFF } } }),
+    ).toThrow(
+      '  - stateMachineProps.logs.level = "OFF": execution logging stays on in every mode. ' +
+        'Fix: leave logs out, or pick a level other than OFF',
+    );
+  });
+
   it('warns when an Express saga logs execution data without masking anything', () => {
     const { stack } = testStack();
     sagaIn(stack, { stateMachineType: EXPRESS, taskTimeout: Duration.seconds(5) });
