@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseSagaMode, SAGA_MODE_CONTEXT_KEY } from '../lib/config/saga-mode';
+import { parseStackName, STACK_NAME_CONTEXT_KEY } from '../lib/config/stack-name';
 import { OrderFlowStack, type Stage } from '../lib/stacks/order-flow-stack';
 
 const app = new App();
@@ -8,12 +10,16 @@ const stage = app.node.tryGetContext('stage') ?? 'aws';
 if (stage !== 'aws' && stage !== 'local') {
   throw new Error(`Context "stage" must be "aws" or "local", got "${stage}". Fix: cdk synth -c stage=local`);
 }
+const sagaMode = parseSagaMode(app.node.tryGetContext(SAGA_MODE_CONTEXT_KEY));
+// `OrderFlow` by default; the local tests deploy an Express copy beside it under another name.
+const stackName = parseStackName(app.node.tryGetContext(STACK_NAME_CONTEXT_KEY));
 
 // Environment-agnostic on purpose: synth needs no credentials and does no lookups.
-new OrderFlowStack(app, 'OrderFlow', {
-  stackName: 'OrderFlow',
+new OrderFlowStack(app, stackName, {
+  stackName,
   stage: stage as Stage,
-  description: 'Event-driven order processing: EventBridge, Step Functions saga, SNS/SQS fan-out, DynamoDB event store',
+  sagaMode,
+  description: `Event-driven order processing: EventBridge, Step Functions saga (${sagaMode}), SNS/SQS fan-out, DynamoDB event store`,
 });
 
 // cdk-nag 3 is a policy-validation plugin: any unacknowledged finding fails synth.

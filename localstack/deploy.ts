@@ -2,7 +2,12 @@
  * Deploys the stack to the local engine with the ordinary CDK CLI (bootstrap included).
  * The engine must already be running (see engine.ts; callers run ensureEngine() first).
  *
- *   npx tsx localstack/deploy.ts [deploy|destroy]
+ *   npx tsx localstack/deploy.ts [deploy|destroy] [--stack-name <name>] [-c key=value ...]
+ *
+ * With no options it deploys `OrderFlow` and writes its outputs to .engine/outputs.json. `--stack-name`
+ * deploys another copy of the app's stack beside it (the app reads the name from the `stackName` context),
+ * with its outputs in .engine/outputs.<name>.json; `-c` passes more context, e.g.
+ * `--stack-name OrderFlowExpress -c sagaMode=express` (what the saga-mode tests deploy).
  *
  * CDK_LOCAL_APP overrides the app command (`cdk --app …`), otherwise cdk.json decides.
  * DEPLOY_LOCAL_QUIET=1 hides the CDK output unless the command fails.
@@ -11,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   CreateArchiveCommand,
@@ -19,10 +25,16 @@ import {
   DescribeEventBusCommand,
   EventBridgeClient,
 } from '@aws-sdk/client-eventbridge';
+import { DEFAULT_STACK_NAME, parseStackName, STACK_NAME_CONTEXT_KEY } from '../lib/config/stack-name';
 import { awsEnv, ENGINE_DIR, engineChildEnv, health, ROOT } from './engine';
 
-export const STACK = 'OrderFlow';
+export const STACK = DEFAULT_STACK_NAME;
 export const OUTPUTS_FILE = join(ENGINE_DIR, 'outputs.json');
+
+/** Where a stack's outputs go: the default stack's in OUTPUTS_FILE (unchanged), any other's beside it. */
+export function outputsFileOf(stackName: string = STACK): string {
+  return stackName === STACK ? OUTPUTS_FILE : join(ENGINE_DIR, `outputs.${stackName}.json`);
+}
 const CDK_OUT = 'cdk.local.out';
 const CDK_BIN = join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'cdk.cmd' : 'cdk');
 const rel = (p: string) => relative(process.cwd(), p) || '.';
@@ -31,6 +43,17 @@ export interface DeployOptions {
   /** Hide the CDK CLI output unless it fails (default: DEPLOY_LOCAL_QUIET=1). */
   quiet?: boolean;
   log?: (line: string) => void;
+  /** The stack to deploy or destroy; another name deploys a second copy of the app's stack (default: OrderFlow). */
+  stackName?: string;
+  /** More CDK context (`-c key=value`), e.g. `{ sagaMode: 'express' }` (default: none). */
+  context?: Record<string, string>;
+}
+
+/** The CLI arguments that select the stack and its context; nothing extra for the default stack. */
+function stackArgs(opts: DeployOptions): { stack: string; args: string[] } {
+  const stack = parseStackName(opts.stackName);
+  const context = { ...(stack === STACK ? {} : { [STACK_NAME_CONTEXT_KEY]: stack }), ...opts.context };
+  return { stack, args: Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`]) };
 }
 
 function clientConfig() {
@@ -97,8 +120,8 @@ async function stackExists(cfn: CloudFormationClient, name: string): Promise<boo
 }
 
 /** The archive the template would create (used to mirror its settings through the API). */
-function templateArchive(): { RetentionDays?: number; EventPattern?: string; Description?: string } {
-  const file = join(ROOT, CDK_OUT, `${STACK}.template.json`);
+function templateArchive(stack: string): { RetentionDays?: number; EventPattern?: string; Description?: string } {
+  const file = join(ROOT, CDK_OUT, `${stack}.template.json`);
   if (!existsSync(file)) return {};
   const template = JSON.parse(readFileSync(file, 'utf8')) as {
     Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -116,7 +139,11 @@ function templateArchive(): { RetentionDays?: number; EventPattern?: string; Des
  * MiniStack 1.5.33 has no CloudFormation provisioner for AWS::Events::Archive, so the stack is deployed
  * with CreateEventArchive=false and the archive is created here through the EventBridge API instead.
  */
-async function ensureArchive(outputs: Record<string, string>, log: (line: string) => void): Promise<void> {
+async function ensureArchive(
+  stack: string,
+  outputs: Record<string, string>,
+  log: (line: string) => void,
+): Promise<void> {
   const busName = outputs.EventBusName;
   const archiveName = outputs.EventArchiveName;
   if (!busName || !archiveName) {
@@ -131,7 +158,7 @@ async function ensureArchive(outputs: Record<string, string>, log: (line: string
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
   const { Arn } = await eb.send(new DescribeEventBusCommand({ Name: busName }));
-  const fromTemplate = templateArchive();
+  const fromTemplate = templateArchive(stack);
   await eb.send(
     new CreateArchiveCommand({
       ArchiveName: archiveName,
@@ -166,41 +193,48 @@ export async function deployLocal(opts: DeployOptions = {}): Promise<Record<stri
   const bootstrapMs = Date.now() - t;
 
   t = Date.now();
-  log(`deploy: deploying ${STACK} to ${env.AWS_ENDPOINT_URL} …`);
-  rmSync(OUTPUTS_FILE, { force: true });
+  const { stack, args: contextArgs } = stackArgs(opts);
+  const outputsFile = outputsFileOf(stack);
+  log(
+    `deploy: deploying ${stack}${contextArgs.length ? ` (${contextArgs.join(' ')})` : ''} to ${env.AWS_ENDPOINT_URL} …`,
+  );
+  rmSync(outputsFile, { force: true });
   await cdk(
     [
       'deploy',
-      STACK,
+      stack,
       '--require-approval',
       'never',
       '-c',
       'stage=local',
+      ...contextArgs,
       '--parameters',
       'CreateEventArchive=false',
       '--outputs-file',
-      OUTPUTS_FILE,
+      outputsFile,
     ],
     opts,
   );
   const deployMs = Date.now() - t;
 
-  const outputs = readOutputs();
+  const outputs = readOutputs(stack);
   t = Date.now();
-  await ensureArchive(outputs, log);
+  await ensureArchive(stack, outputs, log);
   const archiveMs = Date.now() - t;
   log(`deploy: bootstrap ${seconds(bootstrapMs)}, deploy ${seconds(deployMs)}, archive ${seconds(archiveMs)}`);
   return outputs;
 }
 
-/** The OrderFlow outputs written by the last deployLocal(). */
-export function readOutputs(): Record<string, string> {
-  if (!existsSync(OUTPUTS_FILE)) {
-    throw new Error(`deploy: ${rel(OUTPUTS_FILE)} not found; run npm run deploy:local first`);
+/** A stack's outputs (OrderFlow unless named) written by the last deployLocal() of that stack. */
+export function readOutputs(stackName: string = STACK): Record<string, string> {
+  const file = outputsFileOf(stackName);
+  const command = stackName === STACK ? 'npm run deploy:local' : `npm run deploy:local -- --stack-name ${stackName}`;
+  if (!existsSync(file)) {
+    throw new Error(`deploy: ${rel(file)} not found; run ${command} first`);
   }
-  const all = JSON.parse(readFileSync(OUTPUTS_FILE, 'utf8')) as Record<string, Record<string, string>>;
-  const outputs = all[STACK];
-  if (!outputs) throw new Error(`deploy: ${rel(OUTPUTS_FILE)} has no ${STACK} outputs; run npm run deploy:local first`);
+  const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
+  const outputs = all[stackName];
+  if (!outputs) throw new Error(`deploy: ${rel(file)} has no ${stackName} outputs; run ${command} first`);
   return outputs;
 }
 
@@ -208,10 +242,12 @@ export function readOutputs(): Record<string, string> {
 export async function destroyLocal(opts: DeployOptions = {}): Promise<void> {
   const log = opts.log ?? console.log;
   const t = Date.now();
-  if (existsSync(OUTPUTS_FILE)) {
+  const { stack, args: contextArgs } = stackArgs(opts);
+  const outputsFile = outputsFileOf(stack);
+  if (existsSync(outputsFile)) {
     const archiveName = (() => {
       try {
-        return readOutputs().EventArchiveName;
+        return readOutputs(stack).EventArchiveName;
       } catch {
         return undefined;
       }
@@ -225,24 +261,55 @@ export async function destroyLocal(opts: DeployOptions = {}): Promise<void> {
       }
     }
   }
-  await cdk(['destroy', STACK, '--force', '-c', 'stage=local'], opts);
-  rmSync(OUTPUTS_FILE, { force: true });
-  log(`deploy: destroyed ${STACK} in ${seconds(Date.now() - t)}`);
+  await cdk(['destroy', stack, '--force', '-c', 'stage=local', ...contextArgs], opts);
+  rmSync(outputsFile, { force: true });
+  log(`deploy: destroyed ${stack} in ${seconds(Date.now() - t)}`);
 }
 
 async function main(argv: string[]) {
   // Node 20 is supported by this project; the SDK's "Node 22 from 2027" notice is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const cmd = argv[0] ?? 'deploy';
+  const usage = 'usage: tsx localstack/deploy.ts [deploy|destroy] [--stack-name <name>] [-c key=value ...]';
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(argv);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { cmd, options } = parsed;
   if (cmd === 'deploy') {
-    const outputs = await deployLocal();
+    const outputs = await deployLocal(options);
     console.log(JSON.stringify(outputs, null, 2));
   } else if (cmd === 'destroy') {
-    await destroyLocal();
+    await destroyLocal(options);
   } else {
-    console.error('usage: tsx localstack/deploy.ts [deploy|destroy]');
+    console.error(usage);
     process.exitCode = 2;
   }
+}
+
+/** `[deploy|destroy] [--stack-name X] [-c key=value ...]` into a command and DeployOptions. */
+function parseCli(argv: string[]): { cmd: string; options: DeployOptions } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'stack-name': { type: 'string' },
+      context: { type: 'string', short: 'c', multiple: true },
+    },
+  });
+  const context: Record<string, string> = {};
+  for (const pair of values.context ?? []) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`deploy: -c expects key=value, got "${pair}"`);
+    context[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return {
+    cmd: positionals[0] ?? 'deploy',
+    options: { ...(values['stack-name'] ? { stackName: values['stack-name'] } : {}), context },
+  };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,4 +1,5 @@
 import { SAGA_STEPS } from '../shared/saga-contract';
+import { whilePending } from '../shared/saga-guards';
 import { bootstrapSagaService } from '../shared/saga-service';
 import { acceptOrder, cancelOrder, confirmOrder } from './order-lifecycle';
 import { orderOutcomeMetrics } from './order-metrics';
@@ -12,7 +13,8 @@ export const handler = bootstrapSagaService(
   'order-service',
   {
     [SAGA_STEPS.AcceptOrder]: { action: acceptOrder, compensation: cancelOrder },
-    [SAGA_STEPS.ConfirmOrder]: { action: confirmOrder },
+    // AcceptOrder creates the order and CancelOrder refuses a confirmed one itself: only ConfirmOrder is guarded.
+    [SAGA_STEPS.ConfirmOrder]: { action: whilePending(confirmOrder) },
   },
   { outcomeMetrics: orderOutcomeMetrics },
 );

@@ -79,9 +79,13 @@ export interface SagaServiceDeps {
 }
 
 /**
- * A saga service's Lambda handler: each (order id, step, phase, execution) runs
- * at most once through Powertools idempotency, so a retried or duplicated task
- * returns the first result, and counts `DuplicatesSuppressed` when it does.
+ * A saga service's Lambda handler: each action runs at most once per (order id,
+ * step, execution) through Powertools idempotency, so a retried or duplicated
+ * task returns the first result, and counts `DuplicatesSuppressed` when it
+ * does. Compensations skip that result cache: each re-reads its anchor record
+ * and moves it once, so running it again is safe, whereas a cached "nothing to
+ * undo" would go stale if a re-run of the same execution (Express runs at
+ * least once) acted after it. See README "Saga modes".
  *
  * Telemetry: every log line of a task carries the order's envelope keys
  * (correlation id, causation id, event id and type, order id) plus step and
@@ -97,13 +101,11 @@ export function createSagaService(
   // Tasks whose operation ran in this invocation; a task not in here after
   // `runOnce` was answered from the idempotency store.
   const ran = new WeakSet<SagaTaskInput<unknown>>();
-  const runOnce = makeIdempotent(
-    (task: SagaTaskInput<unknown>) => {
-      ran.add(task);
-      return dispatchSagaTask(task, operations, deps.saga);
-    },
-    { ...deps.idempotency, keyPrefix: name },
-  );
+  const runNow = (task: SagaTaskInput<unknown>) => {
+    ran.add(task);
+    return dispatchSagaTask(task, operations, deps.saga);
+  };
+  const runOnce = makeIdempotent(runNow, { ...deps.idempotency, keyPrefix: name });
 
   return async (task: SagaTaskInput<unknown>, context: Context): Promise<StepResult> => {
     deps.idempotency.config.registerLambdaContext(context);
@@ -112,7 +114,7 @@ export function createSagaService(
     const logKeys = input && typeof input === 'object' && typeof input.id === 'string' ? envelopeLogKeys(input) : {};
     const log = loggerFor(deps.logger, { ...logKeys, step: task.step, phase: task.phase });
     try {
-      const result = await runOnce(task);
+      const result = task.phase === 'compensation' ? await runNow(task) : await runOnce(task);
       if (ran.has(task)) {
         for (const figure of options.outcomeMetrics?.(task, result) ?? []) deps.metrics.count(figure);
         log.info('saga task done', { result });

@@ -1,8 +1,9 @@
 import {
+  Annotations,
   type aws_cloudwatch as cloudwatch,
   Duration,
   type aws_iam as iam,
-  type aws_lambda as lambda,
+  aws_lambda as lambda,
   aws_logs as logs,
   RemovalPolicy,
   aws_stepfunctions as sfn,
@@ -61,17 +62,35 @@ export interface SagaProps {
   /** The steps, in order. At least one; names unique. */
   readonly steps: SagaStep[];
   /**
-   * Standard (exactly-once, up to a year, full history) or Express.
+   * Standard (exactly-once, up to a year, full history in Step Functions) or
+   * Express (at-least-once, at most 5 minutes, history only in the log group;
+   * far cheaper per execution). With Express, the steps must tolerate a whole
+   * execution running twice, and the retry policy must fit in 5 minutes
+   * (checked at synth, see `timeout`).
    *
+   * @see https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html
    * @default sfn.StateMachineType.STANDARD
    */
   readonly stateMachineType?: sfn.StateMachineType;
   /**
-   * Limit on one execution; a timed-out execution does not compensate.
+   * Limit on one execution; a timed-out execution does not compensate, so it
+   * must cover the worst case of the retry policy: every action and every
+   * compensation on the longest path running all its attempts, each up to its
+   * task timeout, with the longest backoff between them. A shorter timeout is
+   * refused at synth, and so is one over 5 minutes for Express.
    *
-   * @default Duration.minutes(5)
+   * @default - Standard: that worst case rounded up to whole minutes, plus one
+   * minute; Express: 5 minutes
    */
   readonly timeout?: Duration;
+  /**
+   * Limit on one attempt of a task (the task state's `TimeoutSeconds`), used
+   * for the worst-case check above.
+   *
+   * @default - the function's own timeout for a `lambda.Function` (3 s when it
+   * sets none); 15 minutes (the Lambda maximum) for an imported function
+   */
+  readonly taskTimeout?: Duration;
   /**
    * Retries of a step's action on a technical fault (a thrown error).
    *
@@ -98,10 +117,20 @@ export interface SagaProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Escape hatch for the state machine. Merged as: our defaults (logging level
-   * ALL without execution data to the saga's log group, X-Ray tracing), then
-   * these props, then what is forced (`definitionBody`, `stateMachineType`,
-   * `timeout`).
+   * Data protection (masking) of the execution log. Express logs execution
+   * data, which is the saga's input and results, so name here what must not be
+   * readable there (e.g. payment tokens); readers need `logs:Unmask` to see it.
+   *
+   * @default - nothing masked
+   */
+  readonly logDataProtectionPolicy?: logs.DataProtectionPolicy;
+  /**
+   * Escape hatch for the state machine. Merged as: our defaults (X-Ray tracing;
+   * logging level ALL to the saga's log group, with execution data for Express,
+   * whose log is its only history, and without it for Standard, whose history
+   * Step Functions keeps), then these props, then what is forced
+   * (`definitionBody`, `stateMachineType`, `timeout`). Turning tracing off, or
+   * for Express logging below level ALL, is refused.
    *
    * @default - the defaults above
    */
@@ -138,6 +167,12 @@ const RESERVED_STATES = ['Start', 'Completed', 'Compensated', 'CompensationFaile
  * Nothing routes on error names, so engines that report every thrown error as
  * `Runtime.HandlerError` behave the same.
  *
+ * Every task attempt is bounded (`taskTimeout`), and the execution `timeout`
+ * must cover the retry policy's worst case, checked at synth; Express
+ * (`stateMachineType`) additionally caps it at 5 minutes and logs execution
+ * data, its only history. Under Express a whole execution may run twice, so
+ * the steps must be idempotent by their own business key, not by execution.
+ *
  * @example
  * const saga = new Saga(this, 'OrderSaga', {
  *   steps: [
@@ -153,13 +188,27 @@ export class Saga extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** The step names, in order. */
   public readonly stepNames: string[];
+  /** The workflow type. */
+  public readonly stateMachineType: sfn.StateMachineType;
+  /**
+   * The longest an execution can take under the retry policy (see `timeout`);
+   * the execution timeout is at least this.
+   */
+  public readonly worstCaseDuration: Duration;
+  /** The execution timeout. */
+  public readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: SagaProps) {
     super(scope, id);
     const stepRetry = withRetryDefaults(props.stepRetry, 3);
     const compensationRetry = withRetryDefaults(props.compensationRetry, 6);
-    const timeout = props.timeout ?? Duration.minutes(5);
-    validate(this, props.steps, stepRetry, compensationRetry, timeout);
+    this.stateMachineType = props.stateMachineType ?? sfn.StateMachineType.STANDARD;
+    const express = this.stateMachineType === sfn.StateMachineType.EXPRESS;
+    const taskTimeout = (fn: lambda.IFunction) => props.taskTimeout ?? functionTimeout(fn);
+    const worstCase = worstCaseSeconds(props.steps, taskTimeout, stepRetry, compensationRetry);
+    this.worstCaseDuration = Duration.seconds(worstCase);
+    this.timeout = props.timeout ?? (express ? EXPRESS_MAX_DURATION : Duration.minutes(Math.ceil(worstCase / 60) + 1));
+    validate(this, props, { stepRetry, compensationRetry, timeout: this.timeout, worstCase, express });
     this.stepNames = props.steps.map((s) => s.name);
 
     // States live in their own scope so step names never collide with the
@@ -196,6 +245,7 @@ export class Saga extends Construct {
           }),
           resultSelector: { outcome: sfn.JsonPath.objectAt('$.Payload') },
           resultPath: `$.compensations.${step.name}`,
+          taskTimeout: sfn.Timeout.duration(taskTimeout(step.compensation)),
           retryOnServiceExceptions: false,
         });
         undo.addRetry(retryProps(compensationRetry));
@@ -222,6 +272,8 @@ export class Saga extends Construct {
         }),
         resultSelector: { outcome: sfn.JsonPath.objectAt('$.Payload') },
         resultPath: `$.results.${step.name}`,
+        // Bounds every attempt, so the worst case checked at synth holds.
+        taskTimeout: sfn.Timeout.duration(taskTimeout(step.action)),
         // One explicit Retry below covers service exceptions too.
         retryOnServiceExceptions: false,
       });
@@ -262,15 +314,25 @@ export class Saga extends Construct {
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      dataProtectionPolicy: props.logDataProtectionPolicy,
     });
+    if (express && !props.logDataProtectionPolicy) {
+      Annotations.of(this).addWarningV2(
+        'saga:express-execution-data',
+        'An Express saga logs its execution data (input and step results) as its only history; ' +
+          'pass logDataProtectionPolicy to mask what must not be readable there.',
+      );
+    }
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      // Standard keeps every execution's history in Step Functions; Express keeps none
+      // (and ListExecutions does not list it), so its log carries the data.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: express },
       ...props.stateMachineProps,
       definitionBody: sfn.DefinitionBody.fromChainable(start),
-      stateMachineType: props.stateMachineType ?? sfn.StateMachineType.STANDARD,
-      timeout,
+      stateMachineType: this.stateMachineType,
+      timeout: this.timeout,
     });
   }
 
@@ -297,6 +359,47 @@ export class Saga extends Construct {
 
 type ResolvedRetry = Required<SagaRetry>;
 
+/** Express executions stop after 5 minutes, whatever the definition says. */
+const EXPRESS_MAX_DURATION = Duration.minutes(5);
+
+/** Lambda's default and maximum function timeouts. */
+const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
+const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
+
+/** A function's own timeout when the construct can see it, else the Lambda maximum. */
+function functionTimeout(fn: lambda.IFunction): Duration {
+  return fn instanceof lambda.Function ? (fn.timeout ?? LAMBDA_DEFAULT_TIMEOUT) : LAMBDA_MAX_TIMEOUT;
+}
+
+/** The backoff before retry 1..maxAttempts, each at its ceiling (full jitter draws from 0 to it). */
+export function retryDelaysSeconds(retry: ResolvedRetry): number[] {
+  const interval = seconds(retry.interval);
+  const cap = seconds(retry.maxDelay);
+  return Array.from({ length: retry.maxAttempts }, (_, k) => Math.min(interval * retry.backoffRate ** k, cap));
+}
+
+/**
+ * The longest an execution can run: the longest path is the last step failing
+ * after all its retries and every compensation then running (all positive
+ * terms, so no shorter path can take longer), each task making every attempt
+ * up to its task timeout, with the longest backoff between attempts. Pass and
+ * Choice transitions take milliseconds and are left out.
+ */
+function worstCaseSeconds(
+  steps: SagaStep[],
+  taskTimeout: (fn: lambda.IFunction) => Duration,
+  stepRetry: ResolvedRetry,
+  compensationRetry: ResolvedRetry,
+): number {
+  const task = (fn: lambda.IFunction, retry: ResolvedRetry) =>
+    (retry.maxAttempts + 1) * seconds(taskTimeout(fn)) + retryDelaysSeconds(retry).reduce((a, b) => a + b, 0);
+  return steps.reduce(
+    (sum, step) =>
+      sum + task(step.action, stepRetry) + (step.compensation ? task(step.compensation, compensationRetry) : 0),
+    0,
+  );
+}
+
 function withRetryDefaults(retry: SagaRetry | undefined, maxAttempts: number): ResolvedRetry {
   return {
     maxAttempts: retry?.maxAttempts ?? maxAttempts,
@@ -312,11 +415,17 @@ function retryProps(retry: ResolvedRetry): sfn.RetryProps {
 
 function validate(
   scope: Construct,
-  steps: SagaStep[],
-  stepRetry: ResolvedRetry,
-  compensationRetry: ResolvedRetry,
-  timeout: Duration,
+  props: SagaProps,
+  resolved: {
+    stepRetry: ResolvedRetry;
+    compensationRetry: ResolvedRetry;
+    timeout: Duration;
+    worstCase: number;
+    express: boolean;
+  },
 ): void {
+  const { steps } = props;
+  const { stepRetry, compensationRetry, timeout, worstCase, express } = resolved;
   const problems = new PropProblems();
   problems.check(steps.length > 0, {
     prop: 'steps',
@@ -364,6 +473,50 @@ function validate(
     value: timeout,
     problem: 'must be at least 1 second',
     fix: 'use e.g. Duration.minutes(5)',
+  });
+  if (props.taskTimeout) {
+    const t = seconds(props.taskTimeout);
+    problems.check(Number.isInteger(t) && t >= 1, {
+      prop: 'taskTimeout',
+      value: props.taskTimeout,
+      problem: 'must be a whole number of seconds, at least 1',
+      fix: "use the step functions' own timeout, e.g. Duration.seconds(10)",
+    });
+  }
+  problems.check(!express || seconds(timeout) <= seconds(EXPRESS_MAX_DURATION), {
+    prop: 'timeout',
+    value: timeout,
+    problem: 'is longer than an Express execution may run (5 minutes)',
+    fix: 'use at most Duration.minutes(5), or a STANDARD state machine',
+  });
+  problems.check(timeout.isUnresolved() || worstCase <= seconds(timeout), {
+    prop: 'timeout',
+    value: timeout,
+    problem:
+      `is shorter than the retry policy's worst case, ${worstCase} s (every action and compensation making all its ` +
+      'attempts, each up to its task timeout, plus the longest backoff), and a timed-out execution does not compensate',
+    fix: express
+      ? 'lower taskTimeout, stepRetry or compensationRetry (maxAttempts, maxDelay) until the worst case fits in 5 minutes'
+      : 'raise timeout, or leave it out to derive it from the worst case',
+  });
+  const overrides = props.stateMachineProps;
+  problems.check(overrides?.tracingEnabled !== false, {
+    prop: 'stateMachineProps.tracingEnabled',
+    value: false,
+    problem: 'X-Ray tracing stays on in every mode',
+    fix: 'leave tracingEnabled out',
+  });
+  problems.check(overrides?.logs?.level !== sfn.LogLevel.OFF, {
+    prop: 'stateMachineProps.logs.level',
+    value: sfn.LogLevel.OFF,
+    problem: 'execution logging stays on in every mode',
+    fix: 'leave logs out, or pick a level other than OFF',
+  });
+  problems.check(!express || overrides?.logs === undefined || overrides.logs.level === sfn.LogLevel.ALL, {
+    prop: 'stateMachineProps.logs.level',
+    value: overrides?.logs?.level,
+    problem: "must be ALL for Express: the log is an Express execution's only history",
+    fix: 'leave logs out, or set level: sfn.LogLevel.ALL',
   });
   problems.throwIfAny(scope, 'Saga');
 }

@@ -15,6 +15,7 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  aws_stepfunctions as sfn,
   aws_sns as sns,
   aws_lambda_event_sources as sources,
   aws_sqs as sqs,
@@ -34,6 +35,7 @@ import {
 import { SAGA_STEPS } from '../../lambdas/shared/saga-contract';
 import { LOYALTY_MIN_TOTAL, ORDER_OUTCOME_TYPES } from '../../lambdas/shared/schemas';
 import { type OperationsConfig, readOperationsConfig } from '../config/operations-config';
+import { DEFAULT_SAGA_MODE, type SagaMode } from '../config/saga-mode';
 import { EventRouter } from '../constructs/event-router';
 import { EventStore } from '../constructs/event-store';
 import { FanoutTopic } from '../constructs/fanout-topic';
@@ -41,7 +43,7 @@ import { IdempotencyTable } from '../constructs/idempotency-table';
 import { OperationsDashboard } from '../constructs/operations-dashboard';
 import { QueueConsumer } from '../constructs/queue-consumer';
 import { QueueWithDlq } from '../constructs/queue-with-dlq';
-import { Saga } from '../constructs/saga';
+import { Saga, type SagaProps } from '../constructs/saga';
 
 /** Where the stack runs: real AWS, or the local LocalStack-compatible engine. */
 export type Stage = 'aws' | 'local';
@@ -56,7 +58,41 @@ export interface OrderFlowStackProps extends StackProps {
    * @default - read from the `operations:*` context (cdk.json or `-c`), see lib/config/operations-config.ts
    */
   readonly operations?: OperationsConfig;
+  /**
+   * The order saga's workflow type (README "Saga modes"): `express` trades
+   * Standard's exactly-once executions and stored history for a far lower price.
+   *
+   * @default 'standard'
+   */
+  readonly sagaMode?: SagaMode;
 }
+
+/**
+ * The saga's settings per mode. Standard keeps the construct's patient defaults
+ * (its timeout derived from them). Express must finish in 5 minutes even in
+ * the worst case, so each attempt is bounded at 10 s (the services' AWS timeout)
+ * and steps and compensations retry twice: 5 actions × (3 × 10 s + 1 + 2 s) +
+ * 4 compensations × (3 × 10 s + 1 + 2 s) = 297 s. A compensation that still
+ * fails fails the execution, which is alarmed, in both modes.
+ */
+const SAGA_SETTINGS: Record<
+  SagaMode,
+  Pick<SagaProps, 'stateMachineType' | 'taskTimeout' | 'stepRetry' | 'compensationRetry' | 'logDataProtectionPolicy'>
+> = {
+  standard: { stateMachineType: sfn.StateMachineType.STANDARD },
+  express: {
+    stateMachineType: sfn.StateMachineType.EXPRESS,
+    taskTimeout: Duration.seconds(10),
+    stepRetry: { maxAttempts: 2 },
+    compensationRetry: { maxAttempts: 2 },
+    // Express logs execution data (the order envelope) as its only history: mask the payment token there.
+    logDataProtectionPolicy: new logs.DataProtectionPolicy({
+      name: 'saga-execution-data',
+      description: 'Masks payment tokens in the order saga execution log',
+      identifiers: [new logs.CustomDataIdentifier('PaymentToken', 'tok_[A-Za-z0-9_]{1,64}')],
+    }),
+  },
+};
 
 /** What differs between the stages. */
 interface StageSettings {
@@ -198,7 +234,13 @@ export class OrderFlowStack extends Stack {
 
     // 3. The saga (orchestration). Compensations run in reverse: shipment, payment,
     //    inventory, order. ConfirmOrder is the last step and has nothing to undo.
+    //    Standard or Express per deployment (context `sagaMode`); both are safe
+    //    under a duplicated or re-run execution: AcceptOrder lets one execution own
+    //    the order, every step's effect is anchored on (order id, step), and the
+    //    guards in lambdas/shared/saga-guards.ts keep a re-run off a finished order.
+    const sagaMode = props.sagaMode ?? DEFAULT_SAGA_MODE;
     const saga = new Saga(this, 'OrderSaga', {
+      ...SAGA_SETTINGS[sagaMode],
       steps: [
         { name: SAGA_STEPS.AcceptOrder, action: orderService, compensation: orderService },
         { name: SAGA_STEPS.ReserveInventory, action: inventoryService, compensation: inventoryService },
@@ -206,7 +248,6 @@ export class OrderFlowStack extends Stack {
         { name: SAGA_STEPS.ArrangeShipment, action: shippingService, compensation: shippingService },
         { name: SAGA_STEPS.ConfirmOrder, action: orderService },
       ],
-      timeout: Duration.minutes(5),
       removalPolicy,
     });
 

@@ -1,4 +1,4 @@
-import { aws_lambda as lambda } from 'aws-cdk-lib';
+import { Duration, aws_lambda as lambda } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Saga } from '../../../lib/constructs/saga';
@@ -23,6 +23,8 @@ describe('Saga', () => {
         { name: 'Charge', action: b, compensation: b },
         { name: 'Confirm', action: a },
       ],
+      // Imported functions: the construct cannot see their timeouts.
+      taskTimeout: Duration.seconds(10),
     });
     template = Template.fromStack(stack);
     definition = definitionOf(template.toJSON() as TemplateJson);
@@ -96,13 +98,16 @@ describe('Saga', () => {
     expect(definition.States.Stopped.Type).toBe('Succeed');
   });
 
-  it('logs at level ALL without execution data, traces with X-Ray and times out after 5 minutes', () => {
+  it('logs at level ALL without execution data, traces with X-Ray and times out after the worst case of its retries', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
     });
-    expect(definition.TimeoutSeconds).toBe(300);
+    // 4 actions × (4 × 10 s + 1 + 2 + 4 s) + 2 compensations × (7 × 10 s + 1 + 2 + 4 + 8 + 10 + 10 s) = 398 s
+    // → 7 minutes, plus one.
+    expect(definition.TimeoutSeconds).toBe(8 * 60);
+    expect(definition.States.Charge.TimeoutSeconds).toBe(10);
   });
 
   it('rejects zero steps in one error', () => {

@@ -1,0 +1,53 @@
+import { keys } from './keys';
+import type { SagaOperation } from './saga-service';
+import { getRecord } from './service-records';
+
+/**
+ * Guards for the saga's operations against a whole execution running again.
+ *
+ * Express workflows run at least once: the same execution (same id) can run a
+ * second time, concurrently or after the first finished. The re-run replays the
+ * first run's cached action results (Powertools idempotency, keyed by order,
+ * step, phase and execution), but an action that failed the first time runs
+ * afresh, possibly after the first run already compensated and cancelled the
+ * order. These guards keep such a run from acting on a finished order, and
+ * keep any run from undoing a confirmed one. The order's own record (written
+ * by AcceptOrder, moved to CONFIRMED or CANCELLED once) is the judge.
+ */
+
+type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
+
+/**
+ * Runs `action` only while the order is PENDING. On a confirmed order the run
+ * stops without undoing anything (`compensate: false`: the order is done and
+ * nothing of this run can be outstanding, as every effect is anchored on the
+ * order id); on a cancelled or never accepted order it answers no, so this
+ * run compensates whatever it may itself have done since.
+ */
+export function whilePending(action: SagaOperation): SagaOperation {
+  return async (input, deps) => {
+    const status = await orderStatus(input.order.data.orderId, deps);
+    if (status === 'PENDING') return action(input, deps);
+    if (status === 'CONFIRMED') return { ok: false, reason: 'ORDER_ALREADY_CONFIRMED', compensate: false };
+    return { ok: false, reason: status ? `ORDER_ALREADY_${status}` : 'ORDER_NOT_ACCEPTED' };
+  };
+}
+
+/**
+ * Runs `compensation` unless the order is CONFIRMED: past that pivot, undoing
+ * a step would break a confirmed order, so the compensation throws and the
+ * execution ends in CompensationFailed, which is alarmed.
+ */
+export function unlessConfirmed(compensation: SagaOperation): SagaOperation {
+  return async (input, deps) => {
+    const { orderId } = input.order.data;
+    if ((await orderStatus(orderId, deps)) === 'CONFIRMED') {
+      throw new Error(`Order ${orderId} is already confirmed; its steps are not undone by compensation`);
+    }
+    return compensation(input, deps);
+  };
+}
+
+async function orderStatus(orderId: string, deps: Parameters<SagaOperation>[1]) {
+  return (await getRecord<{ status: OrderStatus }>(deps, keys.order(orderId)))?.status;
+}
