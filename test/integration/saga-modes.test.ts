@@ -1,9 +1,9 @@
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { keys } from '../../lambdas/shared/keys';
 import { SAGA_STEPS, type SagaTaskInput, type StepResult } from '../../lambdas/shared/saga-contract';
 import { DECLINED_PAYMENT_TOKEN } from '../../lambdas/shared/schemas';
-import { deployLocal } from '../../localstack/deploy';
+import { deployLocal, destroyLocal } from '../../localstack/deploy';
 import { connect } from '../../scripts/lib/order-system';
 import { anOrder, finalStatusOf, type System } from './support/system';
 
@@ -36,6 +36,12 @@ describe.each([
       region: env.AWS_REGION,
       credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
     });
+  });
+
+  afterAll(async () => {
+    // The copy's pollers (stream relay, projector, four queue consumers) would load the engine for the
+    // files that run after this one; removing it takes a few seconds.
+    if (mode === 'express') await destroyLocal({ stackName: stack, quiet: true });
   });
 
   const eventTypes = async (orderId: string) => (await sys.storedEvents(orderId)).map((e) => e.type);
