@@ -93,13 +93,14 @@ describe('projections (the CQRS read side) on the engine', () => {
     await sys.seedStock(sku, 5);
     const customerId = sys.uniqueId('customer');
     const first = anOrder(sys, { customerId, items: [{ sku, quantity: 1, unitPrice: 40 }] });
+    await sys.placeOrder(first);
+    expect(await finalStatusOf(sys, first.data.orderId)).toBe('CONFIRMED');
+    // Created only now, so its placedAt (the index's sort key) is strictly later than the first's.
     const second = anOrder(sys, {
       customerId,
       items: [{ sku, quantity: 2, unitPrice: 30.25 }],
       paymentToken: 'tok_declined',
     });
-    await sys.placeOrder(first);
-    expect(await finalStatusOf(sys, first.data.orderId)).toBe('CONFIRMED');
     await sys.placeOrder(second);
     expect(await finalStatusOf(sys, second.data.orderId)).toBe('CANCELLED');
 
