@@ -26,7 +26,7 @@ import {
   EventBridgeClient,
 } from '@aws-sdk/client-eventbridge';
 import { DEFAULT_STACK_NAME, parseStackName, STACK_NAME_CONTEXT_KEY } from '../lib/config/stack-name';
-import { awsEnv, ENGINE_DIR, engineChildEnv, health, ROOT } from './engine';
+import { awsEnv, ENGINE_DIR, engineChildEnv, engineClientConfig, health, ROOT } from './engine';
 
 export const STACK = DEFAULT_STACK_NAME;
 export const OUTPUTS_FILE = join(ENGINE_DIR, 'outputs.json');
@@ -54,15 +54,6 @@ function stackArgs(opts: DeployOptions): { stack: string; args: string[] } {
   const stack = parseStackName(opts.stackName);
   const context = { ...(stack === STACK ? {} : { [STACK_NAME_CONTEXT_KEY]: stack }), ...opts.context };
   return { stack, args: Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`]) };
-}
-
-function clientConfig() {
-  const env = awsEnv();
-  return {
-    endpoint: env.AWS_ENDPOINT_URL,
-    region: env.AWS_REGION,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-  };
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -150,7 +141,7 @@ async function ensureArchive(
     log('deploy: outputs EventBusName/EventArchiveName not found; no event archive created');
     return;
   }
-  const eb = new EventBridgeClient(clientConfig());
+  const eb = new EventBridgeClient(engineClientConfig());
   try {
     await eb.send(new DescribeArchiveCommand({ ArchiveName: archiveName }));
     return; // already there
@@ -179,7 +170,7 @@ export async function deployLocal(opts: DeployOptions = {}): Promise<Record<stri
     throw new Error(`deploy: no engine answers at ${env.AWS_ENDPOINT_URL}; run npm run engine:up first`);
   }
   mkdirSync(ENGINE_DIR, { recursive: true });
-  const cfn = new CloudFormationClient(clientConfig());
+  const cfn = new CloudFormationClient(engineClientConfig());
 
   let t = Date.now();
   if (await stackExists(cfn, 'CDKToolkit')) {
@@ -254,7 +245,7 @@ export async function destroyLocal(opts: DeployOptions = {}): Promise<void> {
     })();
     if (archiveName) {
       try {
-        await new EventBridgeClient(clientConfig()).send(new DeleteArchiveCommand({ ArchiveName: archiveName }));
+        await new EventBridgeClient(engineClientConfig()).send(new DeleteArchiveCommand({ ArchiveName: archiveName }));
         log(`deploy: deleted event archive ${archiveName}`);
       } catch (error) {
         if ((error as Error).name !== 'ResourceNotFoundException') throw error;

@@ -74,6 +74,15 @@ export function awsEnv(): Record<string, string> {
   };
 }
 
+/** SDK client settings for the engine: its endpoint, region and dummy credentials (those of awsEnv() unless given). */
+export function engineClientConfig(env: Record<string, string> = awsEnv()) {
+  return {
+    endpoint: env.AWS_ENDPOINT_URL,
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  };
+}
+
 /** AWS variables that must not leak from the caller's shell into anything pointed at the engine. */
 function withoutCallerAws(env: NodeJS.ProcessEnv): Record<string, string> {
   const dropped =

@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@a
 import { CHECKOUT_SOURCE, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
 import { keys } from '../../lambdas/shared/keys';
 import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
+import { engineClientConfig } from '../../localstack/engine';
 
 /**
  * The deployed system as the demo and the integration tests see it: stack
@@ -14,13 +15,9 @@ import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
  */
 export function connect(outputs: Record<string, string>, env: Record<string, string | undefined>) {
   // Against AWS (no endpoint, no keys given) the SDK's default region and credential chain apply.
-  const clientConfig = {
-    ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
-    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
-    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
-      : {}),
-  };
+  const clientConfig = env.AWS_ENDPOINT_URL
+    ? engineClientConfig(env as Record<string, string>)
+    : { ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) };
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {
     marshallOptions: { removeUndefinedValues: true },
   });

@@ -27,14 +27,21 @@ export async function connectTarget(target: Target, stack = STACK): Promise<{ sy
     return { sys: connect(readOutputs(), env), where: `local engine ${env.AWS_ENDPOINT_URL}` };
   }
   const cloudFormation = new CloudFormationClient({});
-  const described = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack })).catch((error) => {
-    throw new Error(`Cannot read stack ${stack} from AWS (${(error as Error).message}); check credentials and region`);
-  });
-  const outputs = Object.fromEntries(
-    (described.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
-  );
+  const outputs = await cloudFormationOutputs(cloudFormation, stack);
   const region = await cloudFormation.config.region();
   return { sys: connect(outputs, { AWS_REGION: region }), where: `AWS stack ${stack} in ${region}` };
+}
+
+/** The outputs of a deployed CloudFormation stack, or a clear error when it cannot be read or has none. */
+export async function cloudFormationOutputs(cfn: CloudFormationClient, stack: string): Promise<Record<string, string>> {
+  const described = await cfn.send(new DescribeStacksCommand({ StackName: stack })).catch((error) => {
+    throw new Error(`Cannot read stack ${stack} (${(error as Error).message}); check credentials and region`);
+  });
+  const outputs: Record<string, string> = {};
+  for (const o of described.Stacks?.[0]?.Outputs ?? [])
+    if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
+  if (Object.keys(outputs).length === 0) throw new Error(`Stack ${stack} has no outputs; is it deployed?`);
+  return outputs;
 }
 
 /** Parses `--target local|aws`, refusing anything else. */

@@ -5,6 +5,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, inject, it } from 'vitest';
 import { ORDER_HISTORY_INDEX } from '../../lambdas/projector/order-summary';
 import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
+import { engineClientConfig } from '../../localstack/engine';
 import { rebuildAndCompare } from '../../scripts/lib/rebuild';
 import { streamInsert } from '../support/events';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
@@ -16,11 +17,7 @@ describe('projections (the CQRS read side) on the engine', () => {
     // The deployed projector, invoked with stream batches as the DynamoDB event source would send them,
     // for an aggregate that exists only in these batches (the real stream never shows a gap).
     const env = inject('awsEnv');
-    const lambda = new LambdaClient({
-      endpoint: env.AWS_ENDPOINT_URL,
-      region: env.AWS_REGION,
-      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-    });
+    const lambda = new LambdaClient(engineClientConfig(env));
     const orderId = `probe-${randomUUID().slice(0, 8)}`;
     const placed = anOrder(sys, { items: [{ sku: 'probe', quantity: 1, unitPrice: 10 }] });
     const events: Envelope[] = [

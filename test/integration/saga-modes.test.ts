@@ -4,6 +4,7 @@ import { keys } from '../../lambdas/shared/keys';
 import { SAGA_STEPS, type SagaTaskInput, type StepResult } from '../../lambdas/shared/saga-contract';
 import { DECLINED_PAYMENT_TOKEN } from '../../lambdas/shared/schemas';
 import { deployLocal, destroyLocal } from '../../localstack/deploy';
+import { engineClientConfig } from '../../localstack/engine';
 import { connect } from '../../scripts/lib/order-system';
 import { anOrder, finalStatusOf, type System } from './support/system';
 
@@ -31,11 +32,7 @@ describe.each([
         ? inject('outputs')
         : await deployLocal({ stackName: stack, context: { sagaMode: 'express' }, quiet: true });
     sys = connect(outputs, env);
-    lambda = new LambdaClient({
-      endpoint: env.AWS_ENDPOINT_URL,
-      region: env.AWS_REGION,
-      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-    });
+    lambda = new LambdaClient(engineClientConfig(env));
   });
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand, paginateGetExecutionHi
 import { keys } from '../../../lambdas/shared/keys';
 import { DECLINED_PAYMENT_TOKEN, type OrderItem } from '../../../lambdas/shared/schemas';
 import { deployLocal, readOutputs, STACK } from '../../../localstack/deploy';
-import { awsEnv, endpoint, ensureEngine, LOG_FILE } from '../../../localstack/engine';
+import { awsEnv, endpoint, engineClientConfig, ensureEngine, LOG_FILE } from '../../../localstack/engine';
 import { anOrder, connect, type System } from '../order-system';
 import { logOffset, parseInternalHops, readSince } from './engine-log';
 import { type Recorder, startRecorder } from './recorder';
@@ -31,15 +31,6 @@ export interface MeasureOptions {
 const MARKER = 'COST_RECORDER';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function clientConfig() {
-  const env = awsEnv();
-  return {
-    endpoint: env.AWS_ENDPOINT_URL,
-    region: env.AWS_REGION,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-  };
-}
 
 async function stackFunctions(lambda: LambdaClient): Promise<FunctionConfiguration[]> {
   const out: FunctionConfiguration[] = [];
@@ -283,14 +274,14 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
     try {
       outputs = readOutputs();
       connect(outputs, awsEnv()).output('StateMachineArn');
-      await stackFunctions(new LambdaClient(clientConfig()));
+      await stackFunctions(new LambdaClient(engineClientConfig()));
     } catch {
       log('cost: the stack is not deployed on this engine; deploying …');
       outputs = await deployLocal({ log, quiet: true });
     }
     const sys = connect(outputs, awsEnv());
-    const lambda = new LambdaClient(clientConfig());
-    const logs = new CloudWatchLogsClient(clientConfig());
+    const lambda = new LambdaClient(engineClientConfig());
+    const logs = new CloudWatchLogsClient(engineClientConfig());
     await undoLeftoverRedirect(lambda, log);
     recorder = await startRecorder(url);
     const redirect = await redirectFunctions(lambda, recorder.url, log);

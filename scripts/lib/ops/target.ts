@@ -2,17 +2,13 @@
  * Finds what the operations view watches, on the local engine or in AWS, with
  * the same SDK calls in both places.
  */
-import {
-  CloudFormationClient,
-  DescribeStacksCommand,
-  paginateListStackResources,
-} from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { readOutputs, STACK } from '../../../localstack/deploy';
-import { awsEnv } from '../../../localstack/engine';
-import type { Target } from '../target';
+import { awsEnv, engineClientConfig } from '../../../localstack/engine';
+import { cloudFormationOutputs, type Target } from '../target';
 import type { CollectorClients, OpsTarget, QueueRef } from './state';
 
 export interface OpsConnection {
@@ -43,14 +39,7 @@ export async function connectOps(kind: Target = 'local', stack = STACK): Promise
   // A view that hangs on a dead endpoint is worse than one that says so: few retries, short timeouts.
   const base = { maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 } };
   const local = kind === 'local' ? awsEnv() : undefined;
-  const config = local
-    ? {
-        ...base,
-        endpoint: local.AWS_ENDPOINT_URL,
-        region: local.AWS_REGION,
-        credentials: { accessKeyId: local.AWS_ACCESS_KEY_ID, secretAccessKey: local.AWS_SECRET_ACCESS_KEY },
-      }
-    : base;
+  const config = local ? { ...base, ...engineClientConfig(local) } : base;
   const cfn = new CloudFormationClient(config);
 
   let outputs: Record<string, string>;
@@ -60,10 +49,7 @@ export async function connectOps(kind: Target = 'local', stack = STACK): Promise
     outputs = readOutputs();
     where = `local engine ${local.AWS_ENDPOINT_URL}, stack ${stack}`;
   } else {
-    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stack }));
-    outputs = {};
-    for (const o of Stacks?.[0]?.Outputs ?? []) if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
-    if (Object.keys(outputs).length === 0) throw new Error(`Stack ${stack} has no outputs; is it deployed?`);
+    outputs = await cloudFormationOutputs(cfn, stack);
     where = `AWS ${await cfn.config.region()}, stack ${stack}`;
   }
 
