@@ -3,8 +3,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CHECKOUT_SOURCE, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
+import { FAULT_SWITCH_MAX_AGE_SECONDS, type FaultRule, parseFaultSwitch } from '../../lambdas/shared/fault-injection';
 import { keys } from '../../lambdas/shared/keys';
 import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
 import { engineClientConfig } from '../../localstack/engine';
@@ -24,6 +26,7 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
   const eventBridge = new EventBridgeClient(clientConfig);
   const sqs = new SQSClient(clientConfig);
   const sfn = new SFNClient(clientConfig);
+  const ssm = new SSMClient(clientConfig);
   const output = (name: string) => {
     const value = outputs[name];
     if (!value) throw new Error(`Stack output ${name} is missing; outputs: ${Object.keys(outputs).join(', ')}`);
@@ -104,6 +107,24 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
       if (result.FailedEntryCount) throw new Error(`PutEvents refused the order: ${JSON.stringify(result.Entries)}`);
     },
 
+    /**
+     * Turns faults on: writes `rules` as the switch `name` under the stack's
+     * fault-injection path (validated first), waits until every function's
+     * cached copy has expired, and returns what turns them off again (deletes
+     * the switch and waits the same). Use a name of your own per test, so
+     * tests in parallel keep their own rules.
+     */
+    async injectFaults(name: string, rules: FaultRule[]): Promise<() => Promise<void>> {
+      const value = JSON.stringify(parseFaultSwitch({ faults: rules }));
+      const parameterName = `${output('FaultInjectionPath')}/${name}`;
+      await ssm.send(new PutParameterCommand({ Name: parameterName, Value: value, Type: 'String', Overwrite: true }));
+      await waitForSwitchCaches();
+      return async () => {
+        await ssm.send(new DeleteParameterCommand({ Name: parameterName }));
+        await waitForSwitchCaches();
+      };
+    },
+
     /** The saga executions whose input is this order. */
     async executionsOf(orderId: string) {
       const list = await sfn.send(
@@ -124,6 +145,11 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
 }
 
 export type System = ReturnType<typeof connect>;
+
+/** A switch change reaches every function once their cached copies expire. */
+function waitForSwitchCaches(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, (FAULT_SWITCH_MAX_AGE_SECONDS + 1) * 1000));
+}
 
 export function anOrder(
   sys: System,
