@@ -23,7 +23,10 @@ describe('soak (CI size)', () => {
     });
     console.log(`soak run ${result.run}:\n${formatSoakTable(result)}`);
     // Every kind was exercised: a run where the faults never fired proves nothing.
-    for (const row of result.rows) expect(row.injected, `${row.scenario} never injected`).toBeGreaterThan(0);
+    // (compensation-failure needs --compensation-failures, i.e. the NEEDS_ATTENTION state, and '(no fault)' is no fault.)
+    for (const row of result.rows.filter((r) => !['compensation-failure', '(no fault)'].includes(r.scenario))) {
+      expect(row.injected, `${row.scenario} never injected`).toBeGreaterThan(0);
+    }
     expect({ lost: result.total.lost, doubleApplied: result.total.doubleApplied }).toEqual({
       lost: 0,
       doubleApplied: 0,
