@@ -91,6 +91,17 @@ describe('checkInvariants', () => {
     expect(report.orders[0].parked).toEqual(['email message in EmailDlq: Boom: x']);
   });
 
+  it('counts a missing effect among a FIFO DLQ’s unreadable messages while their count lasts, then as lost', () => {
+    const order = { ...confirmedOrder(), timeline: ['-:OrderPlaced', '2:InventoryReserved', '3:PaymentCharged'] };
+    const report = checkInvariants(
+      factsOf(order, { parked: [], unseen: [{ dlq: 'OrderTimelineDlq', consumers: ['timeline'], count: 1 }] }),
+    );
+    expect(report.orders[0].parked).toEqual([
+      'timeline ShipmentArranged (event o-1-e4): counted among the unreadable messages of OrderTimelineDlq',
+    ]);
+    expect(report.orders[0].lost).toEqual(['timeline OrderConfirmed (event o-1-e5) neither applied nor parked']);
+  });
+
   it('flags loyalty awarded twice, or missing and not parked, per customer', () => {
     expect(
       checkInvariants(factsOf(confirmedOrder(), { loyalty: { 'c-1': { points: 240, orders: 2 } } })).orders[0]
