@@ -241,8 +241,9 @@ export class EventRouter extends Construct {
    */
   public routeToTopic(id: string, topic: sns.ITopic, options: RouteOptions): events.Rule {
     const role = this.targetRole(id);
+    // Not topic.grantPublish(role): on an encrypted topic it also grants `kms:GenerateDataKey*`, a
+    // wildcard action. These are exactly what SNS asks of a publisher to an encrypted topic.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
-    // Exactly what SNS asks of a publisher to an encrypted topic (no `GenerateDataKey*` wildcard).
     topic.masterKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
     const message = events.RuleTargetInput.fromEventPath('$.detail');
     return this.addRoute(id, {
