@@ -13,12 +13,18 @@ if (stage !== 'aws' && stage !== 'local') {
 const sagaMode = parseSagaMode(app.node.tryGetContext(SAGA_MODE_CONTEXT_KEY));
 // `OrderFlow` by default; the local tests deploy an Express copy beside it under another name.
 const stackName = parseStackName(app.node.tryGetContext(STACK_NAME_CONTEXT_KEY));
+// The fault-injection switch (README "Failure modes") is deployed unless `-c faultInjection=false`.
+const faultInjection = String(app.node.tryGetContext('faultInjection') ?? 'true');
+if (faultInjection !== 'true' && faultInjection !== 'false') {
+  throw new Error(`Context "faultInjection" must be "true" or "false", got "${faultInjection}"`);
+}
 
 // Environment-agnostic on purpose: synth needs no credentials and does no lookups.
 new OrderFlowStack(app, stackName, {
   stackName,
   stage: stage as Stage,
   sagaMode,
+  faultInjection: faultInjection === 'true',
   description: `Event-driven order processing: EventBridge, Step Functions saga (${sagaMode}), SNS/SQS fan-out, DynamoDB event store`,
 });
 

@@ -4,6 +4,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { createDocumentClient, createSqsClient } from './clients';
 import { ENV, readEnv } from './env';
 import type { Envelope } from './envelope';
+import { faultInjectorFromEnv } from './fault-injection';
 import { idempotencyFor } from './idempotency';
 import { createLogger } from './logger';
 import { BusinessMetrics } from './metrics';
@@ -43,11 +44,13 @@ export function bootstrapConsumer(
     tableName: env.CONSUMER_STATE_TABLE_NAME,
     now: () => new Date(),
   };
+  const logger = createLogger(name);
   return createQueueConsumer(
     { name, fifo: options.fifo, process: (envelope, record) => process(envelope, ctx, record) },
     {
       sqs: createSqsClient(),
-      logger: createLogger(name),
+      logger,
+      faults: faultInjectorFromEnv(logger),
       metrics: new BusinessMetrics(name),
       deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL,
       maxReceiveCount,

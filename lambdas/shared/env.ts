@@ -26,6 +26,11 @@ export const ENV = {
   DEAD_LETTER_QUEUE_URL: 'DEAD_LETTER_QUEUE_URL',
   /** The source queue's `maxReceiveCount`; on that attempt the consumer parks instead of failing. */
   MAX_RECEIVE_COUNT: 'MAX_RECEIVE_COUNT',
+  /**
+   * Optional: the SSM path whose parameters hold the fault-injection switches
+   * (lambdas/shared/fault-injection.ts); unset, the function injects nothing.
+   */
+  FAULT_INJECTION_PATH: 'FAULT_INJECTION_PATH',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

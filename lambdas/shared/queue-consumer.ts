@@ -10,6 +10,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type Envelope, InvalidEventError, parseEnvelope } from './envelope';
+import { type FaultInjector, NO_FAULTS, orderIdOf } from './fault-injection';
 import { envelopeLogKeys, loggerFor } from './logger';
 import { BUSINESS_METRIC, type BusinessMetrics } from './metrics';
 
@@ -35,6 +36,8 @@ export interface QueueConsumerDeps {
   deadLetterQueueUrl: string;
   maxReceiveCount: number;
   idempotency: { persistenceStore: BasePersistenceLayer; config: IdempotencyConfig };
+  /** The fault-injection switch (testing aid); none by default. */
+  faults?: FaultInjector;
   now?: () => Date;
 }
 
@@ -77,11 +80,17 @@ export function unwrapBody(body: string): unknown {
  * failed records individually (Powertools batch) so one bad record never makes
  * the good ones in its batch run again.
  *
- * On a record's last allowed attempt (`ApproximateReceiveCount` ≥ the queue's
- * `maxReceiveCount`) the consumer parks it in the DLQ itself, with the error,
- * attempt count and times as message attributes, then acknowledges it. Should
- * parking fail, the record is reported failed and SQS's redrive policy moves it
- * to the same DLQ: without the reason, but never lost.
+ * A record that can never succeed (an `InvalidEventError`: malformed JSON,
+ * schema violation, unknown type, unsupported version) is parked at once; any
+ * other failure is retried and parked on the record's last allowed attempt
+ * (`ApproximateReceiveCount` ≥ the queue's `maxReceiveCount`). Parking puts it
+ * in the DLQ with the error, attempt count and times as message attributes,
+ * then acknowledges it. Should parking fail, the record is reported failed and
+ * SQS's redrive policy moves it to the same DLQ: without the reason, but never
+ * lost.
+ *
+ * Fault points (testing aid, `deps.faults`): `before` and `after-effect` around
+ * `process` inside the idempotent section, `before-ack` after it completed.
  *
  * Telemetry: every log line of a record carries its envelope's keys
  * (correlation id, causation id, event id and type, order id) through a
@@ -94,13 +103,19 @@ export function createQueueConsumer(
   deps: QueueConsumerDeps,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const now = deps.now ?? (() => new Date());
+  const faults = deps.faults ?? NO_FAULTS;
+  // The invocation's context, for a `timeout` fault's deadline; set per invocation.
+  let invocation: Context | undefined;
   // The events whose `process` ran in this invocation: after `processOnce`, an
   // envelope not in here was answered from the idempotency store (a duplicate).
   const ran = new WeakSet<Envelope>();
   const processOnce = makeIdempotent(
     async (envelope: Envelope, record: SQSRecord) => {
       ran.add(envelope);
+      const subject = faultSubject(envelope, record);
+      await faults.at('before', subject, invocation);
       await options.process(envelope, record);
+      await faults.at('after-effect', subject, invocation);
       return { processed: envelope.id };
     },
     // The key comes from the first argument, the envelope (its `id`).
@@ -113,6 +128,7 @@ export function createQueueConsumer(
       const envelope = parseEnvelope(unwrapBody(record.body));
       log = loggerFor(deps.logger, { messageId: record.messageId, ...envelopeLogKeys(envelope) });
       await processOnce(envelope, record);
+      await faults.at('before-ack', faultSubject(envelope, record), invocation);
       if (ran.has(envelope)) {
         log.info('event processed');
       } else {
@@ -121,14 +137,21 @@ export function createQueueConsumer(
       }
     } catch (error) {
       const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
-      log.error('event failed', { attempts, error: error as Error });
-      if (attempts >= deps.maxReceiveCount) {
+      const permanent = error instanceof InvalidEventError;
+      log.error(permanent ? 'event can never be processed' : 'event failed', { attempts, error: error as Error });
+      if (permanent || attempts >= deps.maxReceiveCount) {
         await park(record, error as Error, attempts, log);
         return;
       }
       throw error;
     }
   };
+
+  const faultSubject = (envelope: Envelope, record: SQSRecord) => ({
+    target: options.name,
+    orderId: orderIdOf(envelope),
+    attempt: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+  });
 
   const park = async (record: SQSRecord, error: Error, attempts: number, log: Logger): Promise<void> => {
     const attributes: Record<string, MessageAttributeValue> = {
@@ -167,6 +190,7 @@ export function createQueueConsumer(
   };
 
   return async (event, context) => {
+    invocation = context;
     deps.idempotency.config.registerLambdaContext(context);
     deps.logger.addContext(context);
     try {

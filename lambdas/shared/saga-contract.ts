@@ -12,6 +12,8 @@ export interface SagaTaskInput<TInput = Envelope<OrderPlaced>> {
   input: TInput;
   /** The Step Functions execution running this task (`$$.Execution.Id`). */
   executionId: string;
+  /** Retries of this task so far (`$$.State.RetryCount`): 0 on the first attempt. */
+  retryCount?: number;
   /**
    * Set on the compensation path: `{ step, reason }` for a business rejection,
    * or Step Functions' `{ Error, Cause }` for a technical fault that exhausted

@@ -8,6 +8,7 @@ import { createDocumentClient } from './clients';
 import { ENV, readEnv } from './env';
 import { type Envelope, InvalidEventError, isEventOfType, parseEnvelope, type TypedEnvelope } from './envelope';
 import type { EventStoreTables } from './event-store';
+import { type FaultInjector, faultInjectorFromEnv, NO_FAULTS, orderIdOf } from './fault-injection';
 import { idempotencyFor } from './idempotency';
 import { createLogger, envelopeLogKeys, loggerFor } from './logger';
 import { BUSINESS_METRIC, type BusinessMetricName, BusinessMetrics } from './metrics';
@@ -76,6 +77,8 @@ export interface SagaServiceDeps {
   logger: Logger;
   metrics: BusinessMetrics;
   idempotency: { persistenceStore: BasePersistenceLayer; config: IdempotencyConfig };
+  /** The fault-injection switch (testing aid); none by default. */
+  faults?: FaultInjector;
 }
 
 /**
@@ -91,6 +94,11 @@ export interface SagaServiceDeps {
  * (correlation id, causation id, event id and type, order id) plus step and
  * phase, through a per-task child logger; `outcomeMetrics` maps a fresh
  * outcome to business figures; figures are published when the invocation ends.
+ *
+ * Fault points (testing aid, `deps.faults`), with target `step:<name>` for an
+ * action and `compensation:<name>` for a compensation: `before` and
+ * `after-effect` around the operation (inside the idempotent section of an
+ * action), `before-ack` before the result is returned.
  */
 export function createSagaService(
   name: string,
@@ -101,13 +109,20 @@ export function createSagaService(
   // Tasks whose operation ran in this invocation; a task not in here after
   // `runOnce` was answered from the idempotency store.
   const ran = new WeakSet<SagaTaskInput<unknown>>();
-  const runNow = (task: SagaTaskInput<unknown>) => {
+  const faults = deps.faults ?? NO_FAULTS;
+  // The invocation's context, for a `timeout` fault's deadline; set per invocation.
+  let invocation: Context | undefined;
+  const runNow = async (task: SagaTaskInput<unknown>) => {
     ran.add(task);
-    return dispatchSagaTask(task, operations, deps.saga);
+    await faults.at('before', faultSubject(task), invocation);
+    const result = await dispatchSagaTask(task, operations, deps.saga);
+    await faults.at('after-effect', faultSubject(task), invocation);
+    return result;
   };
   const runOnce = makeIdempotent(runNow, { ...deps.idempotency, keyPrefix: name });
 
   return async (task: SagaTaskInput<unknown>, context: Context): Promise<StepResult> => {
+    invocation = context;
     deps.idempotency.config.registerLambdaContext(context);
     deps.logger.addContext(context);
     const input = task.input as Envelope;
@@ -115,6 +130,7 @@ export function createSagaService(
     const log = loggerFor(deps.logger, { ...logKeys, step: task.step, phase: task.phase });
     try {
       const result = task.phase === 'compensation' ? await runNow(task) : await runOnce(task);
+      await faults.at('before-ack', faultSubject(task), context);
       if (ran.has(task)) {
         for (const figure of options.outcomeMetrics?.(task, result) ?? []) deps.metrics.count(figure);
         log.info('saga task done', { result });
@@ -129,6 +145,15 @@ export function createSagaService(
     } finally {
       deps.metrics.publish();
     }
+  };
+}
+
+/** Who a saga task is, for the fault switch: `step:<name>` or `compensation:<name>`, its order and attempt. */
+function faultSubject(task: SagaTaskInput<unknown>) {
+  return {
+    target: `${task.phase === 'action' ? 'step' : 'compensation'}:${task.step}`,
+    orderId: orderIdOf(task.input),
+    attempt: (task.retryCount ?? 0) + 1,
   };
 }
 
@@ -149,6 +174,7 @@ export function bootstrapSagaService(
     ENV.IDEMPOTENCY_TABLE_NAME,
   ]);
   const dynamo = new DynamoDBClient({});
+  const logger = createLogger(name);
   return createSagaService(
     name,
     operations,
@@ -163,7 +189,8 @@ export function bootstrapSagaService(
         orderServiceTable: env.ORDER_SERVICE_TABLE_NAME,
         now: () => new Date(),
       },
-      logger: createLogger(name),
+      logger,
+      faults: faultInjectorFromEnv(logger),
       metrics: new BusinessMetrics(name),
       idempotency: idempotencyFor({
         tableName: env.IDEMPOTENCY_TABLE_NAME,

@@ -148,7 +148,7 @@ const RESERVED_STATES = ['Start', 'Completed', 'Compensated', 'CompensationFaile
  *
  * - `Start` (Pass) turns the execution input into `{ input }`;
  * - each step is a Lambda task `<name>` invoked with
- *   `{ step, phase: 'action', input, executionId }`, its result at
+ *   `{ step, phase: 'action', input, executionId, retryCount }`, its result at
  *   `$.results.<name>.outcome`, retried on any error with exponential backoff
  *   and full jitter, and caught (`$.failure`) into compensation;
  * - a Choice `<name>Ok?` continues when `outcome.ok` is true, stops in `Stopped`
@@ -158,7 +158,7 @@ const RESERVED_STATES = ['Start', 'Completed', 'Compensated', 'CompensationFaile
  * - compensation is one chain `Undo<name>` in reverse step order, entered at the
  *   failing step itself (compensations are idempotent no-ops when nothing was
  *   done) or the nearest earlier step with a compensation, each invoked with
- *   `{ step, phase: 'compensation', input, failure, executionId }`, retried,
+ *   `{ step, phase: 'compensation', input, failure, executionId, retryCount }`, retried,
  *   and ending in `Compensated` (Succeed: a compensated order is a business
  *   outcome); a compensation that exhausts its retries ends in
  *   `CompensationFailed` (Fail), the only failed execution by design;
@@ -242,6 +242,7 @@ export class Saga extends Construct {
             input: sfn.JsonPath.objectAt('$.input'),
             failure: sfn.JsonPath.objectAt('$.failure'),
             executionId: sfn.JsonPath.executionId,
+            retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
           }),
           resultSelector: { outcome: sfn.JsonPath.objectAt('$.Payload') },
           resultPath: `$.compensations.${step.name}`,
@@ -269,6 +270,7 @@ export class Saga extends Construct {
           phase: 'action',
           input: sfn.JsonPath.objectAt('$.input'),
           executionId: sfn.JsonPath.executionId,
+          retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
         }),
         resultSelector: { outcome: sfn.JsonPath.objectAt('$.Payload') },
         resultPath: `$.results.${step.name}`,

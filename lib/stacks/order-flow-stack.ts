@@ -19,12 +19,14 @@ import {
   aws_sns as sns,
   aws_lambda_event_sources as sources,
   aws_sqs as sqs,
+  aws_ssm as ssm,
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ORDER_HISTORY_INDEX } from '../../lambdas/projector/order-summary';
 import { ENV } from '../../lambdas/shared/env';
 import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
+import { FAULTS_OFF } from '../../lambdas/shared/fault-injection';
 import {
   BUSINESS_METRIC,
   BUSINESS_METRIC_NAMES,
@@ -65,6 +67,15 @@ export interface OrderFlowStackProps extends StackProps {
    * @default 'standard'
    */
   readonly sagaMode?: SagaMode;
+  /**
+   * Deploy the fault-injection switch (an SSM parameter, off by default) that
+   * the consumers and saga services read, so operators and tests can make a
+   * named step or consumer fail at run time (README "Failure modes"). A
+   * testing aid: pass `false` where nobody should be able to inject faults.
+   *
+   * @default true
+   */
+  readonly faultInjection?: boolean;
 }
 
 /**
@@ -211,9 +222,36 @@ export class OrderFlowStack extends Stack {
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
     });
 
+    //    The fault-injection switch (testing aid): every parameter under the path holds
+    //    rules as JSON; the one deployed here, `default`, holds none (off).
+    const faultSwitchPath = `/${this.stackName}/fault-injection`;
+    const faultSwitch =
+      props.faultInjection === false
+        ? undefined
+        : new ssm.StringParameter(this, 'FaultInjectionSwitch', {
+            parameterName: `${faultSwitchPath}/default`,
+            stringValue: JSON.stringify(FAULTS_OFF),
+            description:
+              'Testing aid: fault-injection rules read by the consumers and saga services (README "Failure modes"). ' +
+              'Keep {"faults":[]} outside tests.',
+          });
+    const faultEnvironment: Record<string, string> = faultSwitch ? { [ENV.FAULT_INJECTION_PATH]: faultSwitchPath } : {};
+    // GetParametersByPath is authorised against the path, not the parameters it returns.
+    const readFaultSwitch = (fn: lambda.IFunction) =>
+      faultSwitch &&
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParametersByPath'],
+          resources: [
+            this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: faultSwitchPath.slice(1) }),
+          ],
+        }),
+      );
+
     // 2. The saga's services: one function per service, each owning its steps'
     //    action and compensation, writing its state and events in one transaction.
     const serviceEnvironment = {
+      ...faultEnvironment,
       [ENV.EVENT_STORE_TABLE_NAME]: eventStore.tableName,
       [ENV.SNAPSHOT_TABLE_NAME]: eventStore.snapshotTable.tableName,
       [ENV.SNAPSHOT_EVERY]: String(eventStore.snapshotEvery),
@@ -225,6 +263,7 @@ export class OrderFlowStack extends Stack {
       eventStore.grantAppend(fn);
       orderServiceTable.grantReadWriteData(fn);
       idempotency.grantReadWriteData(fn);
+      readFaultSwitch(fn);
       return fn;
     };
     const orderService = service('OrderService', 'order-service');
@@ -359,6 +398,7 @@ export class OrderFlowStack extends Stack {
         grantSendToDeadLetterQueue: true,
         removalPolicy,
         environment: {
+          ...faultEnvironment,
           [ENV.CONSUMER_STATE_TABLE_NAME]: consumerStateTable.tableName,
           [ENV.IDEMPOTENCY_TABLE_NAME]: idempotency.tableName,
           [ENV.DEAD_LETTER_QUEUE_URL]: source.deadLetterQueue.queueUrl,
@@ -368,6 +408,7 @@ export class OrderFlowStack extends Stack {
       });
       consumerStateTable.grantReadWriteData(c.fn);
       idempotency.grantReadWriteData(c.fn);
+      readFaultSwitch(c.fn);
       return c;
     };
     const consumers = [
@@ -449,6 +490,7 @@ export class OrderFlowStack extends Stack {
       MaxReceiveCount: String(stage.maxReceiveCount),
       AlarmTopicArn: operations.alarmTopic.topicArn,
       DashboardName: operations.dashboard.dashboardName,
+      ...(faultSwitch ? { FaultInjectionPath: faultSwitchPath } : {}),
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
 

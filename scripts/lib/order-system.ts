@@ -3,11 +3,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CHECKOUT_SOURCE, checkedPutEventsEntry, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
+import type { FaultRule } from '../../lambdas/shared/fault-injection';
 import { keys } from '../../lambdas/shared/keys';
 import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
 import { engineClientConfig } from '../../localstack/engine';
+import { deleteFaultSwitch, putFaultSwitch, waitForSwitchCaches } from './fault-switches';
 
 /**
  * The deployed system as the demo and the integration tests see it: stack
@@ -24,6 +27,7 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
   const eventBridge = new EventBridgeClient(clientConfig);
   const sqs = new SQSClient(clientConfig);
   const sfn = new SFNClient(clientConfig);
+  const ssm = new SSMClient(clientConfig);
   const output = (name: string) => {
     const value = outputs[name];
     if (!value) throw new Error(`Stack output ${name} is missing; outputs: ${Object.keys(outputs).join(', ')}`);
@@ -37,6 +41,7 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
     eventBridge,
     sqs,
     sfn,
+    ssm,
 
     /** A unique id per test run, so tests never see each other's orders or stock. */
     uniqueId: (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`,
@@ -97,6 +102,23 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
         new PutEventsCommand({ Entries: [checkedPutEventsEntry(envelope, output('EventBusName'))] }),
       );
       if (result.FailedEntryCount) throw new Error(`PutEvents refused the order: ${JSON.stringify(result.Entries)}`);
+    },
+
+    /**
+     * Turns faults on: writes `rules` as the switch `name` under the stack's
+     * fault-injection path (validated first), waits until every function's
+     * cached copy has expired, and returns what turns them off again (deletes
+     * the switch and waits the same). Use a name of your own per test, so
+     * tests in parallel keep their own rules.
+     */
+    async injectFaults(name: string, rules: FaultRule[]): Promise<() => Promise<void>> {
+      const path = output('FaultInjectionPath');
+      await putFaultSwitch(ssm, path, name, { faults: rules });
+      await waitForSwitchCaches();
+      return async () => {
+        await deleteFaultSwitch(ssm, path, name);
+        await waitForSwitchCaches();
+      };
     },
 
     /** The saga executions whose input is this order. */

@@ -51,21 +51,49 @@ describe('unwrapBody', () => {
 });
 
 describe('createQueueConsumer', () => {
-  it('reports only the bad records of a batch as failures and processes the good ones', async () => {
+  it('reports only the failed records of a batch and processes the good ones', async () => {
     const seen: string[] = [];
+    const failing = orderPlaced();
     const handler = consumer(async (e) => {
+      if (e.id === failing.id) throw new Error('transient');
       seen.push(e.id);
     });
     const good = [orderPlaced(), orderPlaced()];
     const records = [
       sqsRecord(JSON.stringify(good[0]), { messageId: 'good-0' }),
-      sqsRecord('not json', { messageId: 'malformed' }),
-      sqsRecord(JSON.stringify({ ...orderPlaced(), data: { orderId: 'x' } }), { messageId: 'invalid' }),
+      sqsRecord(JSON.stringify(failing), { messageId: 'failing' }),
       sqsRecord(JSON.stringify(good[1]), { messageId: 'good-1' }),
     ];
     const response = await handler({ Records: records } as SQSEvent, context);
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['invalid', 'malformed']);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['failing']);
     expect(seen).toEqual(good.map((e) => e.id));
+  });
+
+  it('parks a record that can never be processed at once, on its first attempt, with its reason', async () => {
+    const seen: string[] = [];
+    const handler = consumer(async (e) => {
+      seen.push(e.id);
+    });
+    const good = orderPlaced();
+    const records = [
+      sqsRecord('not json', { messageId: 'malformed' }),
+      sqsRecord(JSON.stringify({ ...orderPlaced(), data: { orderId: 'x' } }), { messageId: 'invalid' }),
+      sqsRecord(JSON.stringify({ ...orderPlaced(), type: 'OrderTeleported' }), { messageId: 'unknown-type' }),
+      sqsRecord(JSON.stringify(good), { messageId: 'good' }),
+    ];
+    const response = await handler({ Records: records } as SQSEvent, context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen).toEqual([good.id]);
+    const parked = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+    expect(parked.map((p) => p.MessageAttributes?.[PARK_ATTRIBUTES.sourceMessageId]?.StringValue).sort()).toEqual([
+      'invalid',
+      'malformed',
+      'unknown-type',
+    ]);
+    for (const p of parked) {
+      expect(p.MessageAttributes?.[PARK_ATTRIBUTES.errorType]?.StringValue).toBe('InvalidEventError');
+      expect(p.MessageAttributes?.[PARK_ATTRIBUTES.attempts]?.StringValue).toBe('1');
+    }
   });
 
   it('processes an event id once, even when it arrives as two different SQS messages', async () => {
@@ -132,8 +160,10 @@ describe('createQueueConsumer', () => {
 
   it('on a FIFO queue, holds back only the failed message group and keeps the group id when parking', async () => {
     const seen: string[] = [];
+    const failingEvent = orderPlaced({ orderId: 'A' });
     const handler = consumer(
       async (e) => {
+        if (e.id === failingEvent.id) throw new Error('transient');
         seen.push((e.data as { orderId: string }).orderId);
       },
       { fifo: true },
@@ -148,7 +178,7 @@ describe('createQueueConsumer', () => {
         },
       });
     const records = [
-      fifo('bad', 'a1', 'A'),
+      fifo(JSON.stringify(failingEvent), 'a1', 'A'),
       fifo(JSON.stringify(orderPlaced({ orderId: 'A' })), 'a2', 'A'),
       fifo(JSON.stringify(orderPlaced({ orderId: 'B' })), 'b1', 'B'),
     ];
@@ -156,7 +186,7 @@ describe('createQueueConsumer', () => {
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['a1', 'a2']);
     expect(seen).toEqual(['B']);
 
-    await handler({ Records: [fifo('bad', 'a1', 'A', 3)] } as SQSEvent, context);
+    await handler({ Records: [fifo(JSON.stringify(failingEvent), 'a1', 'A', 3)] } as SQSEvent, context);
     const parked = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
     expect(parked.MessageGroupId).toBe('A');
     expect(parked.MessageDeduplicationId).toBe('a1');
@@ -205,7 +235,7 @@ describe('createQueueConsumer', () => {
       ['m-fast', 'fast', fast.id, fast.correlationId, 'OrderPlaced'],
       ['m-slow', 'slow', slow.id, slow.correlationId, 'OrderPlaced'],
     ]);
-    const [failed] = logEntries(lines, 'event failed');
+    const [failed] = logEntries(lines, 'event can never be processed');
     expect(failed.messageId).toBe('m-bad');
     for (const key of ['orderId', 'eventId', 'correlationId', 'eventType']) expect(failed).not.toHaveProperty(key);
   });
