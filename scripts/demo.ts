@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { checkedPutEventsEntry } from '../lambdas/shared/envelope';
 import { keys } from '../lambdas/shared/keys';
 import { PARK_ATTRIBUTES } from '../lambdas/shared/queue-consumer';
 import { DECLINED_PAYMENT_TOKEN, type OrderItem } from '../lambdas/shared/schemas';
@@ -90,12 +91,7 @@ async function main() {
     const batch = toSend.slice(i, i + 10);
     const result = await sys.eventBridge.send(
       new PutEventsCommand({
-        Entries: batch.map((e) => ({
-          EventBusName: sys.output('EventBusName'),
-          Source: e.source,
-          DetailType: e.type,
-          Detail: JSON.stringify(e),
-        })),
+        Entries: batch.map((e) => checkedPutEventsEntry(e, sys.output('EventBusName'))),
       }),
     );
     if (result.FailedEntryCount) throw new Error(`PutEvents refused ${result.FailedEntryCount} entries`);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { EVENT_DATA_SCHEMAS, type EventDataOf, type EventType, SCHEMA_VERSIONS } from './schemas';
@@ -19,8 +20,34 @@ export const CHECKOUT_SOURCE = 'shop.checkout';
  */
 export const ORDER_SERVICE_SOURCE = 'shop.orders';
 
-/** Largest serialized envelope we accept anywhere (SNS and EventBridge both cap at 256 KiB). */
-export const MAX_ENVELOPE_BYTES = 256 * 1024;
+/**
+ * EventBridge's limit on one `PutEvents` entry, and on the entries of one
+ * request together, counted as AWS documents it (see {@link putEventsEntryBytes}).
+ * Every event crosses the bus, so this is the hard ceiling for any event.
+ *
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ */
+export const PUT_EVENTS_LIMIT_BYTES = 256 * 1024;
+
+/**
+ * Kept free under {@link PUT_EVENTS_LIMIT_BYTES} for what the hops after a
+ * producer add around an event: the event store's `metadata.aggregateVersion`
+ * (tens of bytes, and the relay puts the stored form back on the bus), and the
+ * saga's Step Functions state, which holds an OrderPlaced beside its step
+ * results under Step Functions' own 256 KiB payload limit (a few KiB). SNS
+ * (256 KiB), SQS and the saga receive the envelope alone (every rule target
+ * takes `$.detail`), which is smaller than its entry.
+ */
+export const EVENT_HEADROOM_BYTES = 16 * 1024;
+
+/**
+ * The size rule of every event, in one place: its `PutEvents` entry (as
+ * {@link putEventsEntry} builds it) may be at most this many bytes. Producers
+ * check it before they send ({@link assertEventFits}), and the event store
+ * before it writes, so whatever is stored can be relayed and whatever is on
+ * the bus fits every hop it takes after it.
+ */
+export const MAX_EVENT_BYTES = PUT_EVENTS_LIMIT_BYTES - EVENT_HEADROOM_BYTES;
 
 /**
  * The envelope every event travels in, whatever the hop (EventBridge detail,
@@ -87,15 +114,76 @@ export function newEvent<K extends EventType>(input: NewEventInput<K>): TypedEnv
     data: EVENT_DATA_SCHEMAS[input.type].parse(input.data),
     metadata: input.metadata ?? {},
   };
-  assertWithinSizeLimit(envelope);
+  assertEventFits(envelope);
   return envelope as TypedEnvelope<K>;
 }
 
-export function assertWithinSizeLimit(envelope: unknown, limit = MAX_ENVELOPE_BYTES): void {
-  const bytes = Buffer.byteLength(JSON.stringify(envelope), 'utf8');
-  if (bytes > limit) {
-    throw new InvalidEventError(`Event is ${bytes} bytes; the limit is ${limit} bytes`, 'OVERSIZED');
+/**
+ * The size of a `PutEvents` entry as EventBridge counts it against its limit:
+ * the UTF-8 bytes of `Source`, `DetailType`, `Detail` and each of `Resources`,
+ * plus 14 bytes when `Time` is set. `EventBusName` does not count. (Written
+ * here because no AWS SDK exposes the calculation; it follows AWS's documented
+ * reference code line by line.)
+ *
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ */
+export function putEventsEntryBytes(
+  entry: Pick<PutEventsRequestEntry, 'Time' | 'Source' | 'DetailType' | 'Detail' | 'Resources'>,
+): number {
+  const utf8 = (value: string | undefined) => (value === undefined ? 0 : Buffer.byteLength(value, 'utf8'));
+  return (
+    (entry.Time !== undefined ? 14 : 0) +
+    utf8(entry.Source) +
+    utf8(entry.DetailType) +
+    utf8(entry.Detail) +
+    (entry.Resources ?? []).reduce((sum, resource) => sum + utf8(resource), 0)
+  );
+}
+
+/**
+ * The `PutEvents` entry that carries an event: the envelope as `Detail`, its
+ * type as `DetailType` (what rules match on), its source, and its own time.
+ * Every producer (the checkout client, the relay) sends this one shape.
+ */
+export function putEventsEntry(envelope: Envelope, eventBusName: string): PutEventsRequestEntry {
+  return {
+    EventBusName: eventBusName,
+    Source: envelope.source,
+    DetailType: envelope.type,
+    Detail: JSON.stringify(envelope),
+    Time: new Date(envelope.time),
+  };
+}
+
+/** An event's size under the size rule: the bytes of its {@link putEventsEntry}. */
+export function eventEntryBytes(envelope: Envelope): number {
+  return putEventsEntryBytes(putEventsEntry(envelope, ''));
+}
+
+/**
+ * Refuses an event whose `PutEvents` entry is over {@link MAX_EVENT_BYTES}, with
+ * an `InvalidEventError` (`OVERSIZED`) that names the event, its size and the
+ * limit. Call it before anything is sent or written, so nothing is half-done.
+ */
+export function assertEventFits(envelope: Envelope): void {
+  const bytes = eventEntryBytes(envelope);
+  if (bytes > MAX_EVENT_BYTES) {
+    throw new InvalidEventError(
+      `${envelope.type} event ${envelope.id} is ${bytes} bytes as a PutEvents entry; the limit is ${MAX_EVENT_BYTES} bytes ` +
+        `(EventBridge's ${PUT_EVENTS_LIMIT_BYTES} less ${EVENT_HEADROOM_BYTES} kept for later hops). ` +
+        'Nothing was sent or written; keep large content elsewhere (e.g. S3) and put its key in the event',
+      'OVERSIZED',
+    );
   }
+}
+
+/**
+ * The entry a producer puts on the bus for `envelope`, after {@link assertEventFits}:
+ * an oversized event is refused here, before any request is made.
+ */
+export function checkedPutEventsEntry(envelope: Envelope, eventBusName: string): PutEventsRequestEntry {
+  assertEventFits(envelope);
+  return putEventsEntry(envelope, eventBusName);
 }
 
 /**
@@ -107,7 +195,14 @@ export function assertWithinSizeLimit(envelope: unknown, limit = MAX_ENVELOPE_BY
 export function parseEnvelope(raw: unknown): Envelope {
   let value = raw;
   if (typeof raw === 'string') {
-    assertWithinSizeLimit(raw);
+    // No event that fits the bus is this big: refuse before parsing it.
+    const bytes = Buffer.byteLength(raw, 'utf8');
+    if (bytes > PUT_EVENTS_LIMIT_BYTES) {
+      throw new InvalidEventError(
+        `Body is ${bytes} bytes; no event over EventBridge's ${PUT_EVENTS_LIMIT_BYTES} bytes can be valid`,
+        'OVERSIZED',
+      );
+    }
     try {
       value = JSON.parse(raw);
     } catch (cause) {

@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { assertWithinSizeLimit, type Envelope, parseEnvelope } from './envelope';
+import { assertEventFits, type Envelope, parseEnvelope } from './envelope';
 
 /**
  * The event store library: append-only streams of events per aggregate on
@@ -58,8 +58,12 @@ export interface StoredSnapshot {
   state: string;
 }
 
-/** DynamoDB caps an item at 400 KB; we keep a margin for the other attributes. */
-export const MAX_STORED_ENVELOPE_BYTES = 350 * 1024;
+/**
+ * Largest snapshot state we write: DynamoDB caps an item at 400 KB, and we keep
+ * a margin for the other attributes. (Events have a tighter rule, the bus's:
+ * see `MAX_EVENT_BYTES` in ./envelope.)
+ */
+export const MAX_SNAPSHOT_STATE_BYTES = 350 * 1024;
 /** DynamoDB's limits on one TransactWriteItems call. */
 export const MAX_TRANSACTION_ITEMS = 100;
 export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
@@ -125,11 +129,15 @@ export async function currentVersion(ddb: DynamoDBDocumentClient, table: string,
 
 /**
  * Builds the conditional put that appends `envelope` at `version`. Throws
- * an `InvalidEventError` (`OVERSIZED`) when the envelope cannot fit one item.
+ * an `InvalidEventError` (`OVERSIZED`) when the event breaks the size rule of
+ * every event (`assertEventFits`): the relay puts every stored event on the
+ * bus, so an event the bus would refuse must never be stored (it would stick
+ * at the relay for ever, written but never published). The few bytes of
+ * `aggregateVersion` added here are part of the rule's headroom.
  */
 export function appendPut(table: string, aggregateId: string, version: number, envelope: Envelope): TransactItem {
+  assertEventFits(envelope);
   const withVersion = { ...envelope, metadata: { ...envelope.metadata, aggregateVersion: version } };
-  assertWithinSizeLimit(withVersion, MAX_STORED_ENVELOPE_BYTES);
   const item: StoredEvent = {
     aggregateId,
     version,
@@ -170,8 +178,9 @@ export interface AppendParams<S> {
  *   the expected version itself must exist, so no gap can be created either.
  * - A failed condition on one of `writes` is a {@link WriteConditionFailedError}.
  * - A transaction DynamoDB cannot hold (over 100 items or 4 MB) is an
- *   {@link AppendTooLargeError}; an event too big for one item an
- *   `InvalidEventError` (`OVERSIZED`); both before anything is sent.
+ *   {@link AppendTooLargeError}; an event too big for the bus (which the
+ *   relay could never publish) an `InvalidEventError` (`OVERSIZED`); both
+ *   before anything is sent.
  * - When the append crosses a multiple of `snapshotEvery`, the snapshot of the
  *   new state is written in the same transaction.
  */
@@ -424,7 +433,7 @@ async function snapshotFor<S>(
     schemaVersion: aggregate.snapshotSchemaVersion,
     state: JSON.stringify(state),
   };
-  if (Buffer.byteLength(item.state, 'utf8') > MAX_STORED_ENVELOPE_BYTES) return undefined;
+  if (Buffer.byteLength(item.state, 'utf8') > MAX_SNAPSHOT_STATE_BYTES) return undefined;
   return { Put: { TableName: store.snapshotTable, Item: item, ConditionExpression: 'attribute_not_exists(version)' } };
 }
 

@@ -5,7 +5,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { CHECKOUT_SOURCE, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
+import { CHECKOUT_SOURCE, checkedPutEventsEntry, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
 import type { FaultRule } from '../../lambdas/shared/fault-injection';
 import { keys } from '../../lambdas/shared/keys';
 import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
@@ -92,19 +92,14 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
       return (result.Items ?? []) as { version: number; type: string; eventId: string; envelope: string }[];
     },
 
-    /** Puts an OrderPlaced event on the bus the way a checkout client would. */
+    /**
+     * Puts an OrderPlaced event on the bus the way a checkout client would. An
+     * order over the size rule is refused (`InvalidEventError`, `OVERSIZED`)
+     * before any request is made.
+     */
     async placeOrder(envelope: TypedEnvelope<'OrderPlaced'>) {
       const result = await eventBridge.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              EventBusName: output('EventBusName'),
-              Source: envelope.source,
-              DetailType: envelope.type,
-              Detail: JSON.stringify(envelope),
-            },
-          ],
-        }),
+        new PutEventsCommand({ Entries: [checkedPutEventsEntry(envelope, output('EventBusName'))] }),
       );
       if (result.FailedEntryCount) throw new Error(`PutEvents refused the order: ${JSON.stringify(result.Entries)}`);
     },

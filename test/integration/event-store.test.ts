@@ -119,11 +119,12 @@ describe('event store on the engine', () => {
 
   it('refuses an append too big for one transaction with a clear error, writing nothing', async () => {
     const aggregateId = `too-big-${randomUUID().slice(0, 8)}`;
-    const big = { ...raceEvent(aggregateId, 0), metadata: { padding: 'x'.repeat(300 * 1024) } };
+    // Each event within the size rule (MAX_EVENT_BYTES), together over DynamoDB's 4 MB per transaction.
+    const big = { ...raceEvent(aggregateId, 0), metadata: { padding: 'x'.repeat(235 * 1024) } };
     const error = await appendEvents(sys.ddb, store, {
       aggregateId,
       expectedVersion: 0,
-      events: Array.from({ length: 14 }, () => big),
+      events: Array.from({ length: 18 }, () => big),
     }).catch((e) => e);
     expect(error).toBeInstanceOf(AppendTooLargeError);
     expect(error.message).toMatch(/exceeds DynamoDB's 4194304 bytes per transaction/);

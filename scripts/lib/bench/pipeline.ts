@@ -1,4 +1,5 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { checkedPutEventsEntry } from '../../../lambdas/shared/envelope';
 import { keys } from '../../../lambdas/shared/keys';
 import { DECLINED_PAYMENT_TOKEN, type OrderItem } from '../../../lambdas/shared/schemas';
 import { type AuditSummary, auditOrder, summarize } from '../order-audit';
@@ -91,12 +92,7 @@ export async function runStep(
     const copies = i % 10 === 9 ? 2 : 1;
     const result = await sys.eventBridge.send(
       new PutEventsCommand({
-        Entries: Array.from({ length: copies }, () => ({
-          EventBusName: sys.output('EventBusName'),
-          Source: order.source,
-          DetailType: order.type,
-          Detail: JSON.stringify(order),
-        })),
+        Entries: Array.from({ length: copies }, () => checkedPutEventsEntry(order, sys.output('EventBusName'))),
       }),
     );
     if (result.FailedEntryCount) throw new Error(`PutEvents refused ${result.FailedEntryCount} of the bench's entries`);

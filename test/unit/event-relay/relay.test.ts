@@ -1,8 +1,15 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { relay } from '../../../lambdas/event-relay/relay';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
+import { PUT_EVENTS_BATCH, putEventsBatches, relay } from '../../../lambdas/event-relay/relay';
+import {
+  type Envelope,
+  eventEntryBytes,
+  newEvent,
+  ORDER_SERVICE_SOURCE,
+  PUT_EVENTS_LIMIT_BYTES,
+  putEventsEntryBytes,
+} from '../../../lambdas/shared/envelope';
 import { orderPlaced, storedEventRecord } from '../../support/events';
 
 const ebMock = mockClient(EventBridgeClient);
@@ -73,5 +80,74 @@ describe('relay onRefused', () => {
     });
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: '301' }]);
     expect(reasons).toEqual(['Error: network down']);
+  });
+});
+
+/** `event` padded (metadata note) so its PutEvents entry is `bytes` long; built past newEvent's own check. */
+function padded(event: Envelope, bytes: number): Envelope {
+  const bare = { ...event, metadata: { note: '' } };
+  return { ...bare, metadata: { note: 'x'.repeat(bytes - eventEntryBytes(bare)) } };
+}
+
+describe('putEventsBatches', () => {
+  it('keeps a request to 10 entries', () => {
+    const sizes = Array.from({ length: 23 }, () => ({ bytes: 100 }));
+    expect(putEventsBatches(sizes).map((b) => b.length)).toEqual([PUT_EVENTS_BATCH, PUT_EVENTS_BATCH, 3]);
+  });
+
+  it('keeps the entries of a request to 256 KiB together, an exact fit staying in one request', () => {
+    const half = PUT_EVENTS_LIMIT_BYTES / 2;
+    expect(putEventsBatches([{ bytes: half }, { bytes: half }, { bytes: 1 }]).map((b) => b.length)).toEqual([2, 1]);
+    expect(putEventsBatches([{ bytes: 100_000 }, { bytes: 100_000 }, { bytes: 100_000 }]).map((b) => b.length)).toEqual(
+      [2, 1],
+    );
+  });
+
+  it('keeps entry order', () => {
+    const items = [5, 200_000, 100_000, 7].map((bytes, i) => ({ bytes, i }));
+    expect(putEventsBatches(items).map((b) => b.map((x) => x.i))).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+  });
+});
+
+describe('relay and the PutEvents size limits', () => {
+  it('splits large events into requests that EventBridge accepts (at most 256 KiB of entries each)', async () => {
+    ebMock.on(PutEventsCommand).callsFake((input) => ({
+      FailedEntryCount: 0,
+      Entries: input.Entries.map(() => ({ EventId: 'x' })),
+    }));
+    const events = [1, 2, 3].map((n) => padded(charged(n), 100_000));
+    const response = await relay(
+      events.map((e, i) => storedEventRecord(e, i + 1, String(400 + i))),
+      deps,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    const requests = ebMock.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!);
+    expect(requests.map((r) => r.length)).toEqual([2, 1]);
+    for (const entries of requests) {
+      const total = entries.reduce((sum, entry) => sum + putEventsEntryBytes(entry), 0);
+      expect(total).toBeLessThanOrEqual(PUT_EVENTS_LIMIT_BYTES);
+    }
+  });
+
+  it('never sends an entry over the limit: publishes the events before it, then reports it with its size', async () => {
+    ebMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'a' }] });
+    const before = charged(1);
+    // Stored before the event store refused such events: 300 KiB, under DynamoDB's item limit.
+    const oversized = padded(charged(2), 300 * 1024);
+    const after = charged(3);
+    const reasons: string[] = [];
+    const response = await relay(
+      [storedEventRecord(before, 1, '501'), storedEventRecord(oversized, 2, '502'), storedEventRecord(after, 3, '503')],
+      { ...deps, onRefused: ({ reason }) => reasons.push(reason) },
+    );
+    const sent = ebMock.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!);
+    expect(sent.map((entry) => JSON.parse(entry.Detail!).id)).toEqual([before.id]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: '502' }]);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/^OVERSIZED: PaymentCharged event .* is \d+ bytes as a PutEvents entry/);
+    expect(reasons[0]).toContain(`limit is ${PUT_EVENTS_LIMIT_BYTES} bytes`);
   });
 });

@@ -1,6 +1,11 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InvalidEventError } from '../../../lambdas/shared/envelope';
+import {
+  eventEntryBytes,
+  InvalidEventError,
+  MAX_EVENT_BYTES,
+  PUT_EVENTS_LIMIT_BYTES,
+} from '../../../lambdas/shared/envelope';
 import {
   AppendTooLargeError,
   appendEvents,
@@ -111,13 +116,43 @@ describe('appendEvents', () => {
     expect(db.mock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
+  it('refuses an event the relay could not put on the bus (over 256 KiB, under DynamoDB’s 400 KB), writing nothing', async () => {
+    // Such an event used to be stored and then stick at the relay for ever: written, never published.
+    const unrelayable = { ...events[1], metadata: { note: 'x'.repeat(300 * 1024) } };
+    expect(eventEntryBytes(unrelayable)).toBeGreaterThan(PUT_EVENTS_LIMIT_BYTES);
+    const error = await appendEvents(db.ddb, store, {
+      aggregateId: 'order-1',
+      expectedVersion: 0,
+      events: [events[0], unrelayable],
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidEventError);
+    expect(error.reason).toBe('OVERSIZED');
+    expect(error.message).toMatch(
+      new RegExp(`is \\d+ bytes as a PutEvents entry; the limit is ${MAX_EVENT_BYTES} bytes`),
+    );
+    expect(db.mock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(versions()).toEqual([]);
+  });
+
+  it('stores an event right at the size rule, and what it stores can still be relayed', async () => {
+    const bare = { ...events[0], metadata: { note: '' } };
+    const atLimit = { ...bare, metadata: { note: 'x'.repeat(MAX_EVENT_BYTES - eventEntryBytes(bare)) } };
+    await appendEvents(db.ddb, store, { aggregateId: 'order-1', expectedVersion: 0, events: [atLimit] });
+    expect(versions()).toEqual([1]);
+    const put = db.mock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!.find((i) => i.Put)!;
+    const stored = JSON.parse(put.Put!.Item!.envelope as string);
+    expect(stored.metadata.aggregateVersion).toBe(1);
+    expect(eventEntryBytes(stored)).toBeLessThanOrEqual(PUT_EVENTS_LIMIT_BYTES);
+  });
+
   it('refuses an append that cannot fit one transaction, by item count or by bytes', async () => {
     const many = Array.from({ length: MAX_TRANSACTION_ITEMS + 1 }, () => events[1]);
     await expect(appendEvents(db.ddb, store, { aggregateId: 'a', expectedVersion: 0, events: many })).rejects.toThrow(
       AppendTooLargeError,
     );
-    const big = { ...events[1], metadata: { note: 'x'.repeat(300 * 1024) } };
-    const heavy = Array.from({ length: 14 }, () => big);
+    // Each event within the size rule, together over DynamoDB's 4 MB per transaction.
+    const big = { ...events[1], metadata: { note: 'x'.repeat(235 * 1024) } };
+    const heavy = Array.from({ length: 18 }, () => big);
     await expect(appendEvents(db.ddb, store, { aggregateId: 'a', expectedVersion: 0, events: heavy })).rejects.toThrow(
       /bytes per transaction/,
     );

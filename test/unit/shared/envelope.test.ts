@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   InvalidEventError,
-  MAX_ENVELOPE_BYTES,
   newEvent,
   ORDER_SERVICE_SOURCE,
+  PUT_EVENTS_LIMIT_BYTES,
   parseEnvelope,
 } from '../../../lambdas/shared/envelope';
 import { SCHEMA_VERSIONS } from '../../../lambdas/shared/schemas';
@@ -50,7 +50,7 @@ describe('parseEnvelope', () => {
   });
 
   it('refuses a body over the size limit as OVERSIZED before parsing it', () => {
-    expect(reasonOf(() => parseEnvelope(`"${'x'.repeat(MAX_ENVELOPE_BYTES)}"`))).toBe('OVERSIZED');
+    expect(reasonOf(() => parseEnvelope(`"${'x'.repeat(PUT_EVENTS_LIMIT_BYTES)}"`))).toBe('OVERSIZED');
   });
 });
 
