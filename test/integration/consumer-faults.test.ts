@@ -6,7 +6,8 @@ import type { FaultRule } from '../../lambdas/shared/fault-injection';
 import { keys } from '../../lambdas/shared/keys';
 import { PARK_ATTRIBUTES } from '../../lambdas/shared/queue-consumer';
 import { type ConsumerName, consumerDriver, sleep } from './support/consumer-faults';
-import { eventually, system } from './support/system';
+import { expectInvariants } from './support/invariants';
+import { anOrder, eventually, finalStatusOf, system } from './support/system';
 
 /**
  * Consumer fault scenarios of issue 6 (1 to 6), driven by sending envelopes
@@ -248,6 +249,50 @@ describe.concurrent('consumer faults (issue 6, scenarios 1-6)', () => {
       // They flowed on their first attempt: never failed, never held back by the poison ones.
       expect(await driver.logLines(ANALYTICS, since, event.id, 'event failed')).toEqual([]);
     }
+  });
+
+  it('scenarios 1, 3 and 4 through the whole flow: a real order whose consumers fail before the ack, crash after the effect and time out still applies every effect once (issue-6 invariants)', async ({
+    expect,
+  }) => {
+    const sku = sys.uniqueId('faults-sku');
+    await sys.seedStock(sku, 10);
+    // Total ≥ 100, so the loyalty subscription's filter lets the confirmation through.
+    const order = anOrder(sys, { items: [{ sku, quantity: 2, unitPrice: 60 }] });
+    const { orderId, customerId } = order.data;
+    const rule = (target: ConsumerName, mode: FaultRule['mode']): FaultRule => ({
+      id: sys.uniqueId(`flow-${mode}`),
+      target,
+      mode,
+      orderIds: [orderId],
+      attempts: 1,
+    });
+    await withFaults(
+      [
+        rule('email-consumer', 'fail-before-ack'),
+        rule(ANALYTICS, 'crash-after-effect'),
+        rule('loyalty-consumer', 'timeout'),
+      ],
+      async () => {
+        await sys.placeOrder(order);
+        expect(await finalStatusOf(sys, orderId)).toBe('CONFIRMED');
+        // Wait for the retries: each faulted consumer completes its idempotency record only on attempt 2.
+        const confirmation = (await sys.storedEvents(orderId)).find((e) => e.type === 'OrderConfirmed');
+        const eventId = confirmation?.eventId ?? (JSON.parse(confirmation?.envelope ?? '{}') as { id: string }).id;
+        for (const consumer of ['email-consumer', ANALYTICS, 'loyalty-consumer'] as const) {
+          await eventually(
+            () => driver.idempotencyRecord(consumer, eventId),
+            (record) => record?.status === 'COMPLETED',
+            { ...redelivery, what: `${consumer} to complete the confirmation on its retry` },
+          );
+        }
+      },
+    );
+    // Polls until every message is applied once or parked; fails at once on a double.
+    const report = await expectInvariants(sys, [orderId], { stockBefore: { [sku]: 10 } });
+    expect(report.orders[0]).toMatchObject({ finalStatus: 'CONFIRMED', lost: [], doubleApplied: [], parked: [] });
+    expect((await sys.consumerRecord(keys.email(orderId, 'OrderConfirmed')))?.sends).toBe(1);
+    expect(await analyticsEvents(orderId)).toBe(1);
+    expect(await sys.consumerRecord(keys.loyalty(customerId))).toMatchObject({ points: 120, orders: 1 });
   });
 });
 
