@@ -1,5 +1,5 @@
 import { bootstrapConsumer } from '../shared/consumer-bootstrap';
-import { recordAnalytics } from './record-analytics';
+import { ANALYTICS_CONSUMER, recordAnalytics } from './record-analytics';
 
 /** Order outcomes from the SNS fan-out with raw message delivery → per-order analytics counters. */
-export const handler = bootstrapConsumer('analytics-consumer', recordAnalytics);
+export const handler = bootstrapConsumer(ANALYTICS_CONSUMER, recordAnalytics);

@@ -1,5 +1,5 @@
 import { bootstrapConsumer } from '../shared/consumer-bootstrap';
-import { sendOutcomeEmail } from './send-email';
+import { EMAIL_CONSUMER, sendOutcomeEmail } from './send-email';
 
 /** Order outcomes from the SNS fan-out (SNS envelope, not raw) → one customer e-mail each. */
-export const handler = bootstrapConsumer('email-consumer', sendOutcomeEmail);
+export const handler = bootstrapConsumer(EMAIL_CONSUMER, sendOutcomeEmail);

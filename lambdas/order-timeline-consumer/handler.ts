@@ -1,5 +1,5 @@
 import { bootstrapConsumer } from '../shared/consumer-bootstrap';
-import { appendTimeline } from './append-timeline';
+import { appendTimeline, TIMELINE_CONSUMER } from './append-timeline';
 
 /** Every order, inventory and payment event, in order per order id (FIFO queue) → the order's timeline. */
-export const handler = bootstrapConsumer('order-timeline-consumer', appendTimeline, { fifo: true });
+export const handler = bootstrapConsumer(TIMELINE_CONSUMER, appendTimeline, { fifo: true });

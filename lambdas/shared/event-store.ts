@@ -451,7 +451,8 @@ function assertTransactionFits(items: TransactItem[]): void {
   }
 }
 
-function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
+/** The cancellation reason codes of a cancelled transaction, in item order; undefined for any other error. */
+export function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
   const isCancelled =
     error instanceof TransactionCanceledException ||
     (error as { name?: string } | undefined)?.name === 'TransactionCanceledException';

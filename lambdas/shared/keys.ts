@@ -13,7 +13,9 @@
  *   pk = `ORDER#<orderId>`       sk = `EMAIL#<eventType>`  { sends: number }   one e-mail per outcome
  *   pk = `ORDER#<orderId>`       sk = `ANALYTICS`          { events: number, types: string set }
  *   pk = `CUSTOMER#<customerId>` sk = `LOYALTY`            { points: number, orders: number }
- *   pk = `ORDER#<orderId>`       sk = `TIMELINE`           { entries: "<seq>:<type>" in arrival order, messageGroupIds }
+ *   pk = `ORDER#<orderId>`       sk = `TIMELINE`           { entries: "<seq>:<type>" in arrival order, lastSequence,
+ *                                                          missingSequences, lateEntries, messageGroupIds }
+ *   pk = `APPLIED#<consumer>#<eventId>` sk = `APPLIED`     { consumer, eventId, appliedAt }  effect applied (apply-once.ts)
  *
  * Event store table: pk `aggregateId` (= orderId), sk `version` (number, 1-based, no gaps);
  * snapshot table: the same keys.
@@ -30,4 +32,5 @@ export const keys = {
   analytics: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'ANALYTICS' }),
   loyalty: (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: 'LOYALTY' }),
   timeline: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'TIMELINE' }),
+  applied: (consumer: string, eventId: string) => ({ pk: `APPLIED#${consumer}#${eventId}`, sk: 'APPLIED' }),
 } as const;

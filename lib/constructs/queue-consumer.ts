@@ -76,7 +76,12 @@ export interface QueueConsumerProps {
 
   /**
    * Most concurrent invocations the event source starts (2 to 1000): the
-   * backpressure valve that keeps a burst from starving other functions.
+   * backpressure valve that keeps a burst from starving other functions. A
+   * burst beyond it waits in the queue instead of being throttled; a
+   * `functionProps.reservedConcurrentExecutions` below it is refused at synth
+   * time, as throttled batches would count as receives towards the DLQ.
+   *
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
    *
    * @default 5
    */
@@ -201,6 +206,16 @@ export class QueueConsumer extends Construct {
       value: maxConcurrency,
       problem: 'must be an integer from 2 to 1000',
       fix: 'use e.g. 5',
+    });
+    // A function whose reserved concurrency is below what the event source may
+    // start gets throttled; each throttled batch goes back to the queue and
+    // counts as a receive, so a burst alone could walk messages into the DLQ.
+    const reserved = props.functionProps?.reservedConcurrentExecutions;
+    problems.check(reserved === undefined || reserved >= maxConcurrency, {
+      prop: 'functionProps.reservedConcurrentExecutions',
+      value: reserved,
+      problem: `is below maxConcurrency ${maxConcurrency}: the event source would start invocations that Lambda throttles, and each throttled batch counts as a receive towards the DLQ`,
+      fix: `reserve at least ${maxConcurrency}, or lower maxConcurrency to at most ${reserved}`,
     });
     problems.check(!(fifo && window), {
       prop: 'maxBatchingWindow',

@@ -217,6 +217,7 @@ export class OrderFlowStack extends Stack {
     //      pk = ORDER#<orderId>        sk = ANALYTICS          { events, types }
     //      pk = CUSTOMER#<customerId>  sk = LOYALTY            { points, orders }
     //      pk = ORDER#<orderId>        sk = TIMELINE           { entries, messageGroupIds } in arrival order
+    //      pk = APPLIED#<consumer>#<eventId>  sk = APPLIED     marker: that event's effect is applied (no TTL)
     const consumerStateTable = this.table('ConsumerStateTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
@@ -470,6 +471,8 @@ export class OrderFlowStack extends Stack {
       ProjectorFunctionName: projector.functionName,
       OrderServiceTableName: orderServiceTable.tableName,
       ConsumerStateTableName: consumerStateTable.tableName,
+      // The consumers by name, so a test can invoke one with a synthetic batch.
+      ...Object.fromEntries(consumers.map((c) => [`${c.node.id}FunctionName`, c.fn.functionName])),
       IdempotencyTableName: idempotency.tableName,
       FanoutTopicArn: fanout.topic.topicArn,
       EmailQueueUrl: emailQueue.queue.queueUrl,

@@ -47,6 +47,37 @@ describe('QueueConsumer', () => {
     ).toThrow(/at least 65 s \(6 × timeout \+ maxBatchingWindow 5 s\), but the queue's visibility timeout is 60 s/);
   });
 
+  it('refuses a reserved concurrency below the maximum concurrency of its event source', () => {
+    const { stack } = testStack();
+    const queue = new QueueWithDlq(stack, 'Orders');
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Consumer', {
+          queue,
+          entry: NOOP_ENTRY,
+          maxConcurrency: 5,
+          functionProps: { reservedConcurrentExecutions: 2 },
+        }),
+    ).toThrow(
+      'QueueConsumer at Test/Consumer: 1 invalid prop:\n' +
+        '  - functionProps.reservedConcurrentExecutions = 2: is below maxConcurrency 5: the event source would start ' +
+        'invocations that Lambda throttles, and each throttled batch counts as a receive towards the DLQ. ' +
+        'Fix: reserve at least 5, or lower maxConcurrency to at most 2',
+    );
+  });
+
+  it('accepts a reserved concurrency equal to the maximum concurrency', () => {
+    const { stack } = testStack();
+    const queue = new QueueWithDlq(stack, 'Orders');
+    new QueueConsumer(stack, 'Consumer', {
+      queue,
+      entry: NOOP_ENTRY,
+      maxConcurrency: 5,
+      functionProps: { reservedConcurrentExecutions: 5 },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 5 });
+  });
+
   it('warns instead when the queue is imported and its visibility timeout unknown', () => {
     const { stack } = testStack();
     const queue = sqs.Queue.fromQueueArn(stack, 'Imported', 'arn:aws:sqs:us-east-1:111122223333:imported');
