@@ -564,6 +564,8 @@ function validate(
       problem: "collides with a state derived from another step's name (Undo<name>, Undo<name>Failed, <name>Rejected)",
       fix: 'rename the step',
     });
+    // A duplicated step name derives the same names; it is reported above already.
+    if (seen.get(step.name) !== i) return;
     for (const name of derivedOf(step)) {
       const owner = derivedBy.get(name);
       problems.check(owner === i, {
