@@ -1,4 +1,9 @@
-import { InvokeCommand, type LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  type LambdaClient,
+  ListFunctionsCommand,
+} from '@aws-sdk/client-lambda';
 import type { SagaTaskInput, StepResult } from '../../../lambdas/shared/saga-contract';
 
 /**
@@ -13,6 +18,24 @@ export async function invokeSagaService(
   service: string,
   task: SagaTaskInput<unknown>,
 ): Promise<StepResult> {
+  const name = await sagaServiceFunctionName(lambda, stack, service);
+  const result = await lambda.send(
+    new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(task)) }),
+  );
+  const payload = new TextDecoder().decode(result.Payload);
+  if (result.FunctionError) throw new Error(`${name} failed: ${payload}`);
+  return JSON.parse(payload) as StepResult;
+}
+
+/** The log group a saga service writes to (the stack gives each function its own, named by CloudFormation). */
+export async function sagaServiceLogGroup(lambda: LambdaClient, stack: string, service: string): Promise<string> {
+  const name = await sagaServiceFunctionName(lambda, stack, service);
+  const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+  return config.LoggingConfig?.LogGroup ?? `/aws/lambda/${name}`;
+}
+
+/** The deployed name of a stack's function by its construct id (e.g. `PaymentService`). */
+async function sagaServiceFunctionName(lambda: LambdaClient, stack: string, service: string): Promise<string> {
   const names: string[] = [];
   let marker: string | undefined;
   do {
@@ -23,10 +46,5 @@ export async function invokeSagaService(
   // CDK names the function <stack>-<construct id><hash>-<suffix>; the stack name is a prefix of no other stack's here.
   const name = names.find((n) => n.startsWith(`${stack}-${service}`));
   if (!name) throw new Error(`No ${service} function of stack ${stack} among ${names.length} functions`);
-  const result = await lambda.send(
-    new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(task)) }),
-  );
-  const payload = new TextDecoder().decode(result.Payload);
-  if (result.FunctionError) throw new Error(`${name} failed: ${payload}`);
-  return JSON.parse(payload) as StepResult;
+  return name;
 }
