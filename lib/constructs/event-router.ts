@@ -1,9 +1,12 @@
 import {
+  ArnFormat,
   type CfnCondition,
   aws_cloudwatch as cloudwatch,
   Duration,
   aws_events as events,
+  aws_iam as iam,
   Names,
+  Stack,
   type aws_stepfunctions as sfn,
   type aws_sns as sns,
   aws_sqs as sqs,
@@ -116,6 +119,11 @@ export interface FifoQueueRouteOptions extends RouteOptions {
  * `maxEventAge`) and then dead-letters; helpers cover Step Functions, SNS and
  * FIFO SQS targets, each receiving the event's `detail` only.
  *
+ * Step Functions and SNS targets are invoked through a role per route that
+ * only EventBridge, on behalf of a rule on this bus in this account, may
+ * assume (confused-deputy protection); nothing grants `events.amazonaws.com`
+ * on the target's own resource policy or key policy.
+ *
  * @example
  * const router = new EventRouter(this, 'Router');
  * router.routeToStateMachine('OrderPlaced', saga.stateMachine, {
@@ -207,27 +215,78 @@ export class EventRouter extends Construct {
     return rule;
   }
 
-  /** Starts an execution of `stateMachine` per matching event, with the event's `detail` as input. */
+  /**
+   * Starts an execution of `stateMachine` per matching event, with the event's
+   * `detail` as input, through the route's role (`states:StartExecution` on it).
+   */
   public routeToStateMachine(id: string, stateMachine: sfn.IStateMachine, options: RouteOptions): events.Rule {
+    const role = this.targetRole(id);
     return this.addRoute(id, {
       ...options,
       target: (targetProps) =>
         new targets.SfnStateMachine(stateMachine, {
           ...targetProps,
+          role,
           input: events.RuleTargetInput.fromEventPath('$.detail'),
         }),
     });
   }
 
   /**
-   * Publishes the event's `detail` to `topic`. An encrypted topic's key must let
-   * `events.amazonaws.com` use it (see `FanoutTopic`).
+   * Publishes the event's `detail` to `topic` through the route's role, which
+   * gets `sns:Publish` on the topic and, for a topic with a `masterKey` known
+   * to CDK, `kms:GenerateDataKey` and `kms:Decrypt` on that key (through the
+   * key policy's account statement, so the key policy names no service). The
+   * key of an imported topic must let the role use it.
    */
   public routeToTopic(id: string, topic: sns.ITopic, options: RouteOptions): events.Rule {
+    const role = this.targetRole(id);
+    // Not topic.grantPublish(role): on an encrypted topic it also grants `kms:GenerateDataKey*`, a
+    // wildcard action. These are exactly what SNS asks of a publisher to an encrypted topic.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
+    topic.masterKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    const message = events.RuleTargetInput.fromEventPath('$.detail');
     return this.addRoute(id, {
       ...options,
-      target: (targetProps) =>
-        new targets.SnsTopic(topic, { ...targetProps, message: events.RuleTargetInput.fromEventPath('$.detail') }),
+      // Hand-written rather than targets.SnsTopic: the stock target either adds an unconditioned
+      // `events.amazonaws.com` statement to the topic policy, or grants its role `kms:GenerateDataKey*`.
+      target: (targetProps) => ({
+        bind: (rule) => {
+          if (targetProps.deadLetterQueue)
+            targets.addToDeadLetterQueueResourcePolicy(rule, targetProps.deadLetterQueue);
+          return {
+            ...targets.bindBaseTargetConfig(targetProps),
+            arn: topic.topicArn,
+            input: message,
+            role,
+            targetResource: topic,
+          };
+        },
+      }),
+    });
+  }
+
+  /**
+   * The role EventBridge assumes to invoke the target of route `id`. Its trust
+   * policy admits `events.amazonaws.com` only for a rule on this bus in this
+   * account: the rule's own ARN cannot be named there, because the rule names
+   * the role (a CloudFormation dependency cycle).
+   */
+  private targetRole(id: string): iam.Role {
+    const stack = Stack.of(this);
+    return new iam.Role(this, `${id}Role`, {
+      description: `EventBridge invokes the target of route ${id} on ${this.node.path} with this role`,
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({
+            service: 'events',
+            resource: 'rule',
+            resourceName: `${this.eventBus.eventBusName}/*`,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        },
+      }),
     });
   }
 

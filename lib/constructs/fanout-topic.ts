@@ -1,7 +1,6 @@
 import {
   type aws_cloudwatch as cloudwatch,
   Duration,
-  aws_iam as iam,
   aws_kms as kms,
   RemovalPolicy,
   aws_sns as sns,
@@ -14,23 +13,16 @@ import { PropProblems } from './validation';
 /** Properties of a {@link FanoutTopic}. */
 export interface FanoutTopicProps {
   /**
-   * The customer managed KMS key that encrypts the topic. For a key passed in,
-   * the publisher statements (see `publisherServicePrincipals`) are added to its
-   * policy when it is owned by this app; an imported key's policy is left alone.
+   * The customer managed KMS key that encrypts the topic. Its policy is left
+   * as it is: publishers need `kms:GenerateDataKey` and `kms:Decrypt` on it,
+   * which an IAM principal of this account gets through its own policy (e.g.
+   * `EventRouter.routeToTopic` grants them to its route's role). An AWS service
+   * that publishes as a service principal needs a key policy statement of its
+   * own, with an `aws:SourceArn` condition.
    *
-   * @default - a new key with rotation enabled
+   * @default - a new key with rotation enabled and the default key policy (the account may grant its use through IAM)
    */
   readonly masterKey?: kms.IKey;
-
-  /**
-   * AWS services that publish to the topic and therefore need
-   * `kms:GenerateDataKey*` and `kms:Decrypt` on its key. The topic policy
-   * itself is granted by the publisher's integration (e.g. an EventBridge
-   * target adds `sns:Publish` for `events.amazonaws.com`).
-   *
-   * @default ['events.amazonaws.com'] - EventBridge rules publish to it
-   */
-  readonly publisherServicePrincipals?: string[];
 
   /**
    * Removal policy of the key the construct creates (ignored for `masterKey`).
@@ -92,7 +84,7 @@ export interface QueueSubscription {
 
 /**
  * An SNS topic for fan-out (pub/sub): KMS-encrypted with a customer managed key
- * that its publishing services may use, TLS-only, and a `subscribeQueue()`
+ * whose policy names no service (publishers are granted through IAM), TLS-only, and a `subscribeQueue()`
  * method that subscribes SQS queues with attribute or payload filters and raw
  * delivery. Every subscription gets a dead-letter queue for messages SNS could
  * not deliver.
@@ -124,17 +116,6 @@ export class FanoutTopic extends Construct {
         enableKeyRotation: true,
         removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       });
-    for (const service of props.publisherServicePrincipals ?? ['events.amazonaws.com']) {
-      this.masterKey.addToResourcePolicy(
-        new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal(service)],
-          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-          resources: ['*'],
-        }),
-        /* allowNoOp */ true,
-      );
-    }
-
     this.topic = new sns.Topic(this, 'Topic', {
       ...props.topicProps,
       masterKey: this.masterKey,

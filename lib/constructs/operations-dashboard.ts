@@ -1,4 +1,5 @@
 import {
+  ArnFormat,
   aws_cloudwatch_actions as actions,
   aws_cloudwatch as cloudwatch,
   Duration,
@@ -179,7 +180,7 @@ export interface OperationsDashboardProps {
   /**
    * Where every alarm sends its notification.
    *
-   * @default - a new topic encrypted with a new rotating KMS key that CloudWatch may use
+   * @default - a new topic encrypted with a new rotating KMS key that CloudWatch may use for this account's alarms only
    */
   readonly alarmTopic?: sns.ITopic;
   /**
@@ -569,13 +570,28 @@ export class OperationsDashboard extends Construct {
       enableKeyRotation: true,
       removalPolicy,
     });
-    // CloudWatch publishes alarm notifications to the encrypted topic.
+    // CloudWatch publishes alarm notifications to the encrypted topic, on behalf of an alarm of
+    // this account and region only (confused-deputy protection on the key and the topic alike).
+    const stack = Stack.of(this);
+    const fromThisAccountsAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
     key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        // What SNS's key-management guide asks for an AWS service publishing to an encrypted topic.
         actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
         resources: ['*'],
+        conditions: fromThisAccountsAlarms,
       }),
     );
     const topic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
@@ -585,7 +601,7 @@ export class OperationsDashboard extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [topic.topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: fromThisAccountsAlarms,
       }),
     );
     return topic;

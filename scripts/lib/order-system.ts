@@ -3,13 +3,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CHECKOUT_SOURCE, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
-import { FAULT_SWITCH_MAX_AGE_SECONDS, type FaultRule, parseFaultSwitch } from '../../lambdas/shared/fault-injection';
+import type { FaultRule } from '../../lambdas/shared/fault-injection';
 import { keys } from '../../lambdas/shared/keys';
 import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
 import { engineClientConfig } from '../../localstack/engine';
+import { deleteFaultSwitch, putFaultSwitch, waitForSwitchCaches } from './fault-switches';
 
 /**
  * The deployed system as the demo and the integration tests see it: stack
@@ -40,6 +41,7 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
     eventBridge,
     sqs,
     sfn,
+    ssm,
 
     /** A unique id per test run, so tests never see each other's orders or stock. */
     uniqueId: (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`,
@@ -115,12 +117,11 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
      * tests in parallel keep their own rules.
      */
     async injectFaults(name: string, rules: FaultRule[]): Promise<() => Promise<void>> {
-      const value = JSON.stringify(parseFaultSwitch({ faults: rules }));
-      const parameterName = `${output('FaultInjectionPath')}/${name}`;
-      await ssm.send(new PutParameterCommand({ Name: parameterName, Value: value, Type: 'String', Overwrite: true }));
+      const path = output('FaultInjectionPath');
+      await putFaultSwitch(ssm, path, name, { faults: rules });
       await waitForSwitchCaches();
       return async () => {
-        await ssm.send(new DeleteParameterCommand({ Name: parameterName }));
+        await deleteFaultSwitch(ssm, path, name);
         await waitForSwitchCaches();
       };
     },
@@ -145,11 +146,6 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
 }
 
 export type System = ReturnType<typeof connect>;
-
-/** A switch change reaches every function once their cached copies expire. */
-function waitForSwitchCaches(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, (FAULT_SWITCH_MAX_AGE_SECONDS + 1) * 1000));
-}
 
 export function anOrder(
   sys: System,

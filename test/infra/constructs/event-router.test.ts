@@ -1,4 +1,4 @@
-import { CfnCondition, CfnParameter, Duration, Fn, aws_sns as sns, aws_sqs as sqs } from 'aws-cdk-lib';
+import { CfnCondition, CfnParameter, Duration, Fn, aws_kms as kms, aws_sns as sns, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventRouter } from '../../../lib/constructs/event-router';
@@ -55,6 +55,70 @@ describe('EventRouter', () => {
   it('sends to a FIFO queue in the message group named by the JSON path', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: '$.detail.data.orderId' } })],
+    });
+  });
+
+  it('invokes the SNS target through a role only rules on this bus in this account may assume', () => {
+    // routeToStateMachine uses the same role (targetRole); the FIFO queue target needs none.
+    const roles = template.findResources('AWS::IAM::Role');
+    expect(Object.keys(roles)).toEqual([expect.stringMatching(/^RouterToTopicRole/)]);
+    for (const role of Object.values(roles)) {
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            ArnLike: {
+              'aws:SourceArn': {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    ':events:',
+                    { Ref: 'AWS::Region' },
+                    ':',
+                    { Ref: 'AWS::AccountId' },
+                    ':rule/',
+                    { Ref: expect.stringMatching(/^RouterBus/) },
+                    '/*',
+                  ],
+                ],
+              },
+            },
+          },
+        },
+      ]);
+    }
+    // No resource policy of the topic names EventBridge.
+    template.resourceCountIs('AWS::SNS::TopicPolicy', 0);
+  });
+
+  it("grants an encrypted topic's route exactly sns:Publish and the two KMS actions SNS needs, on that topic and key", () => {
+    const { stack } = testStack();
+    const router = new EventRouter(stack, 'Router');
+    const key = new kms.Key(stack, 'Key');
+    const topic = new sns.Topic(stack, 'Topic', { masterKey: key });
+    router.routeToTopic('ToTopic', topic, { eventPattern: { source: ['a'] } });
+    const encrypted = Template.fromStack(stack);
+    encrypted.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: encrypted.getResourceId('AWS::SNS::Topic') } },
+          {
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [encrypted.getResourceId('AWS::KMS::Key'), 'Arn'] },
+          },
+        ],
+      },
+    });
+    const keyPolicy = Object.values(encrypted.findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy;
+    expect(JSON.stringify(keyPolicy)).not.toContain('events.amazonaws.com');
+    encrypted.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RouterToTopicRole'), 'Arn'] } })],
     });
   });
 

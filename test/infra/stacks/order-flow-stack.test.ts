@@ -151,20 +151,34 @@ describe('OrderFlowStack (aws stage)', () => {
     });
   });
 
-  it('encrypts every topic with a customer managed key that may be used by its publisher', () => {
+  it('encrypts every topic with a customer managed key that only its publisher may use', () => {
     for (const [id, topic] of resourcesOf(json, 'AWS::SNS::Topic')) {
       expect(refOf(topic.Properties.KmsMasterKeyId), id).toBeDefined();
     }
-    template.hasResourceProperties('AWS::KMS::Key', {
-      EnableKeyRotation: true,
-      KeyPolicy: {
-        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'events.amazonaws.com' } })]),
+    // The fan-out's publisher is the route's role: sns:Publish on the topic, the two KMS actions SNS needs on its key.
+    const fanoutKey = refOf(json.Resources.FanoutTopicF7F675DF.Properties.KmsMasterKeyId);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^RouterOrderOutcomesToFanoutRole') }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Action: 'sns:Publish', Resource: { Ref: 'FanoutTopicF7F675DF' } }),
+          Match.objectLike({
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: { 'Fn::GetAtt': [fanoutKey, 'Arn'] },
+          }),
+        ],
       },
     });
+    // The alarm topic's publisher is CloudWatch, for this account's alarms only.
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       KeyPolicy: {
-        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' } })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Condition: Match.objectLike({ ArnLike: { 'aws:SourceArn': Match.anyValue() } }),
+          }),
+        ]),
       },
     });
   });

@@ -19,7 +19,13 @@ export function testStack(id = 'Test'): { app: App; stack: Stack } {
   return { app, stack: new Stack(app, id) };
 }
 
-type Resource = { Type: string; Properties: Record<string, unknown>; Condition?: string; DeletionPolicy?: string };
+type Resource = {
+  Type: string;
+  Properties: Record<string, unknown>;
+  Condition?: string;
+  DeletionPolicy?: string;
+  Metadata?: Record<string, unknown>;
+};
 export type TemplateJson = { Resources: Record<string, Resource>; Outputs?: Record<string, unknown> };
 
 /** Resources of one type, keyed by logical id (`Properties` defaults to `{}`). */

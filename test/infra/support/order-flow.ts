@@ -1,12 +1,15 @@
 import { App, type PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseSagaMode, SAGA_MODE_CONTEXT_KEY } from '../../../lib/config/saga-mode';
 import { OrderFlowStack, type Stage } from '../../../lib/stacks/order-flow-stack';
 import { cdkContext, refOf, resourcesOf, type TemplateJson } from './cdk';
 
 /**
- * The stack as bin/app.ts builds it (cdk.json context, stack name), its template and the cdk-nag report.
- * `context` is added on top of cdk.json's, as `-c key=value` would be.
+ * The stack as bin/app.ts builds it (cdk.json context, stack name, saga mode from the `sagaMode` context),
+ * its template and the cdk-nag report. `context` is added on top of cdk.json's, as `-c key=value` would be.
+ * The template carries every cdk-nag acknowledgement of a resource (its own and its ancestors') as
+ * `Metadata.cdk_nag.rules_to_suppress`, cdk-nag's audit-trail format, so checks can read them back.
  */
 export function synthOrderFlow(
   stage: Stage,
@@ -18,10 +21,13 @@ export function synthOrderFlow(
   nag: PolicyValidationPluginReport;
 } {
   const app = new App({ context: { ...cdkContext(), stage, ...context } });
-  const stack = new OrderFlowStack(app, 'OrderFlow', { stackName: 'OrderFlow', stage });
+  const sagaMode = parseSagaMode(app.node.tryGetContext(SAGA_MODE_CONTEXT_KEY));
+  const stack = new OrderFlowStack(app, 'OrderFlow', { stackName: 'OrderFlow', stage, sagaMode });
+  // Created before synthesis: with writeSuppressionsToCloudFormation it adds the aspect that writes the metadata.
+  const checks = new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true });
   const template = Template.fromStack(stack);
   // cdk-nag 3 is a policy-validation plugin; validateScope runs the same checks synth runs.
-  const nag = new AwsSolutionsChecks(app).validateScope(app);
+  const nag = checks.validateScope(app);
   return { stack, template, json: template.toJSON() as TemplateJson, nag };
 }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import {
   createFaultInjector,
   FaultInjectedError,
   type FaultRule,
+  faultInjectorFromEnv,
   parseFaultSwitch,
   ruleHits,
   sampled,
@@ -96,6 +98,35 @@ describe('the fault-injection switch', () => {
     const timeout = injector([{ id: 'slow', target: 't', mode: 'timeout' }], sleeps);
     await expect(timeout.at('before', subject, context)).rejects.toThrow(/outlived its deadline/);
     expect(sleeps).toEqual([11_000]);
+  });
+});
+
+describe('the switch as a deployed function reads it', () => {
+  const ssmMock = mockClient(SSMClient);
+  beforeEach(() => ssmMock.reset());
+  const env = { FAULT_INJECTION_PATH: '/Stack/fault-injection', AWS_REGION: 'us-east-1' };
+  const subject = { target: 'email-consumer', orderId: 'o-1', attempt: 1 };
+
+  it('applies the rules of every valid switch under the path and ignores an invalid one', async () => {
+    ssmMock.on(GetParametersByPathCommand, { Path: '/Stack/fault-injection' }).resolves({
+      Parameters: [
+        { Name: '/Stack/fault-injection/default', Value: '{"faults":[]}' },
+        { Name: '/Stack/fault-injection/broken', Value: '{"faults":[{"id":"b","mode":"explode"}]}' },
+        {
+          Name: '/Stack/fault-injection/test-1',
+          Value: JSON.stringify({ faults: [{ id: 't', target: 'email-consumer', mode: 'throw' }] }),
+        },
+      ],
+    });
+    const faults = faultInjectorFromEnv(silent, env);
+    await expect(faults.at('before', subject)).rejects.toThrow(/fault "t" injected/);
+  });
+
+  it('injects nothing when the path cannot be read, or when the function has no switch', async () => {
+    ssmMock.on(GetParametersByPathCommand).rejects(new Error('AccessDenied'));
+    await expect(faultInjectorFromEnv(silent, env).at('before', subject)).resolves.toBeUndefined();
+    await expect(faultInjectorFromEnv(silent, {}).at('before', subject)).resolves.toBeUndefined();
+    expect(ssmMock.commandCalls(GetParametersByPathCommand)).toHaveLength(1);
   });
 });
 

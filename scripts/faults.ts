@@ -1,0 +1,76 @@
+/**
+ * `npm run faults -- <command> [--target local|aws] [--stack NAME]`
+ *
+ *   list                    every switch under the stack's fault-injection path, with its rules
+ *   set <name> <json|@file> validates and writes the switch <name> (a testing aid: README "Failure modes")
+ *   clear <name>            deletes the switch <name> (`default` is set to no rules instead)
+ *
+ * Functions pick a change up within FAULT_SWITCH_MAX_AGE_SECONDS.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { FAULT_SWITCH_MAX_AGE_SECONDS, FAULTS_OFF } from '../lambdas/shared/fault-injection';
+import { deleteFaultSwitch, listFaultSwitches, putFaultSwitch } from './lib/fault-switches';
+import { connectTarget, parseTarget } from './lib/target';
+
+const USAGE =
+  'usage: npm run faults -- list | set <name> <json|@file> | clear <name> [--target local|aws] [--stack NAME]';
+/** The switch the stack deploys; clearing it keeps the parameter (CloudFormation owns it) with no rules. */
+const DEPLOYED_SWITCH = 'default';
+
+function readValue(arg: string | undefined): unknown {
+  if (!arg) throw new Error(`set needs a value: JSON such as '{"faults":[...]}' or @path/to/file.json\n${USAGE}`);
+  const text = arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`The switch value is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function main() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { target: { type: 'string' }, stack: { type: 'string' } },
+  });
+  const [command, name, value] = positionals;
+  if (!['list', 'set', 'clear'].includes(command ?? '')) throw new Error(USAGE);
+  if (command !== 'list' && !name) throw new Error(`${command} needs a switch name\n${USAGE}`);
+  const { sys, where } = await connectTarget(parseTarget(values.target), values.stack);
+  const path = sys.output('FaultInjectionPath');
+  console.log(`faults: ${path} on the ${where}`);
+  if (command === 'list') {
+    const switches = await listFaultSwitches(sys.ssm, path);
+    for (const s of switches) {
+      if (s.problem) console.log(`  ${s.name}: IGNORED by the functions: ${s.problem}`);
+      else if (s.value?.faults.length === 0) console.log(`  ${s.name}: no rules`);
+      else for (const rule of s.value?.faults ?? []) console.log(`  ${s.name}: ${JSON.stringify(rule)}`);
+    }
+    const rules = switches.reduce((n, s) => n + (s.value?.faults.length ?? 0), 0);
+    console.log(`faults: ${switches.length} switch(es), ${rules} rule(s) in force`);
+    return;
+  }
+  if (command === 'set') {
+    const written = await putFaultSwitch(sys.ssm, path, name, readValue(value));
+    console.log(
+      `faults: ${name} now holds ${written.faults.length} rule(s); in force within ${FAULT_SWITCH_MAX_AGE_SECONDS} s`,
+    );
+    return;
+  }
+  if (name === DEPLOYED_SWITCH) {
+    await putFaultSwitch(sys.ssm, path, name, FAULTS_OFF);
+    console.log(`faults: ${name} now holds no rules; in force within ${FAULT_SWITCH_MAX_AGE_SECONDS} s`);
+  } else {
+    const existed = await deleteFaultSwitch(sys.ssm, path, name);
+    console.log(
+      existed
+        ? `faults: ${name} deleted; off within ${FAULT_SWITCH_MAX_AGE_SECONDS} s`
+        : `faults: no switch named ${name}`,
+    );
+  }
+}
+
+main().catch((error) => {
+  console.error(`faults: ${(error as Error).message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,557 @@
+import { GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
+import { keys } from '../../lambdas/shared/keys';
+import { LOYALTY_MIN_TOTAL, ORDER_OUTCOME_TYPES, type OrderItem } from '../../lambdas/shared/schemas';
+import { describeMessage } from './dlq/describe';
+import { peek, release } from './dlq/peek';
+import { auditOrder } from './order-audit';
+import type { System } from './order-system';
+
+/**
+ * The invariants of issue 6, checked over a set of orders after a scenario or
+ * a soak run, from what the system recorded (never from what the driver hoped):
+ *
+ * 1. every order reaches exactly one final state (event stream and order record agree);
+ * 2. no payment is charged twice, a cancelled order's charge is refunded; stock is
+ *    decremented at most once per order and restored on compensation (and, for
+ *    SKUs only these orders use, stock after = before − confirmed quantities);
+ *    the event store holds versions 1..n per order with no gap, repeat or repeated event id;
+ * 3. every message that was sent is accounted for: for each stored event, each
+ *    consumer that should have received it (outcomes → e-mail, analytics, and
+ *    loyalty when the SNS filter matches; every order event → the FIFO timeline)
+ *    applied its effect exactly once, or the message is in a DLQ (parked).
+ *    Neither is *lost*; more than once is *double-applied*.
+ *
+ * `gatherInvariantFacts` reads the facts (DynamoDB, and the DLQs only when an
+ * effect is missing); `checkInvariants` is pure, so the rules are unit-tested
+ * without an engine.
+ */
+
+/** The consumers a message can be meant for; `saga` is the OrderPlaced → Step Functions rule target. */
+export type Consumer = 'email' | 'analytics' | 'loyalty' | 'timeline' | 'saga';
+
+/** What the order service and the consumers recorded for one order. */
+export interface OrderInvariantFacts {
+  orderId: string;
+  events: { version: number; type: string; eventId: string; data: Record<string, unknown> }[];
+  /** Order-service records (sk ORDER / PAYMENT / RESERVATION), as stored. */
+  order?: Record<string, unknown>;
+  payment?: Record<string, unknown>;
+  reservation?: Record<string, unknown>;
+  /** Consumer-state records: `sends` per outcome type, analytics counters, timeline entries. */
+  emails: Record<string, number>;
+  analytics?: { events: number; types: string[] };
+  timeline?: string[];
+}
+
+/** One message found in a DLQ, with the order and event it belongs to (when its body says). */
+export interface ParkedMessage {
+  /** The DLQ's stack output key without `Url` (e.g. `EmailDlq`). */
+  dlq: string;
+  /** Which consumers the message was meant for (a rule-target DLQ message may stand for several). */
+  consumers: Consumer[];
+  orderId?: string;
+  eventId?: string;
+  eventType?: string;
+  reason: string;
+  body: string;
+}
+
+export interface InvariantFacts {
+  orders: OrderInvariantFacts[];
+  /** Loyalty records per customer id of the orders. */
+  loyalty: Record<string, { points: number; orders: number } | undefined>;
+  /** Stock per SKU now, for the SKUs given in `stockBefore`. */
+  stockAfter: Record<string, number | undefined>;
+  stockBefore: Record<string, number>;
+  /** The DLQs' contents, or undefined when nothing was missing and they were not read. */
+  parked?: ParkedMessage[];
+  /** Messages a DLQ holds beyond what could be read (see `DeadLetterScan.unseen`). */
+  unseen?: UnseenDeadLetters[];
+}
+
+/**
+ * Messages in a DLQ that a peek cannot reach: SQS hands out a FIFO group's
+ * later messages only after its earlier ones are deleted, so a non-consuming
+ * read sees at most one batch per group. On MiniStack every timeline message
+ * is in one group (engine gap `eventbridge-fifo-message-group-path`), so a
+ * FIFO DLQ holding more than 10 is only partly readable there. Such messages
+ * are accounted for by count: a missing effect of a consumer the DLQ serves
+ * is counted as parked (unread) while the count lasts, never silently.
+ */
+export interface UnseenDeadLetters {
+  dlq: string;
+  consumers: Consumer[];
+  count: number;
+}
+
+export interface DeadLetterScan {
+  messages: ParkedMessage[];
+  unseen: UnseenDeadLetters[];
+}
+
+export interface OrderInvariantReport {
+  orderId: string;
+  /** CONFIRMED, CANCELLED (or another final state the audit knows), undefined when unfinished. */
+  finalStatus?: string;
+  /** Every broken rule, in words (lost and double-applied messages included). */
+  violations: string[];
+  /** Messages (or the order itself) neither applied nor parked. */
+  lost: string[];
+  /** Effects applied more than once. */
+  doubleApplied: string[];
+  /** Messages of this order found in a DLQ, with the reason. */
+  parked: string[];
+}
+
+export interface InvariantReport {
+  orders: OrderInvariantReport[];
+  /** Problems not tied to one order (stock arithmetic per SKU). */
+  violations: string[];
+  totals: {
+    orders: number;
+    final: number;
+    /** Orders with at least one lost message (or no final state and nothing parked). */
+    lost: number;
+    /** Orders with at least one effect applied twice. */
+    doubleApplied: number;
+    /** Orders with at least one parked message. */
+    parked: number;
+    /** Orders with any violation, plus one per SKU-level violation. */
+    violations: number;
+  };
+  /** True when no order and no SKU broke a rule. */
+  ok: boolean;
+}
+
+/** Order-record states that end an order (the audit adds the state another change may introduce). */
+const FINAL_RECORD_STATES = new Set(['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION']);
+
+/** The timeline rule's pattern (lib/stacks/order-flow-stack.ts, route OrderEventsToTimeline). */
+const TIMELINE_TYPES = /^(Order|Inventory|Payment|Shipment)/;
+const isOutcome = (type: string) => (ORDER_OUTCOME_TYPES as readonly string[]).includes(type);
+
+/** One message a consumer should have received for an order, and how many times its effect shows. */
+interface Expected {
+  consumer: Consumer;
+  eventType: string;
+  eventId: string;
+  applied: number;
+}
+
+/**
+ * The messages each order should have produced, with the effect count the
+ * consumer recorded. Loyalty is judged per customer (its record is), in
+ * `checkInvariants`, so it is not in here.
+ */
+function expectedMessages(facts: OrderInvariantFacts): Expected[] {
+  const expected: Expected[] = [];
+  const analyticsTypes = new Set(facts.analytics?.types ?? []);
+  const outcomes = facts.events.filter((e) => isOutcome(e.type));
+  // Analytics counts events in one number: beyond one per distinct type is a repeat.
+  const analyticsRepeats = Math.max(0, (facts.analytics?.events ?? 0) - analyticsTypes.size);
+  for (const [n, event] of outcomes.entries()) {
+    expected.push({
+      consumer: 'email',
+      eventType: event.type,
+      eventId: event.eventId,
+      applied: facts.emails[event.type] ?? 0,
+    });
+    expected.push({
+      consumer: 'analytics',
+      eventType: event.type,
+      eventId: event.eventId,
+      applied: analyticsTypes.has(event.type) ? 1 + (n === 0 ? analyticsRepeats : 0) : 0,
+    });
+  }
+  const entries = facts.timeline ?? [];
+  for (const event of facts.events.filter((e) => TIMELINE_TYPES.test(e.type))) {
+    // OrderPlaced reaches the timeline from checkout, before the store gave it a version: `-:OrderPlaced`.
+    const names = new Set([`${event.version}:${event.type}`, ...(event.version === 1 ? [`-:${event.type}`] : [])]);
+    expected.push({
+      consumer: 'timeline',
+      eventType: event.type,
+      eventId: event.eventId,
+      applied: entries.filter((entry) => names.has(entry)).length,
+    });
+  }
+  return expected;
+}
+
+const parkedLine = (p: ParkedMessage) =>
+  `${p.consumers.join('+')} ${p.eventType ?? 'message'} in ${p.dlq}: ${p.reason.slice(0, 200)}`;
+
+/** Pure: applies every invariant to the gathered facts. */
+export function checkInvariants(facts: InvariantFacts): InvariantReport {
+  const parkedByOrder = new Map<string, ParkedMessage[]>();
+  for (const p of facts.parked ?? []) {
+    if (!p.orderId) continue;
+    parkedByOrder.set(p.orderId, [...(parkedByOrder.get(p.orderId) ?? []), p]);
+  }
+  const isParked = (orderId: string, consumer: Consumer, eventId: string, eventType: string) =>
+    (parkedByOrder.get(orderId) ?? []).some(
+      (p) => p.consumers.includes(consumer) && (p.eventId ? p.eventId === eventId : p.eventType === eventType),
+    );
+
+  const unseenBudget = (facts.unseen ?? []).map((u) => ({ ...u }));
+  const takeUnseen = (consumer: Consumer) => {
+    const budget = unseenBudget.find((u) => u.consumers.includes(consumer) && u.count > 0);
+    if (budget) budget.count--;
+    return budget?.dlq;
+  };
+
+  const reports = facts.orders.map((order): OrderInvariantReport => {
+    const audit = auditOrder({
+      orderId: order.orderId,
+      events: order.events.map((e) => ({ version: e.version, type: e.type })),
+      recordStatus: order.order?.status as string | undefined,
+    });
+    const report: OrderInvariantReport = {
+      orderId: order.orderId,
+      finalStatus:
+        audit.finalStatus ??
+        (FINAL_RECORD_STATES.has(String(order.order?.status)) ? String(order.order?.status) : undefined),
+      violations: [...audit.violations],
+      lost: [],
+      doubleApplied: [],
+      parked: (parkedByOrder.get(order.orderId) ?? []).map(parkedLine),
+    };
+    const ids = order.events.map((e) => e.eventId);
+    const repeatedId = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (repeatedId) report.violations.push(`event id ${repeatedId} stored twice`);
+
+    // Money and stock, from the service's own records (the events are checked by the audit).
+    const paymentStatus = order.payment?.status as string | undefined;
+    if (report.finalStatus === 'CANCELLED' && paymentStatus === 'CHARGED') {
+      report.violations.push('payment record still CHARGED on a cancelled order (not refunded)');
+    }
+    if (report.finalStatus === 'CONFIRMED' && paymentStatus !== 'CHARGED') {
+      report.violations.push(`confirmed order's payment record is ${paymentStatus ?? 'missing'}, not CHARGED`);
+    }
+    const reservationStatus = order.reservation?.status as string | undefined;
+    if (report.finalStatus === 'CANCELLED' && reservationStatus === 'RESERVED') {
+      report.violations.push('reservation still RESERVED on a cancelled order (stock not restored)');
+    }
+
+    if (!report.finalStatus) {
+      const placed = order.events.find((e) => e.type === 'OrderPlaced');
+      const sagaParked = (parkedByOrder.get(order.orderId) ?? []).some((p) => p.consumers.includes('saga'));
+      if (!sagaParked) {
+        report.lost.push(
+          `order has no final state (record ${String(order.order?.status ?? 'missing')}, ${placed ? `${order.events.length} events` : 'no events'})`,
+        );
+      }
+    }
+    for (const message of expectedMessages(order)) {
+      const what = `${message.consumer} ${message.eventType} (event ${message.eventId})`;
+      if (message.applied > 1) report.doubleApplied.push(`${what} applied ${message.applied} times`);
+      else if (
+        message.applied === 0 &&
+        !isParked(order.orderId, message.consumer, message.eventId, message.eventType)
+      ) {
+        const dlq = takeUnseen(message.consumer);
+        if (dlq) report.parked.push(`${what}: counted among the unreadable messages of ${dlq}`);
+        else report.lost.push(`${what} neither applied nor parked`);
+      }
+    }
+    return report;
+  });
+
+  // Loyalty, per customer: the confirmed orders of LOYALTY_MIN_TOTAL or more among these orders.
+  const byOrder = new Map(reports.map((r) => [r.orderId, r]));
+  const loyaltyOrders = new Map<string, { orderId: string; eventId: string; points: number }[]>();
+  for (const order of facts.orders) {
+    const confirmed = order.events.find((e) => e.type === 'OrderConfirmed');
+    const customerId = confirmed?.data.customerId as string | undefined;
+    const total = Number(confirmed?.data.total);
+    if (!confirmed || !customerId || !(total >= LOYALTY_MIN_TOTAL)) continue;
+    loyaltyOrders.set(customerId, [
+      ...(loyaltyOrders.get(customerId) ?? []),
+      { orderId: order.orderId, eventId: confirmed.eventId, points: Math.floor(total) },
+    ]);
+  }
+  for (const [customerId, record] of Object.entries(facts.loyalty)) {
+    const expected = loyaltyOrders.get(customerId) ?? [];
+    const applied = record?.orders ?? 0;
+    if (applied > expected.length) {
+      // Awards cannot be told apart: every order of the customer carries the finding.
+      const line = `loyalty for customer ${customerId}: ${applied} orders awarded, ${expected.length} expected`;
+      for (const order of facts.orders) {
+        const placed = order.events.find((e) => e.type === 'OrderPlaced');
+        if (placed?.data.customerId === customerId) byOrder.get(order.orderId)?.doubleApplied.push(line);
+      }
+    } else if (applied < expected.length) {
+      // The awarded ones cannot be told apart: the missing count must be covered by parked messages.
+      const unparked = expected.filter((e) => !isParked(e.orderId, 'loyalty', e.eventId, 'OrderConfirmed'));
+      const missing = expected.length - applied - (expected.length - unparked.length);
+      for (const e of unparked.slice(0, Math.max(0, missing))) {
+        byOrder
+          .get(e.orderId)
+          ?.lost.push(
+            `loyalty OrderConfirmed (event ${e.eventId}) neither applied nor parked (customer ${customerId})`,
+          );
+      }
+    }
+  }
+
+  for (const report of reports) {
+    report.violations.push(...report.lost.map((l) => `lost: ${l}`), ...report.doubleApplied.map((d) => `double: ${d}`));
+  }
+
+  // Stock arithmetic for SKUs only these orders use: after = before − confirmed quantities.
+  const violations: string[] = [];
+  for (const [sku, before] of Object.entries(facts.stockBefore)) {
+    let confirmed = 0;
+    for (const order of facts.orders) {
+      if (byOrder.get(order.orderId)?.finalStatus !== 'CONFIRMED') continue;
+      const items = (order.events.find((e) => e.type === 'OrderPlaced')?.data.items ?? []) as OrderItem[];
+      confirmed += items.filter((i) => i.sku === sku).reduce((sum, i) => sum + i.quantity, 0);
+    }
+    const after = facts.stockAfter[sku];
+    if (after !== before - confirmed) {
+      violations.push(
+        `stock of ${sku}: ${after ?? 'missing'} after, expected ${before - confirmed} (${before} before − ${confirmed} confirmed)`,
+      );
+    }
+  }
+
+  const count = (f: (r: OrderInvariantReport) => boolean) => reports.filter(f).length;
+  const totals = {
+    orders: reports.length,
+    final: count((r) => r.finalStatus !== undefined),
+    lost: count((r) => r.lost.length > 0),
+    doubleApplied: count((r) => r.doubleApplied.length > 0),
+    parked: count((r) => r.parked.length > 0),
+    violations: count((r) => r.violations.length > 0) + violations.length,
+  };
+  return { orders: reports, violations, totals, ok: totals.violations === 0 };
+}
+
+/** Readable lines for a failed check: one per broken rule, at most `max` of them. */
+export function formatViolations(report: InvariantReport, max = 50): string[] {
+  const lines = [
+    ...report.violations,
+    ...report.orders.flatMap((r) =>
+      r.violations.map((v) => `${r.orderId} (${r.finalStatus ?? 'no final state'}): ${v}`),
+    ),
+  ];
+  return lines.length > max ? [...lines.slice(0, max), `… and ${lines.length - max} more`] : lines;
+}
+
+/** Runs `work` over `items` with at most `limit` at a time (keeps a few thousand reads from flooding the engine). */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  // Hand-written: ten lines, where a dependency (p-limit) would be ESM-only and add nothing else we use.
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Which consumers a DLQ output key stands for; the rule-target DLQ is resolved per message by its RULE_ARN. */
+const DLQ_CONSUMERS: { pattern: RegExp; consumers: Consumer[] }[] = [
+  { pattern: /^Email(Subscription)?DlqUrl$/, consumers: ['email'] },
+  { pattern: /^Analytics(Subscription)?DlqUrl$/, consumers: ['analytics'] },
+  { pattern: /^Loyalty(Subscription)?DlqUrl$/, consumers: ['loyalty'] },
+  { pattern: /^OrderTimelineDlqUrl$/, consumers: ['timeline'] },
+  { pattern: /^RuleTargetDlqUrl$/, consumers: [] },
+];
+
+/** The consumers behind an EventBridge rule, by the route ids of the stack (names contain them). */
+function ruleTargetConsumers(ruleArn: string | undefined, eventType: string | undefined): Consumer[] {
+  if (ruleArn?.includes('OrderOutcomesToFanout')) return ['email', 'analytics', 'loyalty'];
+  if (ruleArn?.includes('OrderEventsToTimeline')) return ['timeline'];
+  if (ruleArn?.includes('OrderPlacedToSaga')) return ['saga'];
+  // Unknown rule: the message stands for every consumer its type could reach.
+  if (eventType === 'OrderPlaced') return ['saga', 'timeline'];
+  return eventType && isOutcome(eventType) ? ['email', 'analytics', 'loyalty', 'timeline'] : ['timeline'];
+}
+
+/**
+ * The envelope inside a DLQ body: the envelope itself (raw delivery, EventBridge
+ * input `$.detail`), SNS's notification JSON around it, or a whole EventBridge
+ * event (`detail`). Anything else (malformed JSON) has no envelope.
+ */
+export function envelopeInBody(body: string): { id?: string; type?: string; orderId?: string } | undefined {
+  const parse = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  };
+  let value = parse(body) as Record<string, unknown> | undefined;
+  if (value?.Type === 'Notification' && typeof value.Message === 'string') {
+    value = parse(value.Message) as Record<string, unknown> | undefined;
+  }
+  if (value && typeof value.detail === 'object' && value.detail !== null && 'detail-type' in value) {
+    value = value.detail as Record<string, unknown>;
+  }
+  if (!value || typeof value !== 'object') return undefined;
+  const data = value.data as { orderId?: unknown } | undefined;
+  return {
+    id: typeof value.id === 'string' ? value.id : undefined,
+    type: typeof value.type === 'string' ? value.type : undefined,
+    orderId: typeof data?.orderId === 'string' ? data.orderId : undefined,
+  };
+}
+
+/** Turns one received DLQ message into a ParkedMessage. */
+export function parkedMessageOf(dlqKey: string, message: Message): ParkedMessage {
+  const described = describeMessage(message, { hasSourceQueue: !/RuleTarget|Subscription/.test(dlqKey) });
+  const envelope = envelopeInBody(message.Body ?? '');
+  const fixed = DLQ_CONSUMERS.find((d) => d.pattern.test(dlqKey))?.consumers ?? [];
+  return {
+    dlq: dlqKey.replace(/Url$/, ''),
+    consumers: fixed.length > 0 ? fixed : ruleTargetConsumers(described.details.RULE_ARN, envelope?.type),
+    orderId: envelope?.orderId,
+    eventId: envelope?.id,
+    eventType: envelope?.type,
+    reason: described.reason,
+    body: message.Body ?? '',
+  };
+}
+
+/**
+ * Reads every message of the stack's consumer, subscription and rule-target
+ * DLQs without consuming it: received with a short visibility timeout and
+ * released at once (the DLQ tool's `peek`). The stream failure queues hold
+ * batch descriptions, not events, and are not read.
+ *
+ * Another reader (a parallel test, an operator's `dlq show`) may hide messages
+ * while it reads, so one read can miss a parked message: callers that wait for
+ * the system to settle (`expectInvariants`, the soak run) read again on every
+ * poll before they call a message lost.
+ */
+export async function scanDeadLetters(sys: System): Promise<DeadLetterScan> {
+  const found: ParkedMessage[] = [];
+  const unseen: UnseenDeadLetters[] = [];
+  const dlqKeys = Object.keys(sys.outputs).filter((key) => DLQ_CONSUMERS.some((d) => d.pattern.test(key)));
+  for (const key of dlqKeys) {
+    const url = sys.outputs[key];
+    const { Attributes: depth } = await sys.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const { messages } = await peek(sys.sqs, url, { max: 100_000, visibilitySeconds: 30, waitSeconds: 0 });
+    try {
+      found.push(...messages.map((m) => parkedMessageOf(key, m)));
+    } finally {
+      await release(sys.sqs, url, messages);
+    }
+    const held =
+      Number(depth?.ApproximateNumberOfMessages ?? 0) + Number(depth?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    // Only a FIFO DLQ hides messages behind its groups' heads; elsewhere a shortfall is another reader's.
+    if (url.endsWith('.fifo') && held > messages.length) {
+      const consumers = DLQ_CONSUMERS.find((d) => d.pattern.test(key))?.consumers ?? [];
+      unseen.push({ dlq: key.replace(/Url$/, ''), consumers, count: held - messages.length });
+    }
+  }
+  return { messages: found, unseen };
+}
+
+export interface GatherOptions {
+  /** Stock per SKU before the orders, for SKUs only these orders use: checks after = before − confirmed. */
+  stockBefore?: Record<string, number>;
+  /**
+   * Check loyalty per customer. Leave on when each customer's orders are all in the set
+   * (tests make a customer per order); turn off for shared customers.
+   * @default true
+   */
+  loyalty?: boolean;
+  /** Reads at a time against the engine. @default 16 */
+  concurrency?: number;
+  /** DLQ contents already read (e.g. once for many checks); otherwise read when an effect is missing. */
+  parked?: DeadLetterScan;
+}
+
+/** Reads the facts for `orderIds` from the deployed system. */
+export async function gatherInvariantFacts(
+  sys: System,
+  orderIds: readonly string[],
+  options: GatherOptions = {},
+): Promise<InvariantFacts> {
+  const consumerRecord = (key: { pk: string; sk: string }) => sys.consumerRecord(key);
+  const orders = await mapLimit(orderIds, options.concurrency ?? 16, async (orderId) => {
+    const stored = await sys.storedEvents(orderId);
+    const events = stored
+      .map((e) => {
+        const envelope = JSON.parse(e.envelope) as { id: string; data: Record<string, unknown> };
+        return { version: Number(e.version), type: e.type, eventId: e.eventId ?? envelope.id, data: envelope.data };
+      })
+      .sort((a, b) => a.version - b.version);
+    const outcomeTypes = [...new Set(events.filter((e) => isOutcome(e.type)).map((e) => e.type))];
+    const [order, payment, reservation, analytics, timeline, ...emails] = await Promise.all([
+      sys.serviceRecord(keys.order(orderId)),
+      sys.serviceRecord(keys.payment(orderId)),
+      sys.serviceRecord(keys.reservation(orderId)),
+      consumerRecord(keys.analytics(orderId)),
+      consumerRecord(keys.timeline(orderId)),
+      ...outcomeTypes.map((type) => consumerRecord(keys.email(orderId, type))),
+    ]);
+    const facts: OrderInvariantFacts = {
+      orderId,
+      events,
+      order,
+      payment,
+      reservation,
+      emails: Object.fromEntries(outcomeTypes.map((type, i) => [type, Number(emails[i]?.sends ?? 0)])),
+      analytics: analytics
+        ? { events: Number(analytics.events ?? 0), types: [...((analytics.types as Set<string>) ?? [])] }
+        : undefined,
+      timeline: (timeline?.entries as string[] | undefined) ?? undefined,
+    };
+    return facts;
+  });
+
+  const loyalty: InvariantFacts['loyalty'] = {};
+  if (options.loyalty ?? true) {
+    const customers = new Set(
+      orders.flatMap((o) => o.events.filter((e) => e.type === 'OrderPlaced').map((e) => String(e.data.customerId))),
+    );
+    await mapLimit([...customers], options.concurrency ?? 16, async (customerId) => {
+      const record = await sys.consumerRecord(keys.loyalty(customerId));
+      loyalty[customerId] = record
+        ? { points: Number(record.points ?? 0), orders: Number(record.orders ?? 0) }
+        : undefined;
+    });
+  }
+
+  const stockBefore = options.stockBefore ?? {};
+  const stockAfter: Record<string, number | undefined> = {};
+  for (const sku of Object.keys(stockBefore)) stockAfter[sku] = await sys.stockOf(sku);
+
+  const facts: InvariantFacts = {
+    orders,
+    loyalty,
+    stockAfter,
+    stockBefore,
+    parked: options.parked?.messages,
+    unseen: options.parked?.unseen,
+  };
+  if (!facts.parked) {
+    // Read the DLQs only when something is missing: they can be long, and most checks need nothing from them.
+    const first = checkInvariants(facts);
+    if (first.orders.some((o) => o.lost.length > 0)) {
+      const scan = await scanDeadLetters(sys);
+      facts.parked = scan.messages;
+      facts.unseen = scan.unseen;
+    }
+  }
+  return facts;
+}
+
+/** Gathers the facts and checks them: the one call scenarios and the soak run make. */
+export async function verifyInvariants(
+  sys: System,
+  orderIds: readonly string[],
+  options: GatherOptions = {},
+): Promise<InvariantReport> {
+  return checkInvariants(await gatherInvariantFacts(sys, orderIds, options));
+}

@@ -1,0 +1,172 @@
+import { type FaultMode, type FaultRule, ruleHits, sampled } from '../../../lambdas/shared/fault-injection';
+
+/**
+ * What a soak run mixes in, and at which rate (share of orders, or of bad
+ * messages per order for the bad-input kinds). Each kind is one table row.
+ */
+export const FAULT_KINDS = {
+  'saga-step-transient': 'a saga action throws on its first attempt (Step Functions retries it)',
+  'consumer-transient': 'a consumer throws on the first delivery (SQS redelivers)',
+  'consumer-crash-after-effect': 'a consumer does the work, then its process dies before recording it',
+  'consumer-fail-before-ack': 'a consumer does and records the work, then fails before acknowledging',
+  'consumer-timeout': 'a consumer outlives its timeout on the first delivery (killed, redelivered)',
+  'consumer-poison': 'a consumer always throws for the order: parked on the last attempt',
+  'fifo-poison': 'the ordered (FIFO) consumer always throws for the order: its group is parked',
+  'duplicate-order-placed': 'the same OrderPlaced event is delivered twice',
+  'declined-card': 'the card is declined: the saga compensates',
+  'out-of-stock': 'an item is out of stock: the saga compensates',
+  'compensation-failure': 'a compensation always throws: the order needs attention (--compensation-failures)',
+  'bad-input-malformed': 'malformed JSON sent straight to a consumer queue',
+  'bad-input-unknown-type': 'an envelope of an unknown type sent straight to a consumer queue',
+} as const;
+export type FaultKind = keyof typeof FAULT_KINDS;
+
+/** Default rates: every kind shows up a few times in a few hundred orders, without drowning the engine. */
+export const DEFAULT_RATES: Readonly<Record<FaultKind, number>> = {
+  'saga-step-transient': 0.05,
+  'consumer-transient': 0.05,
+  'consumer-crash-after-effect': 0.02,
+  'consumer-fail-before-ack': 0.03,
+  'consumer-timeout': 0.02,
+  'consumer-poison': 0.02,
+  'fifo-poison': 0.01,
+  'duplicate-order-placed': 0.05,
+  'declined-card': 0.05,
+  'out-of-stock': 0.03,
+  'compensation-failure': 0.02,
+  'bad-input-malformed': 0.01,
+  'bad-input-unknown-type': 0.01,
+};
+
+const SAGA_STEPS = ['ReserveInventory', 'ChargePayment', 'ArrangeShipment', 'ConfirmOrder'] as const;
+const CONSUMERS = ['email-consumer', 'analytics-consumer', 'loyalty-consumer', 'order-timeline-consumer'] as const;
+/** The queue consumers that are not FIFO: poisoning the FIFO one is its own kind. */
+const STANDARD_CONSUMERS = CONSUMERS.filter((c) => c !== 'order-timeline-consumer');
+
+/** The consumer fault kinds and the switch mode each injects (once, or on every attempt). */
+const CONSUMER_FAULTS: { kind: FaultKind; mode: FaultMode; attempts?: number; consumers: readonly string[] }[] = [
+  { kind: 'consumer-transient', mode: 'throw', attempts: 1, consumers: CONSUMERS },
+  { kind: 'consumer-crash-after-effect', mode: 'crash-after-effect', attempts: 1, consumers: CONSUMERS },
+  { kind: 'consumer-fail-before-ack', mode: 'fail-before-ack', attempts: 1, consumers: CONSUMERS },
+  { kind: 'consumer-timeout', mode: 'timeout', attempts: 1, consumers: CONSUMERS },
+  { kind: 'consumer-poison', mode: 'throw', consumers: STANDARD_CONSUMERS },
+  { kind: 'fifo-poison', mode: 'throw', consumers: ['order-timeline-consumer'] },
+];
+
+/** A rule and the table row it counts for. */
+export interface PlannedRule {
+  kind: FaultKind;
+  rule: FaultRule;
+}
+
+/**
+ * The fault-switch rules of a run: one rule per kind and target, each with
+ * its share of the kind's rate, scoped to the run's orders by prefix. Which
+ * orders a rule hits is decided by the switch's own hash (`ruleHits`), so the
+ * driver knows without asking the system.
+ */
+export function planRules(
+  run: string,
+  rates: Readonly<Record<FaultKind, number>>,
+  options: { compensationFailures: boolean },
+): PlannedRule[] {
+  const prefix = `soak-${run}-`;
+  const rules: PlannedRule[] = [];
+  const add = (kind: FaultKind, id: string, rule: Omit<FaultRule, 'id' | 'orderIdPrefix'>) => {
+    if (rule.fraction === 0) return;
+    rules.push({ kind, rule: { id: `soak-${run}-${id}`, orderIdPrefix: prefix, ...rule } });
+  };
+  for (const step of SAGA_STEPS) {
+    add('saga-step-transient', `step-${step}`, {
+      target: `step:${step}`,
+      mode: 'throw',
+      attempts: 1,
+      fraction: rates['saga-step-transient'] / SAGA_STEPS.length,
+    });
+  }
+  for (const fault of CONSUMER_FAULTS) {
+    for (const consumer of fault.consumers) {
+      add(fault.kind, `${fault.kind}-${consumer}`, {
+        target: consumer,
+        mode: fault.mode,
+        fraction: rates[fault.kind] / fault.consumers.length,
+        ...(fault.attempts ? { attempts: fault.attempts } : {}),
+      });
+    }
+  }
+  if (options.compensationFailures) {
+    // ReleaseInventory runs in every compensation that reserved stock (declined cards, refused shipments).
+    add('compensation-failure', 'compensation-ReleaseInventory', {
+      target: 'compensation:ReleaseInventory',
+      mode: 'throw',
+      fraction: rates['compensation-failure'],
+    });
+  }
+  return rules;
+}
+
+/** What happens to one order of the run, decided up front from its id. */
+export interface OrderPlan {
+  orderId: string;
+  index: number;
+  /** Kinds that hit this order (rules and business or delivery faults). */
+  kinds: FaultKind[];
+  declined: boolean;
+  outOfStock: boolean;
+  duplicate: boolean;
+}
+
+/**
+ * Plans order `index` of run `run`: which business and delivery faults it
+ * carries (a stable draw per kind and order, as the switch draws its own) and
+ * which rules hit it. A compensation failure only matters for an order that
+ * compensates, so that rule is only counted for declined orders.
+ */
+export function planOrder(
+  run: string,
+  index: number,
+  rates: Readonly<Record<FaultKind, number>>,
+  rules: readonly PlannedRule[],
+): OrderPlan {
+  const orderId = `soak-${run}-${index}`;
+  const draw = (kind: FaultKind) => drawKind(run, kind, orderId, rates[kind]);
+  const outOfStock = draw('out-of-stock');
+  // Out of stock wins: a declined card on an order that never reserves would never be charged.
+  const declined = !outOfStock && draw('declined-card');
+  const duplicate = draw('duplicate-order-placed');
+  const kinds = new Set<FaultKind>();
+  if (outOfStock) kinds.add('out-of-stock');
+  if (declined) kinds.add('declined-card');
+  if (duplicate) kinds.add('duplicate-order-placed');
+  for (const { kind, rule } of rules) {
+    if (kind === 'compensation-failure' && !declined) continue;
+    // Attempt 1: every rule of the run hits then if it hits at all.
+    if (ruleHits(rule, { target: rule.target, orderId, attempt: 1 })) kinds.add(kind);
+  }
+  return { orderId, index, kinds: [...kinds], declined, outOfStock, duplicate };
+}
+
+/** A stable draw per (run, kind, order), the way the switch draws its rules: the same order is in or out every time. */
+export function drawKind(run: string, kind: FaultKind, orderId: string, rate: number): boolean {
+  return sampled(`soak-${run}-${kind}`, orderId, rate);
+}
+
+/** Parses `--rate kind=0.05,kind=0.1` overrides onto the defaults, refusing unknown kinds and values outside [0, 1]. */
+export function parseRates(spec: string | undefined): Record<FaultKind, number> {
+  const rates: Record<FaultKind, number> = { ...DEFAULT_RATES };
+  if (!spec) return rates;
+  const problems: string[] = [];
+  for (const part of spec.split(',').filter(Boolean)) {
+    const [kind, value] = part.split('=');
+    const n = Number(value);
+    if (!(kind in FAULT_KINDS)) problems.push(`unknown fault kind "${kind}"`);
+    else if (!Number.isFinite(n) || n < 0 || n > 1) problems.push(`${kind}=${value}: the rate must be in [0, 1]`);
+    else rates[kind as FaultKind] = n;
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `--rates: ${problems.join('; ')}. Kinds: ${Object.keys(FAULT_KINDS).join(', ')} (e.g. --rates consumer-poison=0.05,declined-card=0)`,
+    );
+  }
+  return rates;
+}

@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { CHECKOUT_SOURCE, newEvent } from '../../../lambdas/shared/envelope';
+import { keys } from '../../../lambdas/shared/keys';
+import { DECLINED_PAYMENT_TOKEN, type OrderItem, type OrderPlaced } from '../../../lambdas/shared/schemas';
+import { type InvariantReport, mapLimit, type ParkedMessage, scanDeadLetters, verifyInvariants } from '../invariants';
+import type { System } from '../order-system';
+import { drawKind, FAULT_KINDS, type FaultKind, type OrderPlan, type PlannedRule, planOrder, planRules } from './plan';
+
+export interface SoakOptions {
+  orders: number;
+  durationSeconds: number;
+  rates: Readonly<Record<FaultKind, number>>;
+  /** Include `compensation:*` failures (needs the NEEDS_ATTENTION final state). @default false */
+  compensationFailures?: boolean;
+  /** Longest wait after the last order for every order and message to settle. */
+  drainSeconds: number;
+  log?: (line: string) => void;
+}
+
+/** One table row: orders (or bad messages) of one fault kind and what became of them. */
+export interface SoakRow {
+  scenario: string;
+  injected: number;
+  recovered: number;
+  parked: number;
+  lost: number;
+  doubleApplied: number;
+}
+
+export interface SoakResult {
+  run: string;
+  rows: SoakRow[];
+  total: SoakRow;
+  report: InvariantReport;
+  /** Declined or out-of-stock orders that did not end CANCELLED, or fault-free ones that did not end CONFIRMED. */
+  mismatches: string[];
+  /** Bad-input messages that reached no DLQ. */
+  badInputLost: string[];
+  rules: PlannedRule[];
+  placedSeconds: number;
+  drainedSeconds: number;
+  settled: boolean;
+}
+
+/** Bad input goes to one of these queues, in turn (the FIFO one needs a group and a deduplication id). */
+const BAD_INPUT_QUEUES = ['EmailQueueUrl', 'AnalyticsQueueUrl', 'OrderTimelineQueueUrl'] as const;
+
+interface BadMessage {
+  kind: FaultKind;
+  marker: string;
+  queue: string;
+}
+
+/**
+ * The soak run: places `orders` orders over `durationSeconds` with ids
+ * `soak-<run>-<n>` while its own fault switch (scoped to those ids) mixes in
+ * every fault kind at its rate, sends bad input straight to consumer queues,
+ * waits (bounded) for everything to settle, checks the invariants over every
+ * order, and tallies a row per kind. Faults stay on while draining, so a
+ * poisoned message keeps failing until it is parked; they are always turned
+ * off before returning.
+ */
+export async function runSoak(sys: System, options: SoakOptions): Promise<SoakResult> {
+  const log = options.log ?? console.log;
+  const run = randomUUID().slice(0, 6);
+  const rates = options.rates;
+  const rules = planRules(run, rates, { compensationFailures: options.compensationFailures ?? false });
+  const plans = Array.from({ length: options.orders }, (_, i) => planOrder(run, i, rates, rules));
+  const skus = { inStock: `soak-${run}-mug`, soldOut: `soak-${run}-soldout` };
+  const stockBefore = { [skus.inStock]: 10_000_000, [skus.soldOut]: 0 };
+  await Promise.all(Object.entries(stockBefore).map(([sku, n]) => sys.seedStock(sku, n)));
+
+  log(`soak: run ${run}: ${options.orders} orders over ${options.durationSeconds} s, ${rules.length} fault rules`);
+  const off = await sys.injectFaults(
+    `soak-${run}`,
+    rules.map((r) => r.rule),
+  );
+  const started = Date.now();
+  try {
+    const bad = await placeOrders(sys, run, plans, skus, options, log);
+    const placedSeconds = (Date.now() - started) / 1000;
+    const drained = await drain(sys, plans, bad, stockBefore, options, log);
+    const drainedSeconds = (Date.now() - started) / 1000 - placedSeconds;
+    return { run, rules, placedSeconds, drainedSeconds, ...tally(plans, bad, drained) };
+  } finally {
+    log('soak: turning the run’s faults off');
+    await off();
+  }
+}
+
+/** Places the orders at an even pace, with duplicates and bad input mixed in; returns the bad messages sent. */
+async function placeOrders(
+  sys: System,
+  run: string,
+  plans: OrderPlan[],
+  skus: { inStock: string; soldOut: string },
+  options: SoakOptions,
+  log: (line: string) => void,
+): Promise<BadMessage[]> {
+  const bad: BadMessage[] = [];
+  const started = Date.now();
+  const intervalMs = (options.durationSeconds * 1000) / Math.max(1, plans.length);
+  let lastReport = started;
+  let badIndex = 0;
+  for (const plan of plans) {
+    const due = started + plan.index * intervalMs;
+    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    const i = plan.index;
+    // 40, 80 or 120 EUR: every third good order earns loyalty points (≥ 100).
+    const items: OrderItem[] = [
+      { sku: skus.inStock, quantity: 1 + (i % 3), unitPrice: 40 },
+      ...(plan.outOfStock ? [{ sku: skus.soldOut, quantity: 1, unitPrice: 5 }] : []),
+    ];
+    const data: OrderPlaced = {
+      orderId: plan.orderId,
+      customerId: `soak-${run}-customer-${i}`,
+      items,
+      total: items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0),
+      currency: 'EUR',
+      paymentToken: plan.declined ? DECLINED_PAYMENT_TOKEN : 'tok_visa',
+      shipToCountry: 'DE',
+    };
+    const order = newEvent({ type: 'OrderPlaced', source: CHECKOUT_SOURCE, data });
+    const entry = {
+      EventBusName: sys.output('EventBusName'),
+      Source: order.source,
+      DetailType: order.type,
+      Detail: JSON.stringify(order),
+    };
+    const result = await sys.eventBridge.send(
+      new PutEventsCommand({ Entries: plan.duplicate ? [entry, entry] : [entry] }),
+    );
+    if (result.FailedEntryCount) throw new Error(`PutEvents refused order ${plan.orderId}: ${JSON.stringify(result)}`);
+
+    for (const kind of ['bad-input-malformed', 'bad-input-unknown-type'] as const) {
+      if (!drawKind(run, kind, plan.orderId, options.rates[kind])) continue;
+      const marker = `soak-${run}-bad-${badIndex}`;
+      const queue = BAD_INPUT_QUEUES[badIndex++ % BAD_INPUT_QUEUES.length];
+      const body =
+        kind === 'bad-input-malformed'
+          ? `{"id": "${marker}", "type": "OrderConfirmed", "data": `
+          : JSON.stringify({ ...order, id: marker, type: 'OrderTeleported', data: { orderId: marker } });
+      await sys.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: sys.output(queue),
+          MessageBody: body,
+          ...(queue === 'OrderTimelineQueueUrl' ? { MessageGroupId: marker, MessageDeduplicationId: marker } : {}),
+        }),
+      );
+      bad.push({ kind, marker, queue });
+    }
+    if (Date.now() - lastReport >= 10_000) {
+      lastReport = Date.now();
+      log(`soak: placed ${i + 1}/${plans.length} orders, ${bad.length} bad messages`);
+    }
+  }
+  log(
+    `soak: placed all ${plans.length} orders and ${bad.length} bad messages in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
+  return bad;
+}
+
+interface Drained {
+  report: InvariantReport;
+  parked: ParkedMessage[];
+  settled: boolean;
+}
+
+/**
+ * Waits for every order to reach a final state (cheap: the order records), then
+ * for every message to be applied or parked (the full check, DLQs included),
+ * polling until it holds or `drainSeconds` pass. A double-applied effect never
+ * heals, so it does not keep the wait going.
+ */
+async function drain(
+  sys: System,
+  plans: OrderPlan[],
+  bad: BadMessage[],
+  stockBefore: Record<string, number>,
+  options: SoakOptions,
+  log: (line: string) => void,
+): Promise<Drained> {
+  const deadline = Date.now() + options.drainSeconds * 1000;
+  const ids = plans.map((p) => p.orderId);
+  const final = new Set<string>();
+  while (final.size < ids.length && Date.now() < deadline) {
+    await mapLimit(
+      ids.filter((id) => !final.has(id)),
+      16,
+      async (id) => {
+        const status = (await sys.serviceRecord(keys.order(id)))?.status as string | undefined;
+        if (status && status !== 'PENDING') final.add(id);
+      },
+    );
+    log(`soak: draining: ${final.size}/${ids.length} orders in a final state`);
+    if (final.size < ids.length) await new Promise((resolve) => setTimeout(resolve, 5_000));
+  }
+  let parked: ParkedMessage[] = [];
+  let report: InvariantReport | undefined;
+  for (;;) {
+    const scan = await scanDeadLetters(sys);
+    parked = scan.messages;
+    report = await verifyInvariants(sys, ids, { stockBefore, parked: scan, concurrency: 16 });
+    const badMissing = bad.filter((b) => !parked.some((p) => p.body.includes(b.marker))).length;
+    log(
+      `soak: checking: lost ${report.totals.lost}, double-applied ${report.totals.doubleApplied}, ` +
+        `parked ${report.totals.parked} orders + ${bad.length - badMissing}/${bad.length} bad messages, ` +
+        `violations ${report.totals.violations}`,
+    );
+    const settled =
+      report.totals.lost === 0 && badMissing === 0 && report.totals.violations === report.totals.doubleApplied;
+    if (settled) return { report, parked, settled: true };
+    if (Date.now() >= deadline) return { report, parked, settled: false };
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+  }
+}
+
+/** One row per fault kind, a row for the orders without one, and the total. */
+function tally(
+  plans: OrderPlan[],
+  bad: BadMessage[],
+  { report, parked, settled }: Drained,
+): Omit<SoakResult, 'run' | 'rules' | 'placedSeconds' | 'drainedSeconds'> {
+  const byOrder = new Map(report.orders.map((o) => [o.orderId, o]));
+  const mismatches: string[] = [];
+  for (const plan of plans) {
+    const status = byOrder.get(plan.orderId)?.finalStatus;
+    if (!status) continue; // already lost
+    const compensates = plan.declined || plan.outOfStock;
+    const expected = compensates ? 'CANCELLED' : 'CONFIRMED';
+    if (plan.kinds.includes('compensation-failure')) continue; // needs attention, whatever it is called
+    if (status !== expected)
+      mismatches.push(`${plan.orderId}: ${status}, expected ${expected} (${plan.kinds.join(', ') || 'no fault'})`);
+  }
+  const rowOf = (scenario: string, selected: OrderPlan[]): SoakRow => {
+    const reports = selected.map((p) => byOrder.get(p.orderId)).filter((r) => r !== undefined);
+    const isParked = (r: (typeof reports)[number]) => r.parked.length > 0;
+    return {
+      scenario,
+      injected: selected.length,
+      recovered: reports.filter((r) => r.violations.length === 0 && !isParked(r)).length,
+      parked: reports.filter(isParked).length,
+      lost: reports.filter((r) => r.lost.length > 0).length,
+      doubleApplied: reports.filter((r) => r.doubleApplied.length > 0).length,
+    };
+  };
+  const badRow = (kind: FaultKind): SoakRow => {
+    const sent = bad.filter((b) => b.kind === kind);
+    const found = sent.filter((b) => parked.some((p) => p.body.includes(b.marker)));
+    return {
+      scenario: kind,
+      injected: sent.length,
+      recovered: 0,
+      parked: found.length,
+      lost: sent.length - found.length,
+      doubleApplied: 0,
+    };
+  };
+  const orderKinds = (Object.keys(FAULT_KINDS) as FaultKind[]).filter((k) => !k.startsWith('bad-input-'));
+  const rows = [
+    ...orderKinds.map((kind) =>
+      rowOf(
+        kind,
+        plans.filter((p) => p.kinds.includes(kind)),
+      ),
+    ),
+    rowOf(
+      '(no fault)',
+      plans.filter((p) => p.kinds.length === 0),
+    ),
+    badRow('bad-input-malformed'),
+    badRow('bad-input-unknown-type'),
+  ];
+  const orderTotal = rowOf('total', plans);
+  const badRows = rows.slice(-2);
+  const total: SoakRow = {
+    scenario: 'total',
+    injected: orderTotal.injected + badRows.reduce((n, r) => n + r.injected, 0),
+    recovered: orderTotal.recovered,
+    parked: orderTotal.parked + badRows.reduce((n, r) => n + r.parked, 0),
+    lost: orderTotal.lost + badRows.reduce((n, r) => n + r.lost, 0),
+    doubleApplied: orderTotal.doubleApplied,
+  };
+  const badInputLost = bad
+    .filter((b) => !parked.some((p) => p.body.includes(b.marker)))
+    .map((b) => `${b.marker} (${b.kind}, ${b.queue})`);
+  return { rows, total, report, mismatches, badInputLost, settled };
+}
+
+/** The table, fixed-width, one row per kind and the total. */
+export function formatSoakTable(result: Pick<SoakResult, 'rows' | 'total'>): string {
+  const header = ['scenario', 'injected', 'recovered', 'parked', 'lost', 'double-applied'];
+  const lines = [...result.rows, result.total].map((r) => [
+    r.scenario,
+    String(r.injected),
+    String(r.recovered),
+    String(r.parked),
+    String(r.lost),
+    String(r.doubleApplied),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const format = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [
+    format(header),
+    format(widths.map((w) => '-'.repeat(w))),
+    ...lines.slice(0, -1).map(format),
+    format(widths.map((w) => '-'.repeat(w))),
+    format(lines[lines.length - 1]),
+  ].join('\n');
+}
+
+/** The same table in Markdown, for BENCHMARKS.md. */
+export function markdownSoakTable(result: Pick<SoakResult, 'rows' | 'total'>): string {
+  return [
+    '| Scenario | Injected | Recovered | Parked | Lost | Double-applied |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...[...result.rows, result.total].map(
+      (r) =>
+        `| ${r.scenario === 'total' ? '**total**' : r.scenario} | ${r.injected} | ${r.recovered} | ${r.parked} | ${r.scenario === 'total' ? `**${r.lost}**` : r.lost} | ${r.scenario === 'total' ? `**${r.doubleApplied}**` : r.doubleApplied} |`,
+    ),
+  ].join('\n');
+}
+
+/**
+ * Whether the run passed: nothing lost, nothing applied twice, no other invariant broken. Outcome
+ * mismatches (a fault-free order cancelled because a saga step timed out on an overloaded engine) are
+ * printed but are not failures: the saga compensating is a correct outcome, not a lost order.
+ */
+export function soakPassed(result: SoakResult): boolean {
+  return result.total.lost === 0 && result.total.doubleApplied === 0 && result.report.ok;
+}

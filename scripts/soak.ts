@@ -1,0 +1,117 @@
+/**
+ * `npm run soak` — the mixed-fault soak run (issue 6), against the local engine only. Brings the engine up
+ * (or reuses the one answering), deploys the stack, places N orders over S seconds while its own fault
+ * switch mixes every fault kind in, drains (bounded), checks the invariants over every order and prints a
+ * table: scenario, injected, recovered, parked, lost, double-applied. Exits 1 when anything was lost or
+ * applied twice, or any other invariant broke; stops the engine only if it started it.
+ *
+ *   npm run soak -- --orders 300 --duration 150 [--drain 300] [--rates consumer-poison=0.05,declined-card=0]
+ *                   [--compensation-failures] [--json soak.json]
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { deployLocal } from '../localstack/deploy';
+import { awsEnv, endpoint, ensureEngine } from '../localstack/engine';
+import { formatViolations } from './lib/invariants';
+import { connect } from './lib/order-system';
+import { FAULT_KINDS, parseRates } from './lib/soak/plan';
+import { formatSoakTable, runSoak, soakPassed } from './lib/soak/run';
+
+function bounded(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`--${flag} must be a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+/** The soak injects faults and floods queues: never anywhere but an engine on this machine. */
+export function assertLoopback(url: string): void {
+  const host = new URL(url).hostname;
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) {
+    throw new Error(
+      `soak runs against the local engine only; AWS_ENDPOINT_URL=${url} is not a loopback address. ` +
+        'Unset it (default http://127.0.0.1:4566) or point it at 127.0.0.1.',
+    );
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      orders: { type: 'string', default: '300' },
+      duration: { type: 'string', default: '150' },
+      drain: { type: 'string' },
+      rates: { type: 'string' },
+      'compensation-failures': { type: 'boolean', default: false },
+      json: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      'npm run soak -- --orders N --duration S [--drain S] [--rates kind=rate,...] [--compensation-failures] [--json file]',
+    );
+    console.log('fault kinds (default rate):');
+    const defaults = parseRates(undefined);
+    for (const [kind, what] of Object.entries(FAULT_KINDS)) {
+      console.log(`  ${kind.padEnd(28)} ${String(defaults[kind as keyof typeof FAULT_KINDS]).padEnd(5)} ${what}`);
+    }
+    return;
+  }
+  const orders = bounded('orders', values.orders, 1, 20_000);
+  const durationSeconds = bounded('duration', values.duration, 1, 24 * 3600);
+  // Long enough for a poisoned message's three deliveries 30 s apart, and for the backlog of a fast run.
+  const drainSeconds = values.drain ? bounded('drain', values.drain, 10, 24 * 3600) : Math.max(300, orders / 2);
+  const rates = parseRates(values.rates);
+  assertLoopback(endpoint());
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+  const engine = await ensureEngine();
+  console.log(engine.startedByUs ? 'soak: started the engine' : 'soak: reusing the running engine');
+  try {
+    const sys = connect(await deployLocal({ quiet: true }), awsEnv());
+    const result = await runSoak(sys, {
+      orders,
+      durationSeconds,
+      drainSeconds,
+      rates,
+      compensationFailures: values['compensation-failures'],
+    });
+    console.log(`\n================ soak run ${result.run} ================`);
+    console.log(
+      `${orders} orders placed in ${result.placedSeconds.toFixed(0)} s, settled ${result.settled ? 'in' : 'NOT within'} ` +
+        `${result.drainedSeconds.toFixed(0)} s more; ${result.rules.length} fault rules`,
+    );
+    console.log(formatSoakTable(result));
+    const t = result.report.totals;
+    console.log(
+      `invariants: ${t.orders} orders, ${t.final} final, ${t.violations} with a violation; outcome mismatches ${result.mismatches.length}`,
+    );
+    for (const line of [
+      ...formatViolations(result.report, 20),
+      ...result.mismatches.slice(0, 10),
+      ...result.badInputLost.slice(0, 10),
+    ]) {
+      console.log(`  ${line}`);
+    }
+    if (values.json) {
+      writeFileSync(
+        values.json,
+        `${JSON.stringify({ ...result, report: { totals: t, violations: formatViolations(result.report, 200) } }, null, 2)}\n`,
+      );
+      console.log(`soak: wrote ${values.json}`);
+    }
+    if (!soakPassed(result)) {
+      console.error('soak: FAILED: messages lost, effects applied twice or invariants broken (see above)');
+      process.exitCode = 1;
+    }
+  } finally {
+    await engine.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(`soak failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { ruleHits } from '../../../lambdas/shared/fault-injection';
+import { DEFAULT_RATES, parseRates, planOrder, planRules } from '../../../scripts/lib/soak/plan';
+import { formatSoakTable, markdownSoakTable } from '../../../scripts/lib/soak/run';
+
+describe('soak plan', () => {
+  it('scopes every rule to the run’s order ids and splits a kind’s rate over its targets', () => {
+    const rules = planRules('r1', DEFAULT_RATES, { compensationFailures: false });
+    expect(rules.every((r) => r.rule.orderIdPrefix === 'soak-r1-' && r.rule.id.startsWith('soak-r1-'))).toBe(true);
+    const transient = rules.filter((r) => r.kind === 'consumer-transient');
+    expect(transient.map((r) => r.rule.target)).toEqual([
+      'email-consumer',
+      'analytics-consumer',
+      'loyalty-consumer',
+      'order-timeline-consumer',
+    ]);
+    expect(
+      transient.every((r) => r.rule.attempts === 1 && r.rule.fraction === DEFAULT_RATES['consumer-transient'] / 4),
+    ).toBe(true);
+    // Poison is permanent (no attempts limit) and, for the standard queues, not on the FIFO consumer.
+    const poison = rules.filter((r) => r.kind === 'consumer-poison');
+    expect(poison.every((r) => r.rule.attempts === undefined && r.rule.target !== 'order-timeline-consumer')).toBe(
+      true,
+    );
+    expect(rules.some((r) => r.kind === 'compensation-failure')).toBe(false);
+    expect(
+      planRules('r1', DEFAULT_RATES, { compensationFailures: true }).find((r) => r.kind === 'compensation-failure')
+        ?.rule,
+    ).toMatchObject({ target: 'compensation:ReleaseInventory', mode: 'throw' });
+  });
+
+  it('knows which orders a rule hits exactly as the switch decides it', () => {
+    const rates = { ...DEFAULT_RATES, 'consumer-poison': 0.5 };
+    const rules = planRules('r2', rates, { compensationFailures: false });
+    for (let i = 0; i < 200; i++) {
+      const plan = planOrder('r2', i, rates, rules);
+      const hitByPoison = rules
+        .filter((r) => r.kind === 'consumer-poison')
+        .some((r) => ruleHits(r.rule, { target: r.rule.target, orderId: plan.orderId, attempt: 3 }));
+      expect(plan.kinds.includes('consumer-poison')).toBe(hitByPoison);
+    }
+  });
+
+  it('draws business faults stably and never declines an order that is out of stock', () => {
+    const rates = { ...DEFAULT_RATES, 'out-of-stock': 0.5, 'declined-card': 0.5 };
+    const plans = Array.from({ length: 400 }, (_, i) => planOrder('r3', i, rates, []));
+    expect(plans.some((p) => p.outOfStock)).toBe(true);
+    expect(plans.some((p) => p.declined)).toBe(true);
+    expect(plans.some((p) => p.outOfStock && p.declined)).toBe(false);
+    expect(planOrder('r3', 7, rates, [])).toEqual(plans[7]);
+  });
+
+  it('parses rate overrides and refuses unknown kinds and rates outside [0, 1], naming each', () => {
+    expect(parseRates('consumer-poison=0.1,declined-card=0')).toMatchObject({
+      'consumer-poison': 0.1,
+      'declined-card': 0,
+      'out-of-stock': DEFAULT_RATES['out-of-stock'],
+    });
+    expect(() => parseRates('poison=0.1,declined-card=2')).toThrow(
+      /--rates: unknown fault kind "poison"; declined-card=2: the rate must be in \[0, 1\]\. Kinds: saga-step-transient,/,
+    );
+  });
+});
+
+describe('soak table', () => {
+  const rows = [{ scenario: 'consumer-poison', injected: 4, recovered: 0, parked: 4, lost: 0, doubleApplied: 0 }];
+  const total = { scenario: 'total', injected: 10, recovered: 6, parked: 4, lost: 0, doubleApplied: 0 };
+
+  it('prints aligned columns with the total last', () => {
+    expect(formatSoakTable({ rows, total }).split('\n')).toEqual([
+      'scenario         injected  recovered  parked  lost  double-applied',
+      '---------------  --------  ---------  ------  ----  --------------',
+      'consumer-poison         4          0       4     0               0',
+      '---------------  --------  ---------  ------  ----  --------------',
+      'total                  10          6       4     0               0',
+    ]);
+  });
+
+  it('writes the Markdown table for BENCHMARKS.md', () => {
+    expect(markdownSoakTable({ rows, total }).split('\n').slice(2)).toEqual([
+      '| consumer-poison | 4 | 0 | 4 | 0 | 0 |',
+      '| **total** | 10 | 6 | 4 | **0** | **0** |',
+    ]);
+  });
+});
