@@ -14,6 +14,7 @@ import { SAGA_STEPS } from '../../lambdas/shared/saga-contract';
 import { engineClientConfig } from '../../localstack/engine';
 import { auditOrder } from '../../scripts/lib/order-audit';
 import { knownEngineGap } from './support/engine-gaps';
+import { expectInvariants } from './support/invariants';
 import { invokeSagaService, sagaServiceLogGroup } from './support/saga-services';
 import { anOrder, eventually, finalStatusOf, type System, system } from './support/system';
 
@@ -107,6 +108,9 @@ describe('saga faults', () => {
         'OrderConfirmed',
       ]);
       expect(await audit(orderId)).toMatchObject({ finalStatus: 'CONFIRMED', violations: [] });
+      // The shared issue-6 invariants: one final state, effects once (consumers included), stock arithmetic.
+      const report = await expectInvariants(sys, [orderId], { stockBefore: { [sku]: 5 } });
+      expect(report.orders[0]).toMatchObject({ finalStatus: 'CONFIRMED', lost: [], doubleApplied: [] });
     });
 
     it('retries every saga task with exponential backoff, full jitter and a capped delay (deployed definition)', async () => {
@@ -206,6 +210,9 @@ describe('saga faults', () => {
         violations: [],
         leftUndone: ['payment charged, not refunded'],
       });
+      // The shared issue-6 invariants hold too: a final state, nothing applied twice or lost, stock restored.
+      const report = await expectInvariants(sys, [orderId], { stockBefore: { [sku]: 5 } });
+      expect(report.orders[0]).toMatchObject({ finalStatus: 'NEEDS_ATTENTION', lost: [], doubleApplied: [] });
     });
 
     it('publishes OrderNeedsAttention on the bus: the timeline consumer and the read model see it', async () => {
@@ -309,6 +316,7 @@ describe('saga faults', () => {
         violations: [],
         leftUndone: [],
       });
+      await expectInvariants(sys, [orderId], { stockBefore: { [sku]: 5 } });
     });
   });
 });
