@@ -4,8 +4,11 @@ import { failureReason } from '../shared/saga-contract';
 import type { SagaDeps, SagaOperation } from '../shared/saga-service';
 import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../shared/service-records';
 
-/** The order's own record: PENDING while the saga runs, then CONFIRMED or CANCELLED, never back. */
-export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
+/**
+ * The order's own record: PENDING while the saga runs, then CONFIRMED or
+ * CANCELLED, or NEEDS_ATTENTION when a compensation failed; never back.
+ */
+export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'NEEDS_ATTENTION';
 interface OrderRecord {
   status: OrderStatus;
   sagaExecutionId: string;
@@ -90,11 +93,65 @@ export const cancelOrder: SagaOperation = async ({ order, executionId, failure }
   return { ok: true, detail: { status, recorded } };
 };
 
+/**
+ * The saga's `onCompensationFailure` for the compensation of `step`, which
+ * failed after all its retries: PENDING → NEEDS_ATTENTION plus the
+ * OrderNeedsAttention event (the step, the compensation's error and why the
+ * saga compensated) in one transaction. The relay publishes the event like any
+ * other (the timeline and the read model see it; it does not fan out to the
+ * customer-facing consumers), and the metric OrdersNeedingAttention, alarmed
+ * above 0, tells an operator (README "Failure modes").
+ *
+ * Once per order: a second failed compensation of the same run, or a retry,
+ * finds the order already NEEDS_ATTENTION and records nothing more (what is
+ * still undone is read from the stream, not from this event). The saga then
+ * runs the remaining compensations, and CancelOrder, which moves only a
+ * PENDING order, leaves a NEEDS_ATTENTION order as it is.
+ *
+ * From the other final states it moves nothing and records nothing:
+ * - CONFIRMED: the compensations refuse a confirmed order on purpose
+ *   (`unlessConfirmed`, CancelOrder), so nothing was half undone, and the
+ *   confirmation was already published to the customer; the failed execution
+ *   is still alarmed;
+ * - CANCELLED: only a re-run of an execution whose compensations all
+ *   succeeded before CancelOrder can find it so; nothing is outstanding.
+ * An order without a record (AcceptOrder never landed and CancelOrder failed
+ * too) is recorded as NEEDS_ATTENTION, so it still ends in one final state.
+ */
+export const markNeedsAttention =
+  (step: string): SagaOperation =>
+  async ({ order, executionId, failure, compensationFailure }, deps) => {
+    const { orderId, customerId, total } = order.data;
+    const event = newEvent({
+      type: 'OrderNeedsAttention',
+      source: ORDER_SERVICE_SOURCE,
+      data: {
+        orderId,
+        customerId,
+        total,
+        step,
+        reason: failureReason(compensationFailure),
+        sagaFailure: failureReason(failure),
+      },
+      causedBy: order,
+      now: deps.now(),
+    });
+    if (!(await getRecord<OrderRecord>(deps, keys.order(orderId)))) {
+      const outcome = await recordStep(deps, orderId, event, [
+        newOrderRecord(order, 'NEEDS_ATTENTION', 'needs_attentionAt', executionId, deps),
+      ]);
+      if (outcome.recorded) return { ok: true, detail: { step, status: 'NEEDS_ATTENTION', recorded: true } };
+    }
+    const { status, recorded } = await finish(orderId, 'NEEDS_ATTENTION', event, deps);
+    return { ok: true, detail: { step, status, recorded } };
+  };
+
 /** Creates the order's own record, owned by `executionId`, if the order has none yet. */
 function newOrderRecord(
   order: TypedEnvelope<'OrderPlaced'>,
   status: OrderStatus,
-  stamp: 'acceptedAt' | 'cancelledAt',
+  // transitionStatus stamps `<status in lower case>At`; a new record in a status is stamped the same way.
+  stamp: 'acceptedAt' | 'cancelledAt' | 'needs_attentionAt',
   executionId: string,
   deps: SagaDeps,
 ) {

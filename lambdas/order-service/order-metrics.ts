@@ -11,7 +11,8 @@ import { DUPLICATE_ORDER } from './order-lifecycle';
  * - AcceptOrder that recorded a new order → OrdersPlaced;
  * - AcceptOrder that found the order owned by another execution → DuplicatesSuppressed;
  * - ConfirmOrder that confirmed the order → OrdersCompleted;
- * - CancelOrder (AcceptOrder's compensation) that cancelled it → OrdersCompensated.
+ * - CancelOrder (AcceptOrder's compensation) that cancelled it → OrdersCompensated;
+ * - a failed compensation's report that moved the order to NEEDS_ATTENTION → OrdersNeedingAttention.
  */
 export function orderOutcomeMetrics(
   task: Pick<SagaTaskInput<unknown>, 'step' | 'phase'>,
@@ -30,6 +31,9 @@ export function orderOutcomeMetrics(
   }
   if (task.step === SAGA_STEPS.AcceptOrder && task.phase === 'compensation') {
     return recorded ? [BUSINESS_METRIC.OrdersCompensated] : [];
+  }
+  if (task.phase === 'compensationFailure') {
+    return recorded ? [BUSINESS_METRIC.OrdersNeedingAttention] : [];
   }
   return [];
 }

@@ -13,12 +13,14 @@ export interface OrderSummary {
   /** When the order's first event happened; the history index's sort key. */
   placedAt?: string;
   total?: number;
-  status: 'PENDING' | 'RESERVED' | 'PAID' | 'SHIPPING' | 'CONFIRMED' | 'CANCELLED' | 'UNKNOWN';
+  status: 'PENDING' | 'RESERVED' | 'PAID' | 'SHIPPING' | 'CONFIRMED' | 'CANCELLED' | 'NEEDS_ATTENTION' | 'UNKNOWN';
   /** The version of the last event applied; the projector applies version `lastVersion + 1` only. */
   lastVersion: number;
   /** Event types in version order, for people reading the model. */
   history: string[];
   cancelReason?: string;
+  /** Set with NEEDS_ATTENTION: `<step>: <reason>` of the compensation that failed. */
+  attentionReason?: string;
   updatedAt: string;
 }
 
@@ -67,6 +69,16 @@ export function applyEvent(summary: OrderSummary | undefined, envelope: Envelope
         total: next.total ?? Number(data.total),
         placedAt: next.placedAt ?? envelope.time,
         cancelReason: String(data.reason),
+      };
+    case 'OrderNeedsAttention':
+      // Final: the compensations that still ran after it (e.g. InventoryReleased) do not move it.
+      return {
+        ...next,
+        status: 'NEEDS_ATTENTION',
+        customerId: next.customerId ?? String(data.customerId),
+        total: next.total ?? Number(data.total),
+        placedAt: next.placedAt ?? envelope.time,
+        attentionReason: `${String(data.step)}: ${String(data.reason)}`,
       };
     default:
       return next;

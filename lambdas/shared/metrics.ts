@@ -25,6 +25,11 @@ export const BUSINESS_METRIC = {
   /** CancelOrder (the saga's last compensation) moved an order to CANCELLED. */
   OrdersCompensated: 'OrdersCompensated',
   /**
+   * A compensation failed after all its retries and the order was moved to
+   * NEEDS_ATTENTION (once per order): an operator must finish it. Alarmed above 0.
+   */
+  OrdersNeedingAttention: 'OrdersNeedingAttention',
+  /**
    * A repeated delivery did nothing: an idempotency hit in a queue consumer or
    * a saga step, or a second saga execution for an order already owned by one.
    */

@@ -13,12 +13,17 @@ export interface OrderState {
   items?: OrderItem[];
   total?: number;
   currency?: string;
-  /** OPEN while the saga runs; CONFIRMED or CANCELLED at the end. */
-  status: 'OPEN' | 'CONFIRMED' | 'CANCELLED';
+  /**
+   * OPEN while the saga runs; CONFIRMED or CANCELLED at the end, or
+   * NEEDS_ATTENTION when a compensation failed and an operator must finish it.
+   */
+  status: 'OPEN' | 'CONFIRMED' | 'CANCELLED' | 'NEEDS_ATTENTION';
   stock?: 'RESERVED' | 'REJECTED' | 'RELEASED';
   payment?: { status: 'CHARGED' | 'DECLINED' | 'REFUNDED'; paymentId?: string; amount?: number };
   shipment?: { status: 'ARRANGED' | 'REJECTED' | 'CANCELLED'; shipmentId?: string };
   cancelReason?: string;
+  /** Set by OrderNeedsAttention: whose compensation failed, and why. */
+  attention?: { step: string; reason: string };
   placedAt?: string;
   updatedAt: string;
   /** Version of the last event folded in. */
@@ -57,11 +62,21 @@ const handlers: Handlers = {
     cancelReason: d.reason,
     placedAt: s.placedAt ?? e.time,
   }),
+  OrderNeedsAttention: (s, d, e) => ({
+    ...s,
+    status: 'NEEDS_ATTENTION',
+    customerId: s.customerId ?? d.customerId,
+    total: s.total ?? d.total,
+    attention: { step: d.step, reason: d.reason },
+    placedAt: s.placedAt ?? e.time,
+  }),
 };
 
 /** The order aggregate: a pure fold of the order's events (already upcast and validated on read). */
 export const orderAggregate: Aggregate<OrderState> = {
   name: 'Order',
+  // Still 1 after OrderNeedsAttention: it only added a status and an optional field, and a
+  // snapshot taken before it existed cannot have missed one, so old snapshots stay exact.
   snapshotSchemaVersion: 1,
   apply(state, event, version) {
     const data = event.data as { orderId: string };

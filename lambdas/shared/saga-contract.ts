@@ -8,7 +8,11 @@ import type { OrderPlaced } from './schemas';
  */
 export interface SagaTaskInput<TInput = Envelope<OrderPlaced>> {
   step: string;
-  phase: 'action' | 'compensation';
+  /**
+   * `compensationFailure`: the saga's `onCompensationFailure` report that the
+   * compensation of `step` failed after all its retries (see below).
+   */
+  phase: 'action' | 'compensation' | 'compensationFailure';
   input: TInput;
   /** The Step Functions execution running this task (`$$.Execution.Id`). */
   executionId: string;
@@ -20,6 +24,8 @@ export interface SagaTaskInput<TInput = Envelope<OrderPlaced>> {
    * its retries.
    */
   failure?: { step?: string; reason?: string; Error?: string; Cause?: string };
+  /** Set in phase `compensationFailure`: Step Functions' `{ Error, Cause }` of the failed compensation. */
+  compensationFailure?: { Error?: string; Cause?: string };
 }
 
 /**

@@ -27,12 +27,13 @@ export interface SagaOperationInput {
   order: TypedEnvelope<'OrderPlaced'>;
   executionId: string;
   failure?: SagaTaskInput['failure'];
+  compensationFailure?: SagaTaskInput['compensationFailure'];
 }
 
 export type SagaOperation = (input: SagaOperationInput, deps: SagaDeps) => Promise<StepResult>;
 
 /** The operations one service offers, per saga step: the action and its compensation. */
-export type SagaOperations = Record<string, { action?: SagaOperation; compensation?: SagaOperation }>;
+export type SagaOperations = Record<string, Partial<Record<SagaTaskInput['phase'], SagaOperation>>>;
 
 /**
  * Routes a saga task to its operation. An input that is not a valid OrderPlaced
@@ -61,7 +62,8 @@ export async function dispatchSagaTask(
       ? { ok: false, reason: `INVALID_ORDER: ${error.message.slice(0, 500)}` }
       : { ok: true, detail: { skipped: 'invalid order input' } };
   }
-  return operation({ order, executionId: task.executionId, failure: task.failure }, deps);
+  const { executionId, failure, compensationFailure } = task;
+  return operation({ order, executionId, failure, compensationFailure }, deps);
 }
 
 /**
@@ -148,10 +150,17 @@ export function createSagaService(
   };
 }
 
+/** Fault-switch target prefix per phase; a compensation's failure report is not its compensation. */
+const FAULT_TARGET_PREFIX: Record<SagaTaskInput['phase'], string> = {
+  action: 'step',
+  compensation: 'compensation',
+  compensationFailure: 'compensation-failure',
+};
+
 /** Who a saga task is, for the fault switch: `step:<name>` or `compensation:<name>`, its order and attempt. */
 function faultSubject(task: SagaTaskInput<unknown>) {
   return {
-    target: `${task.phase === 'action' ? 'step' : 'compensation'}:${task.step}`,
+    target: `${FAULT_TARGET_PREFIX[task.phase]}:${task.step}`,
     orderId: orderIdOf(task.input),
     attempt: (task.retryCount ?? 0) + 1,
   };

@@ -57,6 +57,20 @@ export const EVENT_DATA_SCHEMAS = {
   ShipmentCancelled: z.extend(orderRef, { shipmentId: z.string() }),
   OrderConfirmed: z.extend(orderRef, { customerId: z.string(), total: money }),
   OrderCancelled: z.extend(orderRef, { customerId: z.string(), total: money, reason: z.string() }),
+  /**
+   * A compensation failed after all its retries: the order is left for an
+   * operator (order record NEEDS_ATTENTION, a final state). `step` is the step
+   * whose undo failed, `reason` that undo's error, `sagaFailure` why the saga
+   * was compensating. What is still undone is read from the order's stream
+   * (e.g. PaymentCharged without PaymentRefunded), not from this event.
+   */
+  OrderNeedsAttention: z.extend(orderRef, {
+    customerId: z.string(),
+    total: money,
+    step: z.string(),
+    reason: z.string(),
+    sagaFailure: z.string(),
+  }),
 } as const;
 
 export type EventType = keyof typeof EVENT_DATA_SCHEMAS;

@@ -27,6 +27,8 @@ export const OPERATIONS_CONTEXT = {
   sagaFailuresThreshold: 'operations:sagaFailuresThreshold',
   /** Compensated orders per 5 minutes above which the alarm fires. */
   compensationsThreshold: 'operations:compensationsThreshold',
+  /** Orders moved to NEEDS_ATTENTION per 5 minutes above which the alarm fires. */
+  ordersNeedingAttentionThreshold: 'operations:ordersNeedingAttentionThreshold',
   /** Failed rule-target invocations (and events not sent to the DLQ) per minute above which the alarm fires. */
   ruleTargetFailuresThreshold: 'operations:ruleTargetFailuresThreshold',
 } as const;
@@ -41,7 +43,7 @@ export interface OperationsConfig {
 
 /**
  * The defaults when a key is absent: alarm on the first dead letter, error,
- * throttle, failed execution and failed rule delivery; on a message older than
+ * throttle, failed execution, order needing attention and failed rule delivery; on a message older than
  * 5 minutes; and on more than 5 compensated orders in 5 minutes (declined
  * cards are normal, a burst of them is not; tune it to your volume).
  */
@@ -53,6 +55,7 @@ export const OPERATIONS_DEFAULTS: OperationsConfig = {
     functionThrottles: 0,
     sagaFailures: 0,
     compensations: 5,
+    ordersNeedingAttention: 0,
     ruleTargetFailures: 0,
   },
 };
@@ -109,6 +112,7 @@ export function readOperationsConfig(node: Node): OperationsConfig {
     functionThrottles: count(OPERATIONS_CONTEXT.functionThrottlesThreshold, defaults.functionThrottles),
     sagaFailures: count(OPERATIONS_CONTEXT.sagaFailuresThreshold, defaults.sagaFailures),
     compensations: count(OPERATIONS_CONTEXT.compensationsThreshold, defaults.compensations),
+    ordersNeedingAttention: count(OPERATIONS_CONTEXT.ordersNeedingAttentionThreshold, defaults.ordersNeedingAttention),
     ruleTargetFailures: count(OPERATIONS_CONTEXT.ruleTargetFailuresThreshold, defaults.ruleTargetFailures),
   };
 

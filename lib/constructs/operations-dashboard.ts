@@ -87,6 +87,13 @@ export interface OperationsAlarmThresholds {
    */
   readonly compensations?: number;
   /**
+   * Orders left for an operator (sum of `needsAttentionMetric` per 5 minutes):
+   * each one is a compensation that failed after all its retries.
+   *
+   * @default 0 - any order needing attention
+   */
+  readonly ordersNeedingAttention?: number;
+  /**
    * Failed invocations of one rule's targets, and separately events that could
    * not even be sent to the rule-target DLQ (sum per minute).
    *
@@ -156,6 +163,14 @@ export interface OperationsDashboardProps {
    * @default - no compensation alarm
    */
   readonly compensationMetric?: cloudwatch.Metric;
+  /**
+   * Orders moved to a "needs attention" state because a compensation failed
+   * after all its retries (money or stock may still be held). Alarmed above
+   * `thresholds.ordersNeedingAttention` per 5 minutes. It must carry no label.
+   *
+   * @default - no needs-attention alarm
+   */
+  readonly needsAttentionMetric?: cloudwatch.Metric;
   /**
    * Alarm thresholds.
    *
@@ -252,6 +267,7 @@ export class OperationsDashboard extends Construct {
       functionThrottles: t.functionThrottles ?? 0,
       sagaFailures: t.sagaFailures ?? 0,
       compensations: t.compensations ?? 5,
+      ordersNeedingAttention: t.ordersNeedingAttention ?? 0,
       ruleTargetFailures: t.ruleTargetFailures ?? 0,
     };
     this.alarmNamePrefix = props.alarmNamePrefix ?? Stack.of(this).stackName;
@@ -329,6 +345,17 @@ export class OperationsDashboard extends Construct {
         metric: props.compensationMetric.with({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         threshold: thresholds.compensations,
         description: 'orders compensated in 5 minutes: more declines or failures than usual.',
+      });
+    }
+    if (props.needsAttentionMetric) {
+      this.alarm('Orders', {
+        signal: 'NeedAttention',
+        metric: props.needsAttentionMetric.with({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: thresholds.ordersNeedingAttention,
+        description:
+          'orders need attention: a compensation failed after all its retries (e.g. a refund), so money or stock ' +
+          'may still be held. Find them (order record status NEEDS_ATTENTION, OrderNeedsAttention events, the ' +
+          'failed saga executions), fix the cause, re-run the failed compensation, then check the order audit.',
       });
     }
 
@@ -602,6 +629,7 @@ function validate(
     'functionThrottles',
     'sagaFailures',
     'compensations',
+    'ordersNeedingAttention',
     'ruleTargetFailures',
   ] as const) {
     const value = thresholds[name];
@@ -627,6 +655,12 @@ function validate(
   problems.check(props.compensationMetric?.label === undefined, {
     prop: 'compensationMetric',
     value: props.compensationMetric?.label,
+    problem: 'must carry no label (CloudWatch would render the alarm as metric math)',
+    fix: 'pass the metric without `label`',
+  });
+  problems.check(props.needsAttentionMetric?.label === undefined, {
+    prop: 'needsAttentionMetric',
+    value: props.needsAttentionMetric?.label,
     problem: 'must carry no label (CloudWatch would render the alarm as metric math)',
     fix: 'pass the metric without `label`',
   });

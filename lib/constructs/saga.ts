@@ -98,12 +98,36 @@ export interface SagaProps {
    */
   readonly stepRetry?: SagaRetry;
   /**
-   * Retries of a compensation; after the last one the execution fails
-   * (`CompensationFailed`), which is what operators alarm on.
+   * Retries of a compensation (and of `onCompensationFailure`); after the
+   * last one the execution ends failed (`CompensationFailed`), which is what
+   * operators alarm on.
    *
    * @default { maxAttempts: 6, interval: 1 s, backoffRate: 2, maxDelay: 10 s }
    */
   readonly compensationRetry?: SagaRetry;
+  /**
+   * Records that a compensation failed after all its retries, e.g. by moving
+   * the business record to a "needs attention" state and publishing that. It
+   * runs in state `Undo<name>Failed`, invoked with `{ step, phase:
+   * 'compensationFailure', input, failure, compensationFailure, executionId,
+   * retryCount }` (`step` is the step whose compensation failed, `failure` why
+   * the saga compensates, `compensationFailure` Step Functions' `{ Error,
+   * Cause }` of the compensation), retried like a compensation. It must be
+   * idempotent: it runs once per failed compensation, and again on a retry.
+   *
+   * Once it has recorded the failure, the remaining compensations still run
+   * (so a failed refund does not also leave the stock reserved), and the
+   * execution then ends in `CompensationFailed` all the same, so a
+   * failed-execution alarm keeps meaning "something was left undone". If it
+   * fails itself after its retries, the execution ends in `CompensationFailed`
+   * at once: with nothing recording what is missing, a later compensation
+   * (such as cancelling the order) could hide it.
+   *
+   * @default - none: the first compensation that exhausts its retries ends
+   * the execution in `CompensationFailed`, and the compensations after it do
+   * not run
+   */
+  readonly onCompensationFailure?: lambda.IFunction;
   /**
    * Removal policy of the execution log group.
    *
@@ -140,7 +164,7 @@ export interface SagaProps {
   >;
 }
 
-const RESERVED_STATES = ['Start', 'Completed', 'Compensated', 'CompensationFailed', 'Stopped'];
+const RESERVED_STATES = ['Start', 'Completed', 'Compensated', 'CompensationFailed', 'Stopped', 'AllCompensated?'];
 
 /**
  * An orchestrated saga on Step Functions. Given ordered steps `{ name, action,
@@ -160,8 +184,14 @@ const RESERVED_STATES = ['Start', 'Completed', 'Compensated', 'CompensationFaile
  *   done) or the nearest earlier step with a compensation, each invoked with
  *   `{ step, phase: 'compensation', input, failure, executionId, retryCount }`, retried,
  *   and ending in `Compensated` (Succeed: a compensated order is a business
- *   outcome); a compensation that exhausts its retries ends in
- *   `CompensationFailed` (Fail), the only failed execution by design;
+ *   outcome); a compensation that exhausts its retries (its error at
+ *   `$.compensationFailures.<name>`) ends in `CompensationFailed` (Fail), the
+ *   only failed execution by design;
+ * - with `onCompensationFailure`, such a compensation goes to
+ *   `Undo<name>Failed` instead, which reports it and carries on with the
+ *   next compensation; the chain then ends in the Choice `AllCompensated?`,
+ *   which goes to `CompensationFailed` when any compensation failed and to
+ *   `Compensated` otherwise;
  * - the success path ends in `Completed` (Succeed).
  *
  * Nothing routes on error names, so engines that report every thrown error as
@@ -205,7 +235,7 @@ export class Saga extends Construct {
     this.stateMachineType = props.stateMachineType ?? sfn.StateMachineType.STANDARD;
     const express = this.stateMachineType === sfn.StateMachineType.EXPRESS;
     const taskTimeout = (fn: lambda.IFunction) => props.taskTimeout ?? functionTimeout(fn);
-    const worstCase = worstCaseSeconds(props.steps, taskTimeout, stepRetry, compensationRetry);
+    const worstCase = worstCaseSeconds(props, taskTimeout, stepRetry, compensationRetry);
     this.worstCaseDuration = Duration.seconds(worstCase);
     this.timeout = props.timeout ?? (express ? EXPRESS_MAX_DURATION : Duration.minutes(Math.ceil(worstCase / 60) + 1));
     validate(this, props, { stepRetry, compensationRetry, timeout: this.timeout, worstCase, express });
@@ -225,13 +255,30 @@ export class Saga extends Construct {
     });
     const compensationFailed = new sfn.Fail(states, 'CompensationFailed', {
       error: 'CompensationFailed',
-      cause: 'A compensation failed after all its retries; see $.compensationFailure in the execution history.',
+      cause:
+        'A compensation failed after all its retries; see $.compensationFailures (and, if its report failed too, ' +
+        '$.compensationFailureReportError) in the execution history.',
     });
 
     // 2. Compensations first: one chain in reverse step order. entry[i] is where
     //    a failure of step i enters it: Undo<step i>, or the nearest earlier one.
+    //    With a failure handler, a failed compensation is reported and the chain
+    //    carries on, so its end must tell "all undone" from "something left".
+    const onFailure = props.onCompensationFailure;
+    const compensable = props.steps.filter((s) => s.compensation).map((s) => s.name);
+    const chainEnd: sfn.State =
+      onFailure && compensable.length > 0
+        ? sfn.Choice.jsonPath(states, 'AllCompensated?', {
+            comment: 'Every compensation ran; did any of them fail (and get reported)?',
+          })
+            .when(
+              anyOf(compensable.map((name) => sfn.Condition.isPresent(`$.compensationFailures.${name}`))),
+              compensationFailed,
+            )
+            .otherwise(compensated)
+        : compensated;
     const entry: sfn.State[] = [];
-    let latest: sfn.State = compensated;
+    let latest: sfn.State = chainEnd;
     for (const step of props.steps) {
       if (step.compensation) {
         const undo = tasks.LambdaInvoke.jsonPath(states, `Undo${step.name}`, {
@@ -250,7 +297,36 @@ export class Saga extends Construct {
           retryOnServiceExceptions: false,
         });
         undo.addRetry(retryProps(compensationRetry));
-        undo.addCatch(compensationFailed, { errors: [sfn.Errors.ALL], resultPath: '$.compensationFailure' });
+        const failedAt = `$.compensationFailures.${step.name}`;
+        if (onFailure) {
+          const report = tasks.LambdaInvoke.jsonPath(states, `Undo${step.name}Failed`, {
+            comment: `Reports that Undo${step.name} failed after all its retries, then carries on compensating.`,
+            lambdaFunction: onFailure,
+            payload: sfn.TaskInput.fromObject({
+              step: step.name,
+              phase: 'compensationFailure',
+              input: sfn.JsonPath.objectAt('$.input'),
+              failure: sfn.JsonPath.objectAt('$.failure'),
+              compensationFailure: sfn.JsonPath.objectAt(failedAt),
+              executionId: sfn.JsonPath.executionId,
+              retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
+            }),
+            resultSelector: { outcome: sfn.JsonPath.objectAt('$.Payload') },
+            resultPath: `$.compensationFailureReports.${step.name}`,
+            taskTimeout: sfn.Timeout.duration(taskTimeout(onFailure)),
+            retryOnServiceExceptions: false,
+          });
+          report.addRetry(retryProps(compensationRetry));
+          // Unreported, the failure must not be covered by later compensations: stop here.
+          report.addCatch(compensationFailed, {
+            errors: [sfn.Errors.ALL],
+            resultPath: '$.compensationFailureReportError',
+          });
+          report.next(latest);
+          undo.addCatch(report, { errors: [sfn.Errors.ALL], resultPath: failedAt });
+        } else {
+          undo.addCatch(compensationFailed, { errors: [sfn.Errors.ALL], resultPath: failedAt });
+        }
         undo.next(latest);
         latest = undo;
       }
@@ -361,6 +437,11 @@ export class Saga extends Construct {
 
 type ResolvedRetry = Required<SagaRetry>;
 
+/** One condition as itself, several as an `Or` (an `Or` of one is needless). */
+function anyOf(conditions: sfn.Condition[]): sfn.Condition {
+  return conditions.length === 1 ? conditions[0] : sfn.Condition.or(...conditions);
+}
+
 /** Express executions stop after 5 minutes, whatever the definition says. */
 const EXPRESS_MAX_DURATION = Duration.minutes(5);
 
@@ -384,20 +465,25 @@ export function retryDelaysSeconds(retry: ResolvedRetry): number[] {
  * The longest an execution can run: the longest path is the last step failing
  * after all its retries and every compensation then running (all positive
  * terms, so no shorter path can take longer), each task making every attempt
- * up to its task timeout, with the longest backoff between attempts. Pass and
- * Choice transitions take milliseconds and are left out.
+ * up to its task timeout, with the longest backoff between attempts. With
+ * `onCompensationFailure`, every compensation may fail after all its attempts
+ * and its report then take all of its own before the chain carries on. Pass
+ * and Choice transitions take milliseconds and are left out.
  */
 function worstCaseSeconds(
-  steps: SagaStep[],
+  props: Pick<SagaProps, 'steps' | 'onCompensationFailure'>,
   taskTimeout: (fn: lambda.IFunction) => Duration,
   stepRetry: ResolvedRetry,
   compensationRetry: ResolvedRetry,
 ): number {
   const task = (fn: lambda.IFunction, retry: ResolvedRetry) =>
     (retry.maxAttempts + 1) * seconds(taskTimeout(fn)) + retryDelaysSeconds(retry).reduce((a, b) => a + b, 0);
-  return steps.reduce(
+  const report = props.onCompensationFailure ? task(props.onCompensationFailure, compensationRetry) : 0;
+  return props.steps.reduce(
     (sum, step) =>
-      sum + task(step.action, stepRetry) + (step.compensation ? task(step.compensation, compensationRetry) : 0),
+      sum +
+      task(step.action, stepRetry) +
+      (step.compensation ? task(step.compensation, compensationRetry) + report : 0),
     0,
   );
 }
@@ -458,15 +544,37 @@ function validate(
     });
     if (first === undefined) seen.set(step.name, i);
   });
-  // Derived state names (Undo<name>, <name>Rejected) must not collide with a step's name.
-  const derived = new Set(steps.flatMap((s) => [`Undo${s.name}`, `${s.name}Rejected`, `${s.name}Ok?`]));
+  // Derived state names (Undo<name>, Undo<name>Failed, <name>Rejected) must not
+  // collide with a step's name nor with each other (step X's Undo<X>Failed is
+  // step XFailed's Undo<XFailed>).
+  const derivedOf = (s: SagaStep) => [
+    `Undo${s.name}`,
+    `${s.name}Rejected`,
+    `${s.name}Ok?`,
+    ...(props.onCompensationFailure && s.compensation ? [`Undo${s.name}Failed`] : []),
+  ];
+  const derivedBy = new Map<string, number>();
   steps.forEach((step, i) => {
-    problems.check(!derived.has(step.name), {
+    for (const name of derivedOf(step)) if (!derivedBy.has(name)) derivedBy.set(name, i);
+  });
+  steps.forEach((step, i) => {
+    problems.check(!derivedBy.has(step.name), {
       prop: `steps[${i}].name`,
       value: step.name,
-      problem: "collides with a state derived from another step's name (Undo<name>, <name>Rejected)",
+      problem: "collides with a state derived from another step's name (Undo<name>, Undo<name>Failed, <name>Rejected)",
       fix: 'rename the step',
     });
+    // A duplicated step name derives the same names; it is reported above already.
+    if (seen.get(step.name) !== i) return;
+    for (const name of derivedOf(step)) {
+      const owner = derivedBy.get(name);
+      problems.check(owner === i, {
+        prop: `steps[${i}].name`,
+        value: step.name,
+        problem: `derives the state name ${name}, which steps[${owner}] derives too`,
+        fix: 'rename one of the steps',
+      });
+    }
   });
   checkRetry(problems, 'stepRetry', stepRetry);
   checkRetry(problems, 'compensationRetry', compensationRetry);

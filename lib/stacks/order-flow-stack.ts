@@ -82,9 +82,10 @@ export interface OrderFlowStackProps extends StackProps {
  * The saga's settings per mode. Standard keeps the construct's patient defaults
  * (its timeout derived from them). Express must finish in 5 minutes even in
  * the worst case, so each attempt is bounded at 10 s (the services' AWS timeout)
- * and steps and compensations retry twice: 5 actions × (3 × 10 s + 1 + 2 s) +
- * 4 compensations × (3 × 10 s + 1 + 2 s) = 297 s. A compensation that still
- * fails fails the execution, which is alarmed, in both modes.
+ * and every task retries once: 5 actions × (2 × 10 s + 1 s) + 4 compensations ×
+ * 21 s + 4 failed-compensation reports × 21 s = 273 s (retrying twice would
+ * take 13 × 33 s = 429 s). A compensation that still fails moves the order to
+ * NEEDS_ATTENTION and fails the execution, both alarmed, in both modes.
  */
 const SAGA_SETTINGS: Record<
   SagaMode,
@@ -94,8 +95,8 @@ const SAGA_SETTINGS: Record<
   express: {
     stateMachineType: sfn.StateMachineType.EXPRESS,
     taskTimeout: Duration.seconds(10),
-    stepRetry: { maxAttempts: 2 },
-    compensationRetry: { maxAttempts: 2 },
+    stepRetry: { maxAttempts: 1 },
+    compensationRetry: { maxAttempts: 1 },
     // Express logs execution data (the order envelope) as its only history: mask the payment token there.
     logDataProtectionPolicy: new logs.DataProtectionPolicy({
       name: 'saga-execution-data',
@@ -274,6 +275,9 @@ export class OrderFlowStack extends Stack {
 
     // 3. The saga (orchestration). Compensations run in reverse: shipment, payment,
     //    inventory, order. ConfirmOrder is the last step and has nothing to undo.
+    //    A compensation that fails after its retries is reported to the order
+    //    service, which moves the order to NEEDS_ATTENTION (with its event) before
+    //    the remaining compensations run; the execution still ends failed.
     //    Standard or Express per deployment (context `sagaMode`); both are safe
     //    under a duplicated or re-run execution: AcceptOrder lets one execution own
     //    the order, every step's effect is anchored on (order id, step), and the
@@ -288,6 +292,7 @@ export class OrderFlowStack extends Stack {
         { name: SAGA_STEPS.ArrangeShipment, action: shippingService, compensation: shippingService },
         { name: SAGA_STEPS.ConfirmOrder, action: orderService },
       ],
+      onCompensationFailure: orderService,
       removalPolicy,
     });
 
@@ -443,6 +448,7 @@ export class OrderFlowStack extends Stack {
     const operations = new OperationsDashboard(this, 'Operations', {
       businessMetrics: BUSINESS_METRIC_NAMES.map(businessMetric),
       compensationMetric: businessMetric(BUSINESS_METRIC.OrdersCompensated),
+      needsAttentionMetric: businessMetric(BUSINESS_METRIC.OrdersNeedingAttention),
       stateMachines: [saga],
       queues: [emailQueue, analyticsQueue, loyaltyQueue, timelineQueue],
       deadLetterQueues: [

@@ -6,10 +6,19 @@
  */
 export interface OrderAudit {
   orderId: string;
-  /** CONFIRMED / CANCELLED, or undefined when the order has not finished (lost if the deadline passed). */
+  /**
+   * CONFIRMED / CANCELLED / NEEDS_ATTENTION, or undefined when the order has
+   * not finished (lost if the deadline passed).
+   */
   finalStatus?: string;
   /** Every rule the order broke; empty when it kept them all. */
   violations: string[];
+  /**
+   * For a NEEDS_ATTENTION order: the effects still held, which an operator
+   * must undo (e.g. "payment charged, not refunded"); empty once they are.
+   * Not violations: the order says openly that it is unfinished.
+   */
+  leftUndone: string[];
 }
 
 /** What the audit needs per order: its stored event types in version order, its versions, and its record's status. */
@@ -21,21 +30,35 @@ export interface OrderFacts {
 
 const count = (types: string[], type: string) => types.filter((t) => t === type).length;
 
+/** The events that end an order, and the final status each one means. */
+const FINAL_EVENTS: Record<string, string> = {
+  OrderConfirmed: 'CONFIRMED',
+  OrderCancelled: 'CANCELLED',
+  // A compensation failed after all its retries: final, and says so; what it left is in `leftUndone`.
+  OrderNeedsAttention: 'NEEDS_ATTENTION',
+};
+
+/** The effects a compensation undoes: the effect's event, its undo's event, and how to name it when left. */
+const UNDOABLE = [
+  { done: 'PaymentCharged', undone: 'PaymentRefunded', left: 'payment charged, not refunded' },
+  { done: 'InventoryReserved', undone: 'InventoryReleased', left: 'stock reserved, not released' },
+  { done: 'ShipmentArranged', undone: 'ShipmentCancelled', left: 'shipment arranged, not cancelled' },
+];
+
 /**
  * Checks one order: exactly one final event, agreeing with the order record;
  * at most one charge, one reservation, one shipment; a cancelled order that
  * was charged is refunded and one that reserved stock released it; versions
- * 1..n with no gap or repeat; no event type recorded twice.
+ * 1..n with no gap or repeat; no event type recorded twice. A NEEDS_ATTENTION
+ * order is finished (neither lost nor a violation for what it holds), and
+ * its `leftUndone` lists the effects still held.
  */
 export function auditOrder(facts: OrderFacts): OrderAudit {
   const types = facts.events.map((e) => e.type);
   const violations: string[] = [];
-  const finals = count(types, 'OrderConfirmed') + count(types, 'OrderCancelled');
-  const finalStatus = types.includes('OrderConfirmed')
-    ? 'CONFIRMED'
-    : types.includes('OrderCancelled')
-      ? 'CANCELLED'
-      : undefined;
+  const finalEvents = types.filter((t) => t in FINAL_EVENTS);
+  const finals = finalEvents.length;
+  const finalStatus = finalEvents.length > 0 ? FINAL_EVENTS[finalEvents[0]] : undefined;
   if (finals > 1) violations.push(`${finals} final events`);
   if (finalStatus && facts.recordStatus !== finalStatus) {
     violations.push(`record says ${facts.recordStatus ?? 'nothing'}, events say ${finalStatus}`);
@@ -54,18 +77,26 @@ export function auditOrder(facts: OrderFacts): OrderAudit {
   const versions = facts.events.map((e) => e.version);
   if (versions.some((v, i) => v !== i + 1))
     violations.push(`versions ${versions.join(',')} are not 1..${versions.length}`);
-  return { orderId: facts.orderId, finalStatus, violations };
+  const leftUndone =
+    finalStatus === 'NEEDS_ATTENTION'
+      ? UNDOABLE.filter((u) => count(types, u.done) > count(types, u.undone)).map((u) => u.left)
+      : [];
+  return { orderId: facts.orderId, finalStatus, violations, leftUndone };
 }
 
 export interface AuditSummary {
   orders: number;
   confirmed: number;
   cancelled: number;
+  /** Orders left for an operator (a compensation failed); finished, so neither lost nor broken. */
+  needsAttention: number;
   /** Orders with no final state. */
   lost: number;
   /** Orders that broke an invariant (an effect applied twice, a half compensation, …). */
   doubleApplied: number;
   examples: string[];
+  /** The needs-attention orders and what each still holds (first 10). */
+  attention: string[];
 }
 
 export function summarize(audits: OrderAudit[]): AuditSummary {
@@ -74,11 +105,16 @@ export function summarize(audits: OrderAudit[]): AuditSummary {
     orders: audits.length,
     confirmed: audits.filter((a) => a.finalStatus === 'CONFIRMED').length,
     cancelled: audits.filter((a) => a.finalStatus === 'CANCELLED').length,
+    needsAttention: audits.filter((a) => a.finalStatus === 'NEEDS_ATTENTION').length,
     lost: audits.filter((a) => a.finalStatus === undefined).length,
     doubleApplied: broken.length,
     examples: [
       ...audits.filter((a) => a.finalStatus === undefined).map((a) => `${a.orderId}: no final state`),
       ...broken.map((a) => `${a.orderId}: ${a.violations.join('; ')}`),
     ].slice(0, 10),
+    attention: audits
+      .filter((a) => a.finalStatus === 'NEEDS_ATTENTION')
+      .map((a) => `${a.orderId}: left undone: ${a.leftUndone.join(', ') || 'nothing'}`)
+      .slice(0, 10),
   };
 }

@@ -177,11 +177,14 @@ export async function eventually<T>(
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
 }
 
+/** The order record's final states (NEEDS_ATTENTION: a compensation failed; an operator finishes it). */
+const FINAL_STATUSES = ['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION'];
+
 /** Waits until the order reaches a final state in the order service; returns that state. */
 export async function finalStatusOf(sys: System, orderId: string, timeoutMs = 60_000): Promise<string> {
   const record = await eventually(
     () => sys.serviceRecord(keys.order(orderId)),
-    (item) => item?.status === 'CONFIRMED' || item?.status === 'CANCELLED',
+    (item) => FINAL_STATUSES.includes(item?.status as string),
     { timeoutMs, what: `order ${orderId} to reach a final state` },
   );
   return record!.status as string;

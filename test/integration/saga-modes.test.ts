@@ -1,11 +1,12 @@
-import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { keys } from '../../lambdas/shared/keys';
-import { SAGA_STEPS, type SagaTaskInput, type StepResult } from '../../lambdas/shared/saga-contract';
+import { SAGA_STEPS, type SagaTaskInput } from '../../lambdas/shared/saga-contract';
 import { DECLINED_PAYMENT_TOKEN } from '../../lambdas/shared/schemas';
 import { deployLocal, destroyLocal } from '../../localstack/deploy';
 import { engineClientConfig } from '../../localstack/engine';
 import { connect } from '../../scripts/lib/order-system';
+import { invokeSagaService } from './support/saga-services';
 import { anOrder, finalStatusOf, type System } from './support/system';
 
 /** The Express copy of the stack, deployed beside the default (Standard) one on the same engine. */
@@ -116,7 +117,7 @@ describe.each([
     const executionId = (await sys.serviceRecord(keys.order(order.data.orderId)))?.sagaExecutionId as string;
 
     const rerun = (service: string, step: string, phase: SagaTaskInput['phase']) =>
-      invokeService(lambda, stack, service, { step, phase, input: order, executionId });
+      invokeSagaService(lambda, stack, service, { step, phase, input: order, executionId });
     // ArrangeShipment never ran in the first run (the card was declined before it).
     expect(await rerun('ShippingService', SAGA_STEPS.ArrangeShipment, 'action')).toEqual({
       ok: false,
@@ -138,28 +139,3 @@ describe.each([
     ]);
   });
 });
-
-/** Invokes one of a stack's saga services directly with a task, as the state machine would. */
-async function invokeService(
-  lambda: LambdaClient,
-  stack: string,
-  service: string,
-  task: SagaTaskInput<unknown>,
-): Promise<StepResult> {
-  const names: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await lambda.send(new ListFunctionsCommand({ Marker: marker }));
-    names.push(...(page.Functions ?? []).map((f) => f.FunctionName ?? ''));
-    marker = page.NextMarker;
-  } while (marker);
-  // CDK names the function <stack>-<construct id><hash>-<suffix>; the stack name is a prefix of no other stack's here.
-  const name = names.find((n) => n.startsWith(`${stack}-${service}`));
-  if (!name) throw new Error(`No ${service} function of stack ${stack} among ${names.length} functions`);
-  const result = await lambda.send(
-    new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(task)) }),
-  );
-  const payload = new TextDecoder().decode(result.Payload);
-  if (result.FunctionError) throw new Error(`${name} failed: ${payload}`);
-  return JSON.parse(payload) as StepResult;
-}

@@ -86,10 +86,18 @@ describe('Saga', () => {
 
   it('fails the execution only when a compensation fails', () => {
     expect(definition.States.UndoReserve.Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.compensationFailure', Next: 'CompensationFailed' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.compensationFailures.Reserve', Next: 'CompensationFailed' },
     ]);
     const fails = Object.entries(definition.States).filter(([, s]) => s.Type === 'Fail');
     expect(fails.map(([name]) => name)).toEqual(['CompensationFailed']);
+  });
+
+  it('without onCompensationFailure, stops at the first failed compensation and ends compensated otherwise', () => {
+    expect(definition.States.UndoCharge.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.compensationFailures.Charge', Next: 'CompensationFailed' },
+    ]);
+    expect(definition.States.UndoChargeFailed).toBeUndefined();
+    expect(definition.States['AllCompensated?']).toBeUndefined();
   });
 
   it('stops without compensating when a step answers compensate: false', () => {
@@ -135,6 +143,115 @@ describe('Saga', () => {
         '  - steps[1].name = "Pay": duplicates steps[0].name. Fix: give every step a unique name\n' +
         '  - steps[2].name = "Ship it": must be 1 to 60 letters, digits, _ or - (it becomes a state name and a JSON path key). ' +
         'Fix: use a PascalCase verb phrase such as ChargePayment',
+    );
+  });
+});
+
+describe('Saga with onCompensationFailure', () => {
+  let definition: ReturnType<typeof definitionOf>;
+  let saga: Saga;
+
+  beforeAll(() => {
+    const { stack } = testStack();
+    const a = fn(stack, 'A');
+    const b = fn(stack, 'B');
+    const report = fn(stack, 'Report');
+    saga = new Saga(stack, 'Saga', {
+      steps: [
+        { name: 'Reserve', action: a, compensation: a },
+        { name: 'Notify', action: b },
+        { name: 'Charge', action: b, compensation: b },
+        { name: 'Confirm', action: a },
+      ],
+      onCompensationFailure: report,
+      taskTimeout: Duration.seconds(10),
+    });
+    definition = definitionOf(Template.fromStack(stack).toJSON() as TemplateJson);
+  });
+
+  it('routes a failed compensation to its report, keeping the error at $.compensationFailures.<step>', () => {
+    expect(definition.States.UndoCharge.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.compensationFailures.Charge', Next: 'UndoChargeFailed' },
+    ]);
+    expect(definition.States.UndoChargeFailed).toMatchObject({
+      Type: 'Task',
+      ResultPath: '$.compensationFailureReports.Charge',
+      ResultSelector: { 'outcome.$': '$.Payload' },
+      TimeoutSeconds: 10,
+      Parameters: {
+        Payload: {
+          step: 'Charge',
+          phase: 'compensationFailure',
+          'input.$': '$.input',
+          'failure.$': '$.failure',
+          'compensationFailure.$': '$.compensationFailures.Charge',
+          'executionId.$': '$$.Execution.Id',
+          'retryCount.$': '$$.State.RetryCount',
+        },
+      },
+    });
+  });
+
+  it('carries on with the remaining compensations once the failure is reported', () => {
+    expect(definition.States.UndoChargeFailed.Next).toBe('UndoReserve');
+    expect(definition.States.UndoReserve.Next).toBe('AllCompensated?');
+    expect(definition.States.UndoReserveFailed.Next).toBe('AllCompensated?');
+  });
+
+  it('retries a report like a compensation, and stops at once if the report itself fails', () => {
+    expect((definition.States.UndoChargeFailed.Retry as Record<string, unknown>[])[0]).toMatchObject({
+      ErrorEquals: ['States.ALL'],
+      MaxAttempts: 6,
+      BackoffRate: 2,
+      JitterStrategy: 'FULL',
+    });
+    expect(definition.States.UndoChargeFailed.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.compensationFailureReportError', Next: 'CompensationFailed' },
+    ]);
+  });
+
+  it('still ends the execution failed when any compensation failed, and compensated when none did', () => {
+    expect(definition.States['AllCompensated?']).toEqual({
+      Type: 'Choice',
+      Comment: 'Every compensation ran; did any of them fail (and get reported)?',
+      Choices: [
+        {
+          Or: [
+            { Variable: '$.compensationFailures.Reserve', IsPresent: true },
+            { Variable: '$.compensationFailures.Charge', IsPresent: true },
+          ],
+          Next: 'CompensationFailed',
+        },
+      ],
+      Default: 'Compensated',
+    });
+    const fails = Object.entries(definition.States).filter(([, s]) => s.Type === 'Fail');
+    expect(fails.map(([name]) => name)).toEqual(['CompensationFailed']);
+  });
+
+  it('counts each report, at its full retry policy, in the worst case', () => {
+    // 4 actions × (4 × 10 s + 1 + 2 + 4 s) + 2 × (compensation + report) × (7 × 10 s + 1 + 2 + 4 + 8 + 10 + 10 s) = 608 s
+    expect(saga.worstCaseDuration.toSeconds()).toBe(608);
+    expect(definition.TimeoutSeconds).toBe(12 * 60);
+  });
+
+  it('refuses step names whose derived state names collide, naming both steps', () => {
+    const { stack } = testStack();
+    const a = fn(stack, 'A');
+    expect(
+      () =>
+        new Saga(stack, 'Collide', {
+          steps: [
+            { name: 'Pay', action: a, compensation: a },
+            { name: 'PayFailed', action: a, compensation: a },
+          ],
+          onCompensationFailure: a,
+          taskTimeout: Duration.seconds(1),
+        }),
+    ).toThrow(
+      'Saga at Test/Collide: 1 invalid prop:\n' +
+        '  - steps[1].name = "PayFailed": derives the state name UndoPayFailed, which steps[0] derives too. ' +
+        'Fix: rename one of the steps',
     );
   });
 });

@@ -13,6 +13,7 @@ type Alarm = {
   Threshold: number;
   Dimensions?: { Name: string; Value: unknown }[];
   AlarmActions: unknown[];
+  AlarmDescription?: string;
 };
 
 /** Every alarm's properties. */
@@ -100,7 +101,7 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
 
   it('names every alarm <stack>-<construct path>-<signal>: literal and unique', () => {
     const names = alarmsOf(json).map((a) => a.AlarmName);
-    expect(names).toHaveLength(43);
+    expect(names).toHaveLength(44);
     for (const name of names) expect(name).toMatch(/^OrderFlow-[A-Za-z0-9]+-[A-Za-z]+$/);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toEqual(
@@ -110,10 +111,25 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
         'OrderFlow-EmailConsumerFunction-Errors',
         'OrderFlow-OrderService-Throttles',
         'OrderFlow-OrderSaga-ExecutionsFailed',
+        'OrderFlow-Orders-NeedAttention',
         'OrderFlow-RouterOrderPlacedToSaga-FailedInvocations',
         'OrderFlow-RouterDeadLetterQueue-Depth',
       ]),
     );
+  });
+
+  it('alarms on the first order needing attention, over the figure the order service emits', () => {
+    const alarm = alarmsOf(json).find((a) => a.AlarmName === 'OrderFlow-Orders-NeedAttention');
+    expect(alarm).toMatchObject({
+      Namespace: BUSINESS_METRICS_NAMESPACE,
+      MetricName: 'OrdersNeedingAttention',
+      Dimensions: [{ Name: 'service', Value: 'order-flow' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarm?.AlarmDescription).toContain('re-run the failed compensation');
   });
 
   it('draws the business figures under the names the handlers emit (lambdas/shared/metrics.ts)', () => {

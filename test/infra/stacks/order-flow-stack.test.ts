@@ -198,11 +198,23 @@ describe('OrderFlowStack (aws stage)', () => {
       'UndoChargePayment',
       'UndoReserveInventory',
       'UndoAcceptOrder',
-      'Compensated',
+      'AllCompensated?',
     ]);
+    expect(States['AllCompensated?'].Default).toBe('Compensated');
     expect((States.ConfirmOrder.Catch as { Next: string }[])[0].Next).toBe('UndoArrangeShipment');
+    // A compensation that fails for good is reported to the order service, then the chain carries on.
+    for (const [undo, next] of [
+      ['UndoArrangeShipment', 'UndoChargePayment'],
+      ['UndoChargePayment', 'UndoReserveInventory'],
+      ['UndoReserveInventory', 'UndoAcceptOrder'],
+      ['UndoAcceptOrder', 'AllCompensated?'],
+    ]) {
+      expect((States[undo].Catch as { Next: string }[])[0].Next).toBe(`${undo}Failed`);
+      expect(States[`${undo}Failed`].Next).toBe(next);
+      expect(States[`${undo}Failed`].Parameters).toMatchObject({ Payload: { phase: 'compensationFailure' } });
+    }
     const tasks = Object.values(States).filter((s) => s.Type === 'Task');
-    expect(tasks).toHaveLength(9);
+    expect(tasks).toHaveLength(13);
     for (const task of tasks) {
       expect(task.Retry).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], JitterStrategy: 'FULL' })]);
     }

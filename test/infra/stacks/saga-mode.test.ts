@@ -97,15 +97,16 @@ describe.each([
   it('bounds every task attempt and gives the execution a timeout that covers the worst case of its retries', () => {
     const definition = definitionOf(json);
     const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
-    expect(tasks).toHaveLength(9);
+    // 5 actions, 4 compensations and 4 failed-compensation reports (Undo<step>Failed).
+    expect(tasks).toHaveLength(13);
     for (const [name, task] of tasks) expect(task.TimeoutSeconds, name).toBe(10);
     if (mode === 'express') {
-      // 5 actions × (3 attempts × 10 s + 1 + 2 s) + 4 compensations × the same = 297 s, inside the 5-minute cap.
+      // 13 tasks × (2 attempts × 10 s + 1 s) = 273 s, inside the 5-minute cap (3 attempts would be 429 s).
       expect(definition.TimeoutSeconds).toBe(300);
-      for (const [name, task] of tasks) expect((task.Retry as { MaxAttempts: number }[])[0].MaxAttempts, name).toBe(2);
+      for (const [name, task] of tasks) expect((task.Retry as { MaxAttempts: number }[])[0].MaxAttempts, name).toBe(1);
     } else {
-      // 5 × (4 × 10 + 1 + 2 + 4) + 4 × (7 × 10 + 1 + 2 + 4 + 8 + 10 + 10) = 655 s → 11 min, plus one.
-      expect(definition.TimeoutSeconds).toBe(12 * 60);
+      // 5 × (4 × 10 + 1 + 2 + 4) + 8 × (7 × 10 + 1 + 2 + 4 + 8 + 10 + 10) = 1075 s → 18 min, plus one.
+      expect(definition.TimeoutSeconds).toBe(19 * 60);
     }
   });
 

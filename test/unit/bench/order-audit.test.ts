@@ -11,6 +11,7 @@ describe('auditOrder', () => {
       orderId: 'a',
       finalStatus: 'CONFIRMED',
       violations: [],
+      leftUndone: [],
     });
     const refunded = stream(
       'OrderPlaced',
@@ -40,6 +41,38 @@ describe('auditOrder', () => {
       'confirmed without one charge',
       'versions 1,3 are not 1..2',
     ]);
+  });
+
+  it('treats a NEEDS_ATTENTION order as finished, not broken, and lists what its failed compensation left', () => {
+    // The refund failed; the saga still released the stock, and CancelOrder left the order alone.
+    const refundFailed = stream(
+      'OrderPlaced',
+      'InventoryReserved',
+      'PaymentCharged',
+      'ShipmentRejected',
+      'OrderNeedsAttention',
+      'InventoryReleased',
+    );
+    expect(auditOrder({ orderId: 'e', events: refundFailed, recordStatus: 'NEEDS_ATTENTION' })).toEqual({
+      orderId: 'e',
+      finalStatus: 'NEEDS_ATTENTION',
+      violations: [],
+      leftUndone: ['payment charged, not refunded'],
+    });
+    // An operator re-ran the refund: nothing left.
+    const finished = stream(...refundFailed.map((e) => e.type), 'PaymentRefunded');
+    expect(auditOrder({ orderId: 'e', events: finished, recordStatus: 'NEEDS_ATTENTION' }).leftUndone).toEqual([]);
+    // Cancelling a needs-attention order as well would hide what it holds: two final events.
+    const cancelledToo = stream(...refundFailed.map((e) => e.type), 'OrderCancelled');
+    expect(auditOrder({ orderId: 'f', events: cancelledToo, recordStatus: 'NEEDS_ATTENTION' }).violations).toEqual([
+      '2 final events',
+    ]);
+    const summary = summarize([
+      auditOrder({ orderId: 'ok', events: confirmed, recordStatus: 'CONFIRMED' }),
+      auditOrder({ orderId: 'e', events: refundFailed, recordStatus: 'NEEDS_ATTENTION' }),
+    ]);
+    expect(summary).toMatchObject({ orders: 2, confirmed: 1, needsAttention: 1, lost: 0, doubleApplied: 0 });
+    expect(summary.attention).toEqual(['e: left undone: payment charged, not refunded']);
   });
 
   it('counts an unfinished order as lost and a broken one as double-applied', () => {

@@ -14,6 +14,23 @@ describe('orderOutcomeMetrics', () => {
     ]);
   });
 
+  it("counts an order moved to NEEDS_ATTENTION by any step's failed-compensation report, once", () => {
+    for (const step of ['AcceptOrder', 'ChargePayment']) {
+      const report = { step, phase: 'compensationFailure' } as const;
+      expect(
+        orderOutcomeMetrics(report, { ok: true, detail: { step, status: 'NEEDS_ATTENTION', recorded: true } }),
+      ).toEqual(['OrdersNeedingAttention']);
+      // A second failed compensation of the same order, or a retry: already NEEDS_ATTENTION.
+      expect(
+        orderOutcomeMetrics(report, { ok: true, detail: { step, status: 'NEEDS_ATTENTION', recorded: false } }),
+      ).toEqual([]);
+      // A confirmed order is not moved (its compensations refused on purpose).
+      expect(orderOutcomeMetrics(report, { ok: true, detail: { step, status: 'CONFIRMED', recorded: false } })).toEqual(
+        [],
+      );
+    }
+  });
+
   it('counts a second execution for an owned order as a suppressed duplicate', () => {
     expect(
       orderOutcomeMetrics(accept, { ok: false, reason: 'DUPLICATE_ORDER: already handled by x', compensate: false }),

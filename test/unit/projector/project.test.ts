@@ -36,6 +36,33 @@ describe('applyEvent', () => {
       history: ['OrderPlaced', 'OrderConfirmed'],
     });
   });
+
+  it('keeps an order NEEDS_ATTENTION while the compensations after the failed one still arrive', () => {
+    const needsAttention = newEvent({
+      type: 'OrderNeedsAttention',
+      source: ORDER_SERVICE_SOURCE,
+      data: {
+        orderId: 'order-1',
+        customerId: 'c',
+        total: 60,
+        step: 'ChargePayment',
+        reason: 'Error: refund provider down',
+        sagaFailure: 'ArrangeShipment: UNSERVICEABLE_DESTINATION: AQ',
+      },
+    });
+    const released = newEvent({
+      type: 'InventoryReleased',
+      source: ORDER_SERVICE_SOURCE,
+      data: { orderId: 'order-1', items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 30 }] },
+    });
+    const summary = applyEvent(applyEvent(applyEvent(undefined, orderPlaced(), 1), needsAttention, 2), released, 3);
+    expect(summary).toMatchObject({
+      status: 'NEEDS_ATTENTION',
+      attentionReason: 'ChargePayment: Error: refund provider down',
+      lastVersion: 3,
+      history: ['OrderPlaced', 'OrderNeedsAttention', 'InventoryReleased'],
+    });
+  });
 });
 
 describe('projectRecord', () => {
