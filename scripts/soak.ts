@@ -6,7 +6,7 @@
  * applied twice, or any other invariant broke; stops the engine only if it started it.
  *
  *   npm run soak -- --orders 300 --duration 150 [--drain 300] [--rates consumer-poison=0.05,declined-card=0]
- *                   [--compensation-failures] [--json soak.json]
+ *                   [--json soak.json]
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -43,15 +43,12 @@ async function main() {
       duration: { type: 'string', default: '150' },
       drain: { type: 'string' },
       rates: { type: 'string' },
-      'compensation-failures': { type: 'boolean', default: false },
       json: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log(
-      'npm run soak -- --orders N --duration S [--drain S] [--rates kind=rate,...] [--compensation-failures] [--json file]',
-    );
+    console.log('npm run soak -- --orders N --duration S [--drain S] [--rates kind=rate,...] [--json file]');
     console.log('fault kinds (default rate):');
     const defaults = parseRates(undefined);
     for (const [kind, what] of Object.entries(FAULT_KINDS)) {
@@ -76,7 +73,6 @@ async function main() {
       durationSeconds,
       drainSeconds,
       rates,
-      compensationFailures: values['compensation-failures'],
     });
     console.log(`\n================ soak run ${result.run} ================`);
     console.log(

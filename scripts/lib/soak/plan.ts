@@ -15,7 +15,7 @@ export const FAULT_KINDS = {
   'duplicate-order-placed': 'the same OrderPlaced event is delivered twice',
   'declined-card': 'the card is declined: the saga compensates',
   'out-of-stock': 'an item is out of stock: the saga compensates',
-  'compensation-failure': 'a compensation always throws: the order needs attention (--compensation-failures)',
+  'compensation-failure': 'a compensation always throws: the order ends NEEDS_ATTENTION',
   'bad-input-malformed': 'malformed JSON sent straight to a consumer queue',
   'bad-input-unknown-type': 'an envelope of an unknown type sent straight to a consumer queue',
 } as const;
@@ -65,11 +65,7 @@ export interface PlannedRule {
  * orders a rule hits is decided by the switch's own hash (`ruleHits`), so the
  * driver knows without asking the system.
  */
-export function planRules(
-  run: string,
-  rates: Readonly<Record<FaultKind, number>>,
-  options: { compensationFailures: boolean },
-): PlannedRule[] {
+export function planRules(run: string, rates: Readonly<Record<FaultKind, number>>): PlannedRule[] {
   const prefix = `soak-${run}-`;
   const rules: PlannedRule[] = [];
   const add = (kind: FaultKind, id: string, rule: Omit<FaultRule, 'id' | 'orderIdPrefix'>) => {
@@ -94,14 +90,12 @@ export function planRules(
       });
     }
   }
-  if (options.compensationFailures) {
-    // ReleaseInventory runs in every compensation that reserved stock (declined cards, refused shipments).
-    add('compensation-failure', 'compensation-ReleaseInventory', {
-      target: 'compensation:ReleaseInventory',
-      mode: 'throw',
-      fraction: rates['compensation-failure'],
-    });
-  }
+  // ReleaseInventory runs in every compensation that reserved stock (declined cards, refused shipments).
+  add('compensation-failure', 'compensation-ReleaseInventory', {
+    target: 'compensation:ReleaseInventory',
+    mode: 'throw',
+    fraction: rates['compensation-failure'],
+  });
   return rules;
 }
 

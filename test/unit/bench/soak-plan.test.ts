@@ -5,7 +5,7 @@ import { formatSoakTable, markdownSoakTable } from '../../../scripts/lib/soak/ru
 
 describe('soak plan', () => {
   it('scopes every rule to the run’s order ids and splits a kind’s rate over its targets', () => {
-    const rules = planRules('r1', DEFAULT_RATES, { compensationFailures: false });
+    const rules = planRules('r1', DEFAULT_RATES);
     expect(rules.every((r) => r.rule.orderIdPrefix === 'soak-r1-' && r.rule.id.startsWith('soak-r1-'))).toBe(true);
     const transient = rules.filter((r) => r.kind === 'consumer-transient');
     expect(transient.map((r) => r.rule.target)).toEqual([
@@ -22,16 +22,15 @@ describe('soak plan', () => {
     expect(poison.every((r) => r.rule.attempts === undefined && r.rule.target !== 'order-timeline-consumer')).toBe(
       true,
     );
-    expect(rules.some((r) => r.kind === 'compensation-failure')).toBe(false);
-    expect(
-      planRules('r1', DEFAULT_RATES, { compensationFailures: true }).find((r) => r.kind === 'compensation-failure')
-        ?.rule,
-    ).toMatchObject({ target: 'compensation:ReleaseInventory', mode: 'throw' });
+    expect(rules.find((r) => r.kind === 'compensation-failure')?.rule).toMatchObject({
+      target: 'compensation:ReleaseInventory',
+      mode: 'throw',
+    });
   });
 
   it('knows which orders a rule hits exactly as the switch decides it', () => {
     const rates = { ...DEFAULT_RATES, 'consumer-poison': 0.5 };
-    const rules = planRules('r2', rates, { compensationFailures: false });
+    const rules = planRules('r2', rates);
     for (let i = 0; i < 200; i++) {
       const plan = planOrder('r2', i, rates, rules);
       const hitByPoison = rules
