@@ -414,3 +414,13 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exitCode = 1;
   });
 }
+
+/** Which engine answers on `endpoint`: `ministack` (it answers on its own health path), or `other` (AWS-like). */
+export async function identifyEngine(endpoint: string): Promise<'ministack' | 'other'> {
+  try {
+    const response = await fetch(new URL('/_ministack/health', endpoint));
+    return response.ok ? 'ministack' : 'other';
+  } catch {
+    return 'other';
+  }
+}

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { deployLocal } from '../../localstack/deploy';
-import { awsEnv, ensureEngine } from '../../localstack/engine';
+import { awsEnv, ensureEngine, identifyEngine } from '../../localstack/engine';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -30,14 +30,4 @@ export default async function setup(project: TestProject) {
   return async () => {
     await engine.stop();
   };
-}
-
-/** MiniStack answers on its own health path; anything else is treated as AWS-like. */
-async function identifyEngine(endpoint: string): Promise<string> {
-  try {
-    const response = await fetch(new URL('/_ministack/health', endpoint));
-    return response.ok ? 'ministack' : 'other';
-  } catch {
-    return 'other';
-  }
 }

@@ -41,7 +41,8 @@ export const DEFAULT_RATES: Readonly<Record<FaultKind, number>> = {
 const SAGA_STEPS = ['ReserveInventory', 'ChargePayment', 'ArrangeShipment', 'ConfirmOrder'] as const;
 const CONSUMERS = ['email-consumer', 'analytics-consumer', 'loyalty-consumer', 'order-timeline-consumer'] as const;
 /** The queue consumers that are not FIFO: poisoning the FIFO one is its own kind. */
-const STANDARD_CONSUMERS = CONSUMERS.filter((c) => c !== 'order-timeline-consumer');
+const FIFO_CONSUMER = 'order-timeline-consumer';
+const STANDARD_CONSUMERS = CONSUMERS.filter((c) => c !== FIFO_CONSUMER);
 
 /** The consumer fault kinds and the switch mode each injects (once, or on every attempt). */
 const CONSUMER_FAULTS: { kind: FaultKind; mode: FaultMode; attempts?: number; consumers: readonly string[] }[] = [
@@ -50,7 +51,7 @@ const CONSUMER_FAULTS: { kind: FaultKind; mode: FaultMode; attempts?: number; co
   { kind: 'consumer-fail-before-ack', mode: 'fail-before-ack', attempts: 1, consumers: CONSUMERS },
   { kind: 'consumer-timeout', mode: 'timeout', attempts: 1, consumers: CONSUMERS },
   { kind: 'consumer-poison', mode: 'throw', consumers: STANDARD_CONSUMERS },
-  { kind: 'fifo-poison', mode: 'throw', consumers: ['order-timeline-consumer'] },
+  { kind: 'fifo-poison', mode: 'throw', consumers: [FIFO_CONSUMER] },
 ];
 
 /** A rule and the table row it counts for. */
@@ -65,8 +66,15 @@ export interface PlannedRule {
  * orders a rule hits is decided by the switch's own hash (`ruleHits`), so the
  * driver knows without asking the system.
  */
-export function planRules(run: string, rates: Readonly<Record<FaultKind, number>>): PlannedRule[] {
+export function planRules(
+  run: string,
+  rates: Readonly<Record<FaultKind, number>>,
+  options: { fifoFaults?: boolean } = {},
+): PlannedRule[] {
   const prefix = `soak-${run}-`;
+  // Without per-order message groups (MiniStack: localstack/README.md, `eventbridge-fifo-message-group-path`)
+  // every order shares one FIFO group, so one fault on the ordered consumer holds every order's timeline.
+  const fifoFaults = options.fifoFaults ?? true;
   const rules: PlannedRule[] = [];
   const add = (kind: FaultKind, id: string, rule: Omit<FaultRule, 'id' | 'orderIdPrefix'>) => {
     if (rule.fraction === 0) return;
@@ -81,11 +89,12 @@ export function planRules(run: string, rates: Readonly<Record<FaultKind, number>
     });
   }
   for (const fault of CONSUMER_FAULTS) {
-    for (const consumer of fault.consumers) {
+    const consumers = fault.consumers.filter((c) => fifoFaults || c !== FIFO_CONSUMER);
+    for (const consumer of consumers) {
       add(fault.kind, `${fault.kind}-${consumer}`, {
         target: consumer,
         mode: fault.mode,
-        fraction: rates[fault.kind] / fault.consumers.length,
+        fraction: rates[fault.kind] / consumers.length,
         ...(fault.attempts ? { attempts: fault.attempts } : {}),
       });
     }
