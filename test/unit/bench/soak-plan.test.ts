@@ -22,8 +22,11 @@ describe('soak plan', () => {
     expect(poison.every((r) => r.rule.attempts === undefined && r.rule.target !== 'order-timeline-consumer')).toBe(
       true,
     );
-    expect(rules.find((r) => r.kind === 'compensation-failure')?.rule).toMatchObject({
-      target: 'compensation:ReleaseInventory',
+    // Off by default (see DEFAULT_RATES); when asked for, it targets the inventory step's compensation.
+    expect(rules.some((r) => r.kind === 'compensation-failure')).toBe(false);
+    const withFailures = planRules('r1', { ...DEFAULT_RATES, 'compensation-failure': 0.5 });
+    expect(withFailures.find((r) => r.kind === 'compensation-failure')?.rule).toMatchObject({
+      target: 'compensation:ReserveInventory',
       mode: 'throw',
     });
   });
