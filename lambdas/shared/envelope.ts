@@ -239,6 +239,16 @@ export function parseEnvelope(raw: unknown): Envelope {
 }
 
 /** Narrows a parsed envelope to one type of the catalogue. */
+/**
+ * The order id of an envelope-shaped value (`data.orderId`), if it has one.
+ * Tolerates anything (a partly parsed body, a saga input), so callers that
+ * only need the id for logs, routing or matching do not validate first.
+ */
+export function orderIdOf(envelope: unknown): string | undefined {
+  const orderId = (envelope as { data?: { orderId?: unknown } } | null | undefined)?.data?.orderId;
+  return typeof orderId === 'string' ? orderId : undefined;
+}
+
 export function isEventOfType<K extends EventType>(envelope: Envelope, type: K): envelope is TypedEnvelope<K> {
   return envelope.type === type;
 }

@@ -106,12 +106,6 @@ export function ruleHits(rule: FaultRule, subject: FaultSubject): boolean {
   return sampled(rule.id, subject.orderId, rule.fraction ?? 1);
 }
 
-/** The order id of an envelope-shaped value (`data.orderId`), if it has one. */
-export function orderIdOf(envelope: unknown): string | undefined {
-  const orderId = (envelope as { data?: { orderId?: unknown } } | undefined)?.data?.orderId;
-  return typeof orderId === 'string' ? orderId : undefined;
-}
-
 /** A stable draw in [0, 1) per (rule, order): the same order is in or out on every attempt and every function. */
 export function sampled(ruleId: string, orderId: string, fraction: number): boolean {
   if (fraction >= 1) return true;

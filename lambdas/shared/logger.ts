@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Envelope } from './envelope';
+import { type Envelope, orderIdOf } from './envelope';
 
 /** One structured JSON logger per function, named after the service. */
 export function createLogger(serviceName: string): Logger {
@@ -11,13 +11,13 @@ export function createLogger(serviceName: string): Logger {
  * filter on `correlationId` to see every hop an order took.
  */
 export function envelopeLogKeys(envelope: Envelope): Record<string, string> {
-  const data = (envelope.data ?? {}) as { orderId?: unknown };
+  const orderId = orderIdOf(envelope);
   return {
     correlationId: envelope.correlationId,
     ...(envelope.causationId ? { causationId: envelope.causationId } : {}),
     eventId: envelope.id,
     eventType: envelope.type,
-    ...(typeof data.orderId === 'string' ? { orderId: data.orderId } : {}),
+    ...(orderId ? { orderId } : {}),
   };
 }
 

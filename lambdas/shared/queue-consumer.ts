@@ -9,8 +9,8 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type Envelope, InvalidEventError, parseEnvelope } from './envelope';
-import { type FaultInjector, NO_FAULTS, orderIdOf } from './fault-injection';
+import { type Envelope, InvalidEventError, orderIdOf, parseEnvelope } from './envelope';
+import { type FaultInjector, NO_FAULTS } from './fault-injection';
 import { envelopeLogKeys, loggerFor } from './logger';
 import { BUSINESS_METRIC, type BusinessMetrics } from './metrics';
 

@@ -6,9 +6,16 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from './clients';
 import { ENV, readEnv } from './env';
-import { type Envelope, InvalidEventError, isEventOfType, parseEnvelope, type TypedEnvelope } from './envelope';
+import {
+  type Envelope,
+  InvalidEventError,
+  isEventOfType,
+  orderIdOf,
+  parseEnvelope,
+  type TypedEnvelope,
+} from './envelope';
 import type { EventStoreTables } from './event-store';
-import { type FaultInjector, faultInjectorFromEnv, NO_FAULTS, orderIdOf } from './fault-injection';
+import { type FaultInjector, faultInjectorFromEnv, NO_FAULTS } from './fault-injection';
 import { idempotencyFor } from './idempotency';
 import { createLogger, envelopeLogKeys, loggerFor } from './logger';
 import { BUSINESS_METRIC, type BusinessMetricName, BusinessMetrics } from './metrics';

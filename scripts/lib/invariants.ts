@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
+import { orderIdOf } from '../../lambdas/shared/envelope';
 import { keys } from '../../lambdas/shared/keys';
 import { LOYALTY_MIN_TOTAL, ORDER_OUTCOME_TYPES, type OrderItem } from '../../lambdas/shared/schemas';
 import { describeMessage } from './dlq/describe';
@@ -392,11 +393,10 @@ export function envelopeInBody(body: string): { id?: string; type?: string; orde
     value = value.detail as Record<string, unknown>;
   }
   if (!value || typeof value !== 'object') return undefined;
-  const data = value.data as { orderId?: unknown } | undefined;
   return {
     id: typeof value.id === 'string' ? value.id : undefined,
     type: typeof value.type === 'string' ? value.type : undefined,
-    orderId: typeof data?.orderId === 'string' ? data.orderId : undefined,
+    orderId: orderIdOf(value),
   };
 }
 

@@ -5,7 +5,13 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { CHECKOUT_SOURCE, checkedPutEventsEntry, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
+import {
+  CHECKOUT_SOURCE,
+  checkedPutEventsEntry,
+  newEvent,
+  orderIdOf,
+  type TypedEnvelope,
+} from '../../lambdas/shared/envelope';
 import type { FaultRule } from '../../lambdas/shared/fault-injection';
 import { keys } from '../../lambdas/shared/keys';
 import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
@@ -131,7 +137,7 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
       );
       return described.filter((d) => {
         try {
-          return (JSON.parse(d.input ?? '{}') as { data?: { orderId?: string } }).data?.orderId === orderId;
+          return orderIdOf(JSON.parse(d.input ?? '{}')) === orderId;
         } catch {
           return false;
         }

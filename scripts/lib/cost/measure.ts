@@ -6,6 +6,7 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, ListExecutionsCommand, paginateGetExecutionHistory } from '@aws-sdk/client-sfn';
+import { orderIdOf } from '../../../lambdas/shared/envelope';
 import { keys } from '../../../lambdas/shared/keys';
 import { DECLINED_PAYMENT_TOKEN, type OrderItem } from '../../../lambdas/shared/schemas';
 import { deployLocal, readOutputs, STACK } from '../../../localstack/deploy';
@@ -211,7 +212,7 @@ async function runPhase(
   for (const e of list.executions ?? []) {
     if (!e.startDate || e.startDate.getTime() < started - 1000) continue;
     const described = await sys.sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
-    const orderId = (JSON.parse(described.input ?? '{}') as { data?: { orderId?: string } }).data?.orderId;
+    const orderId = orderIdOf(JSON.parse(described.input ?? '{}'));
     if (!orderId || !ids.has(orderId)) continue;
     const events: Record<string, unknown>[] = [];
     for await (const page of paginateGetExecutionHistory({ client: sys.sfn }, { executionArn: e.executionArn })) {

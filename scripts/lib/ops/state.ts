@@ -5,6 +5,7 @@
  *
  * The types here are also what `/api/state` returns and what render.ts draws.
  */
+
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeExecutionCommand,
@@ -14,6 +15,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from '@aws-sdk/client-sqs';
+import { orderIdOf } from '../../../lambdas/shared/envelope';
 import { failureReason, SAGA_STEPS, type SagaTaskInput, type StepResult } from '../../../lambdas/shared/saga-contract';
 
 /** A queue of the stack, as found in its outputs or resources. */
@@ -381,7 +383,7 @@ async function collectExecutions(
 }
 
 function executionDetail(output: DescribeExecutionCommandOutput): Omit<ExecutionDetail, 'status'> {
-  const orderId = orderIdOf(output.input);
+  const orderId = orderIdOfInput(output.input);
   switch (output.status) {
     case 'SUCCEEDED':
       return { orderId, ...orderOutcome(output.output) };
@@ -396,10 +398,9 @@ function executionDetail(output: DescribeExecutionCommandOutput): Omit<Execution
   }
 }
 
-function orderIdOf(input: string | undefined): string | null {
+function orderIdOfInput(input: string | undefined): string | null {
   try {
-    const orderId = (JSON.parse(input ?? '') as { data?: { orderId?: unknown } }).data?.orderId;
-    return typeof orderId === 'string' ? orderId : null;
+    return orderIdOf(JSON.parse(input ?? '')) ?? null;
   } catch {
     return null;
   }
