@@ -32,10 +32,11 @@ export interface IdempotencyTableProps {
  * in-progress record's is the invocation's deadline), so a crashed attempt can
  * be retried after the in-progress record lapses without waiting for DynamoDB.
  * TTL on `expiration` only clears old records out: DynamoDB deletes expired
- * items some time after they expire (within days), not at once.
+ * items on a best-effort basis, typically within two days, and until then they
+ * still show up in reads.
  *
  * @see https://docs.aws.amazon.com/powertools/typescript/latest/features/idempotency/
- * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTimeToLive.html
  *
  * @example
  * const idempotency = new IdempotencyTable(this, 'Idempotency');

@@ -83,6 +83,7 @@ export interface SagaProps {
    * `Catch` runs, hence no compensation.)
    *
    * @see https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html (`TimeoutSeconds`)
+   * @see https://states-language.net/spec.html#toplevelfields (a machine that runs longer fails with `States.Timeout`)
    * @default - Standard: that worst case rounded up to whole minutes, plus one
    * minute; Express: 5 minutes
    */
