@@ -41,7 +41,7 @@ async function main() {
   if (!path) {
     // The aws stage leaves the switch out unless deployed with -c faultInjection=true (docs/deploy-to-aws.md).
     throw new Error(
-      `faults: the stack on the ${where} has no fault-injection switch (no FaultInjectionPath output). ` +
+      `the stack on the ${where} has no fault-injection switch (no FaultInjectionPath output). ` +
         'Fix: deploy it with -c faultInjection=true, on a test account, not production',
     );
   }
