@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { FAULT_INJECTION_CONTEXT_KEY, parseFaultInjection } from '../lib/config/fault-injection';
 import { parseSagaMode, SAGA_MODE_CONTEXT_KEY } from '../lib/config/saga-mode';
 import { parseStackName, STACK_NAME_CONTEXT_KEY } from '../lib/config/stack-name';
 import { OrderFlowStack, type Stage } from '../lib/stacks/order-flow-stack';
@@ -13,18 +14,16 @@ if (stage !== 'aws' && stage !== 'local') {
 const sagaMode = parseSagaMode(app.node.tryGetContext(SAGA_MODE_CONTEXT_KEY));
 // `OrderFlow` by default; the local tests deploy an Express copy beside it under another name.
 const stackName = parseStackName(app.node.tryGetContext(STACK_NAME_CONTEXT_KEY));
-// The fault-injection switch (README "Failure modes") is deployed unless `-c faultInjection=false`.
-const faultInjection = String(app.node.tryGetContext('faultInjection') ?? 'true');
-if (faultInjection !== 'true' && faultInjection !== 'false') {
-  throw new Error(`Context "faultInjection" must be "true" or "false", got "${faultInjection}"`);
-}
+// The fault-injection switch (README "Failure modes") is a testing aid: on by default on the local engine,
+// deployed to AWS only when asked for with `-c faultInjection=true`.
+const faultInjection = parseFaultInjection(app.node.tryGetContext(FAULT_INJECTION_CONTEXT_KEY), stage);
 
 // Environment-agnostic on purpose: synth needs no credentials and does no lookups.
 new OrderFlowStack(app, stackName, {
   stackName,
   stage: stage as Stage,
   sagaMode,
-  faultInjection: faultInjection === 'true',
+  faultInjection,
   description: `Event-driven order processing: EventBridge, Step Functions saga (${sagaMode}), SNS/SQS fan-out, DynamoDB event store`,
 });
 

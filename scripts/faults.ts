@@ -37,7 +37,14 @@ async function main() {
   if (!['list', 'set', 'clear'].includes(command ?? '')) throw new Error(USAGE);
   if (command !== 'list' && !name) throw new Error(`${command} needs a switch name\n${USAGE}`);
   const { sys, where } = await connectTarget(parseTarget(values.target), values.stack);
-  const path = sys.output('FaultInjectionPath');
+  const path = sys.outputs.FaultInjectionPath;
+  if (!path) {
+    // The aws stage leaves the switch out unless deployed with -c faultInjection=true (docs/deploy-to-aws.md).
+    throw new Error(
+      `the stack on the ${where} has no fault-injection switch (no FaultInjectionPath output). ` +
+        'Fix: deploy it with -c faultInjection=true, on a test account, not production',
+    );
+  }
   console.log(`faults: ${path} on the ${where}`);
   if (command === 'list') {
     const switches = await listFaultSwitches(sys.ssm, path);

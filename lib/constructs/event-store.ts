@@ -1,8 +1,8 @@
 import { aws_dynamodb as dynamodb, type aws_iam as iam, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
-/** Table props the construct decides itself (the event store's schema and stream). */
-type OwnedTableProps = 'partitionKey' | 'sortKey' | 'stream';
+/** Table props the construct decides itself (the event store's schema and stream; `deletionProtection` has its own prop). */
+type OwnedTableProps = 'partitionKey' | 'sortKey' | 'stream' | 'deletionProtection';
 
 /** Properties of an {@link EventStore}. */
 export interface EventStoreProps {
@@ -12,6 +12,23 @@ export interface EventStoreProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * DynamoDB deletion protection on the events table: while it is on, DynamoDB
+   * refuses `DeleteTable` from anyone (console, API, CloudFormation) until an
+   * `UpdateTable` turns it off
+   * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection,
+   * https://repost.aws/knowledge-center/dynamodb-accidental-delete-protection).
+   * The events are the only record of what happened, so it is on unless the
+   * store is disposable. The snapshot table is derived from the events and
+   * never protected.
+   *
+   * With `removalPolicy: RemovalPolicy.DESTROY` the stack's deletion would
+   * fail on the protected table, so asking for both is refused at synth.
+   *
+   * @default - true, unless `removalPolicy` is `RemovalPolicy.DESTROY` (a disposable store)
+   */
+  readonly deletionProtection?: boolean;
 
   /**
    * Writers snapshot an aggregate's state whenever an append crosses a
@@ -28,7 +45,8 @@ export interface EventStoreProps {
    * Escape hatch for the events table. Merged as: our defaults (on-demand
    * billing, AWS-managed encryption, point-in-time recovery), then these
    * props, then what is forced: partition key `aggregateId` (S), sort key
-   * `version` (N), stream `NEW_IMAGE`.
+   * `version` (N), stream `NEW_IMAGE`, and `deletionProtection` from the prop
+   * of that name.
    *
    * @default - the defaults above
    */
@@ -81,6 +99,16 @@ export class EventStore extends Construct {
       throw new Error(`EventStore ${id}: snapshotEvery must be a whole number ≥ 0 (0 = off), got ${snapshotEvery}`);
     }
     this.snapshotEvery = snapshotEvery;
+    const removalPolicy = props.tableProps?.removalPolicy ?? props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const disposable = removalPolicy === RemovalPolicy.DESTROY;
+    const deletionProtection = props.deletionProtection ?? !disposable;
+    if (deletionProtection && disposable) {
+      throw new Error(
+        `EventStore ${id}: deletionProtection: true and removalPolicy DESTROY contradict each other ` +
+          '(deleting the stack would fail on the protected table). Fix: drop deletionProtection for a ' +
+          'disposable store, or keep the default removalPolicy RETAIN',
+      );
+    }
     const defaults = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
@@ -96,6 +124,7 @@ export class EventStore extends Construct {
       ...props.tableProps,
       ...keys,
       stream: dynamodb.StreamViewType.NEW_IMAGE,
+      deletionProtection,
     });
     this.tableName = this.table.tableName;
     this.snapshotTable = new dynamodb.Table(this, 'SnapshotTable', { ...defaults, ...keys });

@@ -1,11 +1,20 @@
 import { aws_cloudwatch as cloudwatch, Duration, Names, Stack, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { PropProblems } from './validation';
+import { formatValue, PropProblems, seconds } from './validation';
 
 /** Queue props the construct decides itself (see {@link QueueWithDlqProps}). */
-type OwnedQueueProps = 'deadLetterQueue' | 'fifo' | 'visibilityTimeout' | 'contentBasedDeduplication';
+type OwnedQueueProps =
+  | 'deadLetterQueue'
+  | 'fifo'
+  | 'visibilityTimeout'
+  | 'contentBasedDeduplication'
+  | 'retentionPeriod';
 /** Dead-letter queue props the construct decides itself. */
-type OwnedDeadLetterQueueProps = 'deadLetterQueue' | 'fifo' | 'redriveAllowPolicy';
+type OwnedDeadLetterQueueProps = 'deadLetterQueue' | 'fifo' | 'redriveAllowPolicy' | 'retentionPeriod';
+
+/** SQS keeps a message from 60 s to 14 days (CreateQueue `MessageRetentionPeriod`). */
+const MIN_RETENTION = Duration.seconds(60);
+const MAX_RETENTION = Duration.days(14);
 
 /** Properties of a {@link QueueWithDlq}. */
 export interface QueueWithDlqProps {
@@ -53,10 +62,27 @@ export interface QueueWithDlqProps {
   readonly maxReceiveCount?: number;
 
   /**
+   * How long the source queue keeps a message nobody has deleted: the longest
+   * a backlog may wait for its consumer (e.g. through an outage) before SQS
+   * drops it. From 60 seconds to 14 days
+   * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html).
+   * Set explicitly rather than left to the SQS default, so the template says
+   * what the DLQ retention is measured against.
+   *
+   * @default Duration.days(4) - the SQS default
+   */
+  readonly retentionPeriod?: Duration;
+
+  /**
    * How long the dead-letter queue keeps a message: the time operators have to
-   * inspect and redrive it. Keep it longer than the source queue's retention: a
-   * standard queue's message keeps its original enqueue time in the DLQ, so it
-   * expires there by that time (a FIFO message's enqueue time is reset).
+   * inspect and redrive it. From 60 seconds to 14 days.
+   *
+   * For a standard queue it must be longer than `retentionPeriod`: SQS
+   * expires a message by its original enqueue time, which a move to the DLQ
+   * does not reset, so a message that waited 3 days in a 4-day source queue
+   * would live only 1 more day in a 4-day DLQ. (A FIFO queue's message gets a
+   * new enqueue time in its DLQ, so there it need not be.)
+   * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html)
    *
    * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
    * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html (`MessageRetentionPeriod`: at most 1,209,600 seconds)
@@ -84,7 +110,8 @@ export interface QueueWithDlqProps {
   /**
    * Escape hatch for the source queue. Merged as: our defaults (SSE-SQS
    * encryption), then these props, then what is forced (`enforceSSL: true`,
-   * `deadLetterQueue`, `fifo`, `visibilityTimeout`, `contentBasedDeduplication`).
+   * `deadLetterQueue`, `fifo`, `visibilityTimeout`, `contentBasedDeduplication`,
+   * `retentionPeriod`).
    *
    * @default - the defaults above
    */
@@ -92,9 +119,9 @@ export interface QueueWithDlqProps {
 
   /**
    * Escape hatch for the dead-letter queue. Merged as: our defaults (SSE-SQS
-   * encryption, `deadLetterRetentionPeriod`), then these props, then what is
-   * forced (`enforceSSL: true`, `fifo` equal to the source queue's,
-   * `redriveAllowPolicy`).
+   * encryption), then these props, then what is forced (`enforceSSL: true`,
+   * `fifo` equal to the source queue's, `redriveAllowPolicy`,
+   * `retentionPeriod` from `deadLetterRetentionPeriod`).
    *
    * @default - the defaults above
    */
@@ -104,9 +131,9 @@ export interface QueueWithDlqProps {
 /**
  * An SQS queue with its dead-letter queue: encrypted at rest (SSE-SQS), TLS-only
  * resource policies on both, a redrive policy with a validated
- * `maxReceiveCount`, a 14-day DLQ whose redrive allow policy admits only this
- * source queue, and metrics for the alarms that matter (DLQ depth, age of the
- * oldest message).
+ * `maxReceiveCount`, an explicit retention (4 days by default), a 14-day DLQ
+ * whose redrive allow policy admits only this source queue, and metrics for the
+ * alarms that matter (DLQ depth, age of the oldest message).
  *
  * A FIFO queue always gets a FIFO DLQ.
  *
@@ -128,13 +155,18 @@ export class QueueWithDlq extends Construct {
   public readonly visibilityTimeout: Duration;
   /** Whether both queues are FIFO. */
   public readonly fifo: boolean;
+  /** How long the source queue keeps a message. */
+  public readonly retentionPeriod: Duration;
+  /** How long the dead-letter queue keeps a message. */
+  public readonly deadLetterRetentionPeriod: Duration;
 
   constructor(scope: Construct, id: string, props: QueueWithDlqProps = {}) {
     super(scope, id);
     const fifo = props.fifo ?? false;
     const maxReceiveCount = props.maxReceiveCount ?? 3;
     const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(30);
-    const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? Duration.days(14);
+    const retentionPeriod = props.retentionPeriod ?? Duration.days(4);
+    const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? MAX_RETENTION;
 
     const problems = new PropProblems();
     problems.check(Number.isInteger(maxReceiveCount) && maxReceiveCount >= 1 && maxReceiveCount <= 1000, {
@@ -149,6 +181,36 @@ export class QueueWithDlq extends Construct {
       problem: 'applies to FIFO queues only',
       fix: 'set fifo: true or drop contentBasedDeduplication',
     });
+    for (const [prop, value] of [
+      ['retentionPeriod', retentionPeriod],
+      ['deadLetterRetentionPeriod', deadLetterRetentionPeriod],
+    ] as const) {
+      const secs = value.isUnresolved() ? undefined : seconds(value);
+      problems.check(
+        secs === undefined ||
+          (Number.isInteger(secs) && secs >= seconds(MIN_RETENTION) && secs <= seconds(MAX_RETENTION)),
+        {
+          prop,
+          value,
+          problem: 'must be a whole number of seconds from 60 (1 minute) to 1209600 (14 days)',
+          fix: `use e.g. Duration.days(${prop === 'retentionPeriod' ? 4 : 14})`,
+        },
+      );
+    }
+    problems.check(
+      fifo ||
+        retentionPeriod.isUnresolved() ||
+        deadLetterRetentionPeriod.isUnresolved() ||
+        seconds(deadLetterRetentionPeriod) > seconds(retentionPeriod),
+      {
+        prop: 'deadLetterRetentionPeriod',
+        value: deadLetterRetentionPeriod,
+        problem:
+          `must be longer than retentionPeriod (${formatValue(retentionPeriod)}): SQS expires a standard queue's ` +
+          'message by its original enqueue time, so one that waited in the source queue would leave the DLQ early',
+        fix: 'shorten retentionPeriod, or raise deadLetterRetentionPeriod (up to Duration.days(14))',
+      },
+    );
     const queueName = props.queueProps?.queueName;
     problems.check(queueName === undefined || fifo === queueName.endsWith('.fifo'), {
       prop: 'queueProps.queueName',
@@ -168,8 +230,8 @@ export class QueueWithDlq extends Construct {
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
-      retentionPeriod: deadLetterRetentionPeriod,
       ...props.deadLetterQueueProps,
+      retentionPeriod: deadLetterRetentionPeriod,
       enforceSSL: true,
       fifo: fifo ? true : undefined,
       redriveAllowPolicy:
@@ -194,12 +256,15 @@ export class QueueWithDlq extends Construct {
       fifo: fifo ? true : undefined,
       contentBasedDeduplication: fifo ? (props.contentBasedDeduplication ?? false) : undefined,
       visibilityTimeout,
+      retentionPeriod,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
 
     this.maxReceiveCount = maxReceiveCount;
     this.visibilityTimeout = visibilityTimeout;
     this.fifo = fifo;
+    this.retentionPeriod = retentionPeriod;
+    this.deadLetterRetentionPeriod = deadLetterRetentionPeriod;
   }
 
   /**

@@ -36,6 +36,7 @@ import {
 } from '../../lambdas/shared/metrics';
 import { SAGA_STEPS } from '../../lambdas/shared/saga-contract';
 import { LOYALTY_MIN_TOTAL, ORDER_OUTCOME_TYPES } from '../../lambdas/shared/schemas';
+import { DEFAULT_FAULT_INJECTION } from '../config/fault-injection';
 import { type OperationsConfig, readOperationsConfig } from '../config/operations-config';
 import { DEFAULT_SAGA_MODE, type SagaMode } from '../config/saga-mode';
 import { EventRouter } from '../constructs/event-router';
@@ -68,12 +69,13 @@ export interface OrderFlowStackProps extends StackProps {
    */
   readonly sagaMode?: SagaMode;
   /**
-   * Deploy the fault-injection switch (an SSM parameter, off by default) that
+   * Deploy the fault-injection switch (an SSM parameter holding no rules) that
    * the consumers and saga services read, so operators and tests can make a
    * named step or consumer fail at run time (README "Failure modes"). A
-   * testing aid: pass `false` where nobody should be able to inject faults.
+   * testing aid: anyone allowed `ssm:PutParameter` on its path can make the
+   * system fail, so a production stack leaves it out unless asked for.
    *
-   * @default true
+   * @default - true on stage `local`, false on stage `aws`
    */
   readonly faultInjection?: boolean;
 }
@@ -118,6 +120,17 @@ interface StageSettings {
   readonly removalPolicy: RemovalPolicy;
   /** Event-store snapshot interval in events. */
   readonly snapshotEvery: number;
+  /**
+   * Deletion protection on the event store's events table: the facts, which
+   * nothing can rebuild. Off locally so `npm run destroy:local` can delete it.
+   */
+  readonly eventStoreDeletionProtection: boolean;
+  /**
+   * Put the event archive under a `CreateEventArchive` parameter, so the local
+   * deploy can turn it off on an engine that cannot provision it (MiniStack
+   * 1.5.33) and create it through the API instead. Never on AWS.
+   */
+  readonly archiveParameter: boolean;
 }
 
 const STAGES: Record<Stage, StageSettings> = {
@@ -128,6 +141,8 @@ const STAGES: Record<Stage, StageSettings> = {
     removalPolicy: RemovalPolicy.RETAIN,
     // Orders are short streams (5 to 9 events): a snapshot is rare and cheap.
     snapshotEvery: 50,
+    eventStoreDeletionProtection: true,
+    archiveParameter: false,
   },
   local: {
     // Short, so a poison message reaches its DLQ in maxReceiveCount × 30 s, yet
@@ -140,6 +155,8 @@ const STAGES: Record<Stage, StageSettings> = {
     removalPolicy: RemovalPolicy.DESTROY,
     // Small, so every confirmed or refunded order exercises the snapshot path locally.
     snapshotEvery: 4,
+    eventStoreDeletionProtection: false,
+    archiveParameter: true,
   },
 };
 
@@ -187,7 +204,13 @@ export class OrderFlowStack extends Stack {
     const idempotency = new IdempotencyTable(this, 'Idempotency', { removalPolicy });
     //    Event store: pk `aggregateId` (= orderId), sk `version` (number, 1-based, no gaps);
     //    its snapshot table has the same keys.
-    const eventStore = new EventStore(this, 'EventStore', { removalPolicy, snapshotEvery: stage.snapshotEvery });
+    //    Only the events table is deletion-protected: snapshots and read models are derived
+    //    from it and rebuilt by `npm run rebuild` (docs/deploy-to-aws.md, "Tearing down").
+    const eventStore = new EventStore(this, 'EventStore', {
+      removalPolicy,
+      snapshotEvery: stage.snapshotEvery,
+      deletionProtection: stage.eventStoreDeletionProtection,
+    });
     //    Read models, written by the projector only (lambdas/projector):
     //      order summary: pk `orderId`; GSI ORDER_HISTORY_INDEX: pk `customerId`, sk `placedAt` (a customer's orders)
     //      customer statistics: pk `customerId`, counters over all of the customer's orders
@@ -225,18 +248,19 @@ export class OrderFlowStack extends Stack {
     });
 
     //    The fault-injection switch (testing aid): every parameter under the path holds
-    //    rules as JSON; the one deployed here, `default`, holds none (off).
+    //    rules as JSON; the one deployed here, `default`, holds none (off). Deployed on the
+    //    local stage, and on AWS only when asked for (`-c faultInjection=true`).
     const faultSwitchPath = `/${this.stackName}/fault-injection`;
     const faultSwitch =
-      props.faultInjection === false
-        ? undefined
-        : new ssm.StringParameter(this, 'FaultInjectionSwitch', {
+      (props.faultInjection ?? DEFAULT_FAULT_INJECTION[props.stage])
+        ? new ssm.StringParameter(this, 'FaultInjectionSwitch', {
             parameterName: `${faultSwitchPath}/default`,
             stringValue: JSON.stringify(FAULTS_OFF),
             description:
               'Testing aid: fault-injection rules read by the consumers and saga services (README "Failure modes"). ' +
               'Keep {"faults":[]} outside tests.',
-          });
+          })
+        : undefined;
     const faultEnvironment: Record<string, string> = faultSwitch ? { [ENV.FAULT_INJECTION_PATH]: faultSwitchPath } : {};
     // GetParametersByPath is authorised against the path, not the parameters it returns.
     const readFaultSwitch = (fn: lambda.IFunction) =>
@@ -296,19 +320,12 @@ export class OrderFlowStack extends Stack {
       removalPolicy,
     });
 
-    // 4. The bus, its archive and the shared rule-target DLQ. The archive is
-    //    conditional: MiniStack 1.5.33 cannot provision AWS::Events::Archive, so
-    //    the local deploy passes CreateEventArchive=false and creates the same
-    //    archive (name from the EventArchiveName output) through the API.
-    const createArchive = new CfnParameter(this, 'CreateEventArchive', {
-      type: 'String',
-      allowedValues: ['true', 'false'],
-      default: 'true',
-      description: 'Create the event archive with CloudFormation (false on engines without AWS::Events::Archive).',
-    });
-    const archiveCondition = new CfnCondition(this, 'CreateEventArchiveCondition', {
-      expression: Fn.conditionEquals(createArchive.valueAsString, 'true'),
-    });
+    // 4. The bus, its archive and the shared rule-target DLQ. On the local stage the
+    //    archive is conditional: MiniStack 1.5.33 cannot provision AWS::Events::Archive,
+    //    so the local deploy passes CreateEventArchive=false and creates the same
+    //    archive (name from the EventArchiveName output) through the API. On AWS it
+    //    is an ordinary resource, with no parameter that could turn it off.
+    const archiveCondition = stage.archiveParameter ? this.archiveCondition() : undefined;
     const router = new EventRouter(this, 'Router', { archiveCondition, archiveRetention: Duration.days(30) });
 
     // 5. The event store's stream: the relay publishes each new event to the bus;
@@ -515,6 +532,19 @@ export class OrderFlowStack extends Stack {
         relayFailures,
         projectorFailures,
       ],
+    });
+  }
+
+  /** The `CreateEventArchive` parameter (default `true`) and the condition on it (local stage only). */
+  private archiveCondition(): CfnCondition {
+    const createArchive = new CfnParameter(this, 'CreateEventArchive', {
+      type: 'String',
+      allowedValues: ['true', 'false'],
+      default: 'true',
+      description: 'Create the event archive with CloudFormation (false on engines without AWS::Events::Archive).',
+    });
+    return new CfnCondition(this, 'CreateEventArchiveCondition', {
+      expression: Fn.conditionEquals(createArchive.valueAsString, 'true'),
     });
   }
 

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnElement, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventStore } from '../../../lib/constructs/event-store';
@@ -50,6 +50,36 @@ describe('IdempotencyTable and EventStore', () => {
     );
     expect(tables).toHaveLength(2);
     expect(tables.filter((t) => t.Properties.StreamSpecification === undefined)).toHaveLength(1);
+  });
+
+  it('protects the events table from deletion unless the store is disposable, and never the snapshots', () => {
+    // The store above is DESTROY: no protection, or its stack could not be deleted.
+    const fromDestroy = Object.values(template.findResources('AWS::DynamoDB::Table')).filter(
+      (t) => t.Properties.StreamSpecification,
+    );
+    expect(fromDestroy).toHaveLength(1);
+    expect(fromDestroy[0].Properties.DeletionProtectionEnabled).toBe(false);
+
+    const { stack } = testStack('Retained');
+    const store = new EventStore(stack, 'Store');
+    const optedOut = new EventStore(stack, 'OptedOut', { deletionProtection: false });
+    const json = Template.fromStack(stack).toJSON();
+    const props = (table: typeof store.table) =>
+      json.Resources[stack.getLogicalId(table.node.defaultChild as CfnElement)].Properties;
+    expect(props(store.table).DeletionProtectionEnabled).toBe(true);
+    expect(props(store.snapshotTable).DeletionProtectionEnabled).toBeUndefined();
+    expect(props(optedOut.table).DeletionProtectionEnabled).toBe(false);
+  });
+
+  it('refuses deletion protection on a store whose tables are destroyed with the stack', () => {
+    const { stack } = testStack('Contradiction');
+    expect(
+      () => new EventStore(stack, 'Store', { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: true }),
+    ).toThrow(
+      'EventStore Store: deletionProtection: true and removalPolicy DESTROY contradict each other ' +
+        '(deleting the stack would fail on the protected table). Fix: drop deletionProtection for a ' +
+        'disposable store, or keep the default removalPolicy RETAIN',
+    );
   });
 
   it('refuses a snapshot interval that is not a whole number ≥ 0', () => {

@@ -1,8 +1,7 @@
-import { App, type PolicyValidationPluginReport } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ORDER_HISTORY_INDEX } from '../../../lambdas/projector/order-summary';
-import { OrderFlowStack } from '../../../lib/stacks/order-flow-stack';
 import { definitionOf, refOf, resourcesOf, type TemplateJson } from '../support/cdk';
 import { deadLetterQueueIds, nagFindings, synthOrderFlow } from '../support/order-flow';
 
@@ -220,11 +219,12 @@ describe('OrderFlowStack (aws stage)', () => {
     }
   });
 
-  it('puts the event archive under the CreateEventArchive condition and outputs its literal name', () => {
-    template.hasParameter('CreateEventArchive', { Type: 'String', AllowedValues: ['true', 'false'], Default: 'true' });
-    const [[, archive]] = resourcesOf(json, 'AWS::Events::Archive');
-    expect(archive.Condition).toBe('CreateEventArchiveCondition');
-    template.hasCondition('CreateEventArchiveCondition', { 'Fn::Equals': [{ Ref: 'CreateEventArchive' }, 'true'] });
+  it('declares the event archive unconditioned, with no CreateEventArchive parameter, and outputs its literal name', () => {
+    const [[, archive], ...more] = resourcesOf(json, 'AWS::Events::Archive');
+    expect(more).toEqual([]);
+    expect(archive.Condition).toBeUndefined();
+    expect(Object.keys(template.findParameters('*'))).not.toContain('CreateEventArchive');
+    expect(Object.keys(template.findConditions('*'))).not.toContain('CreateEventArchiveCondition');
     template.hasOutput('EventArchiveName', { Value: archive.Properties.ArchiveName });
     expect(archive.Properties.ArchiveName).toMatch(/^[.\-_A-Za-z0-9]{1,48}$/);
   });
@@ -290,44 +290,9 @@ describe('OrderFlowStack (aws stage)', () => {
         'MaxReceiveCount',
         'AlarmTopicArn',
         'DashboardName',
-        'FaultInjectionPath',
       ].sort(),
     );
     for (const output of Object.values(json.Outputs ?? {})) expect(output).not.toHaveProperty('Export');
-  });
-
-  it('deploys the fault-injection switch off, readable by every consumer and saga service only', () => {
-    const [[, parameter]] = resourcesOf(json, 'AWS::SSM::Parameter');
-    expect(parameter.Properties.Name).toBe('/OrderFlow/fault-injection/default');
-    expect(JSON.parse(parameter.Properties.Value as string)).toEqual({ faults: [] });
-    const readers = resourcesOf(json, 'AWS::Lambda::Function').filter(
-      ([, fn]) =>
-        (fn.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables?.FAULT_INJECTION_PATH,
-    );
-    // 4 saga services + 4 queue consumers; the stream processors have no fault points.
-    expect(readers).toHaveLength(8);
-    const readsSwitch = (roleId: string | undefined) =>
-      resourcesOf(json, 'AWS::IAM::Policy')
-        .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => refOf(r) === roleId))
-        .flatMap(
-          ([, p]) => (p.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
-        )
-        .filter((st) => [st.Action].flat().includes('ssm:GetParametersByPath'));
-    for (const [id, fn] of readers) {
-      const [grant, ...more] = readsSwitch(refOf(fn.Properties.Role));
-      expect(more, id).toEqual([]);
-      expect(JSON.stringify(grant?.Resource), id).toMatch(/:parameter\/OrderFlow\/fault-injection"/);
-    }
-    const others = resourcesOf(json, 'AWS::Lambda::Function').filter(([id]) => !readers.some(([r]) => r === id));
-    for (const [id, fn] of others) expect(readsSwitch(refOf(fn.Properties.Role)), id).toEqual([]);
-  });
-
-  it('leaves the fault-injection switch out when faultInjection is false', () => {
-    const app = new App();
-    const stack = new OrderFlowStack(app, 'NoFaults', { stage: 'aws', faultInjection: false });
-    const withoutSwitch = Template.fromStack(stack);
-    withoutSwitch.resourceCountIs('AWS::SSM::Parameter', 0);
-    expect(JSON.stringify(withoutSwitch.toJSON())).not.toMatch(/FAULT_INJECTION_PATH|GetParametersByPath/);
   });
 
   it("tells every consumer its own DLQ and the queue's maxReceiveCount", () => {

@@ -1,12 +1,14 @@
 import { App, type PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { FAULT_INJECTION_CONTEXT_KEY, parseFaultInjection } from '../../../lib/config/fault-injection';
 import { parseSagaMode, SAGA_MODE_CONTEXT_KEY } from '../../../lib/config/saga-mode';
 import { OrderFlowStack, type Stage } from '../../../lib/stacks/order-flow-stack';
 import { cdkContext, refOf, resourcesOf, type TemplateJson } from './cdk';
 
 /**
- * The stack as bin/app.ts builds it (cdk.json context, stack name, saga mode from the `sagaMode` context),
+ * The stack as bin/app.ts builds it (cdk.json context, stack name, saga mode from the `sagaMode` context, the
+ * fault-injection switch from the `faultInjection` context or the stage's default),
  * its template and the cdk-nag report. `context` is added on top of cdk.json's, as `-c key=value` would be.
  * The template carries every cdk-nag acknowledgement of a resource (its own and its ancestors') as
  * `Metadata.cdk_nag.rules_to_suppress`, cdk-nag's audit-trail format, so checks can read them back.
@@ -22,7 +24,8 @@ export function synthOrderFlow(
 } {
   const app = new App({ context: { ...cdkContext(), stage, ...context } });
   const sagaMode = parseSagaMode(app.node.tryGetContext(SAGA_MODE_CONTEXT_KEY));
-  const stack = new OrderFlowStack(app, 'OrderFlow', { stackName: 'OrderFlow', stage, sagaMode });
+  const faultInjection = parseFaultInjection(app.node.tryGetContext(FAULT_INJECTION_CONTEXT_KEY), stage);
+  const stack = new OrderFlowStack(app, 'OrderFlow', { stackName: 'OrderFlow', stage, sagaMode, faultInjection });
   // Created before synthesis: with writeSuppressionsToCloudFormation it adds the aspect that writes the metadata.
   const checks = new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true });
   const template = Template.fromStack(stack);
