@@ -4,7 +4,7 @@
  * Used by test/infra/cfn-lint.test.ts (in `npm test`) and by `npm run lint:cfn` (scripts/lint-cfn.ts).
  */
 import { spawn } from 'node:child_process';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { SagaMode } from '../../lib/config/saga-mode';
 import type { Stage } from '../../lib/stacks/order-flow-stack';
 import { ensureVenv, ROOT, venvTool } from '../../localstack/engine';
@@ -38,9 +38,14 @@ interface RawFinding {
   Rule: { Id: string };
 }
 
-/** `W3005 OrderFlow.aws.standard.template.json:478 Resources/Fn/DependsOn/1: message`, one line per finding. */
+/**
+ * `W3005 OrderFlow.aws.standard.template.json:478 Resources/Fn/DependsOn/1: message`, one line per finding
+ * (the file relative to the working directory, or its name alone when it lies outside, as a test's temp dir).
+ */
 export function formatFinding(finding: CfnLintFinding): string {
-  return `${finding.rule} ${relative(process.cwd(), finding.file)}:${finding.line} ${finding.path.join('/')}: ${finding.message}`;
+  const fromCwd = relative(process.cwd(), finding.file);
+  const file = fromCwd.startsWith('..') ? basename(finding.file) : fromCwd;
+  return `${finding.rule} ${file}:${finding.line} ${finding.path.join('/')}: ${finding.message}`;
 }
 
 /** How a child process ended, and what it wrote (empty where its output went to the terminal). */
