@@ -97,11 +97,38 @@ export function engineChildEnv(extra: Record<string, string> = {}): Record<strin
   return { ...withoutCallerAws(process.env), AWS_EC2_METADATA_DISABLED: 'true', ...awsEnv(), ...extra };
 }
 
-/** The version pinned in localstack/requirements.txt (`ministack==X.Y.Z`). */
-export function pinnedVersion(): string {
-  const m = /^\s*ministack==([^\s;#]+)/m.exec(readFileSync(REQUIREMENTS, 'utf8'));
-  if (!m) throw new Error(`${rel(REQUIREMENTS)} must pin ministack exactly (ministack==X.Y.Z)`);
-  return m[1];
+/** A distribution name as pip compares them (PEP 503): lower case, runs of `-`, `_`, `.` as one `-`. */
+const normalizeName = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-');
+
+/**
+ * The pins of a requirements file's text, normalized distribution name → version. Each requirement must be
+ * an exact `name==X.Y.Z` (comments and blank lines aside), and `ministack` must be one of them: the
+ * engine-gap notes and the lint acknowledgements are true for those versions only. `file` names the file
+ * in errors.
+ */
+export function parseRequirements(text: string, file: string): Map<string, string> {
+  const pins = new Map<string, string>();
+  for (const [index, raw] of text.split('\n').entries()) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) continue;
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)$/.exec(line);
+    if (!m) throw new Error(`${file}:${index + 1}: "${line}" must pin one package exactly (name==X.Y.Z)`);
+    pins.set(normalizeName(m[1]), m[2]);
+  }
+  if (!pins.has('ministack')) throw new Error(`${file} must pin ministack exactly (ministack==X.Y.Z)`);
+  return pins;
+}
+
+/** Every pin of localstack/requirements.txt (see {@link parseRequirements}). */
+export function pinnedVersions(): Map<string, string> {
+  return parseRequirements(readFileSync(REQUIREMENTS, 'utf8'), rel(REQUIREMENTS));
+}
+
+/** The version pinned in localstack/requirements.txt for `name` (`ministack` unless given). */
+export function pinnedVersion(name = 'ministack'): string {
+  const version = pinnedVersions().get(normalizeName(name));
+  if (!version) throw new Error(`${rel(REQUIREMENTS)} must pin ${name} exactly (${name}==X.Y.Z)`);
+  return version;
 }
 
 /** The health JSON of whatever answers on the endpoint, or undefined when nothing does. */
@@ -134,41 +161,84 @@ function loopbackTarget(url: string): { host: string; port: number } {
 const venvBin = (name: string) =>
   process.platform === 'win32' ? join(VENV_DIR, 'Scripts', `${name}.exe`) : join(VENV_DIR, 'bin', name);
 
-function installedVersion(): string | undefined {
+/** The installed version of each of `names` in the venv (undefined where it is missing, or no venv yet). */
+function installedVersions(names: string[]): Map<string, string | undefined> {
   const python = venvBin('python');
-  if (!existsSync(python)) return undefined;
-  const r = spawnSync(python, ['-c', 'import importlib.metadata as m; print(m.version("ministack"))'], {
-    encoding: 'utf8',
+  const none = new Map(names.map((name) => [name, undefined]));
+  if (!existsSync(python)) return none;
+  const script = [
+    'import importlib.metadata as m, json, sys',
+    'def v(n):',
+    '    try: return m.version(n)',
+    '    except m.PackageNotFoundError: return None',
+    'print(json.dumps({n: v(n) for n in sys.argv[1:]}))',
+  ].join('\n');
+  const r = spawnSync(python, ['-c', script, ...names], { encoding: 'utf8' });
+  if (r.status !== 0) return none;
+  const found = JSON.parse(r.stdout) as Record<string, string | null>;
+  return new Map(names.map((name) => [name, found[name] ?? undefined]));
+}
+
+/**
+ * Runs a command to completion without blocking the event loop: a pip install takes minutes, and a vitest
+ * worker whose loop is blocked that long loses its connection to the runner.
+ */
+function run(cmd: string, args: string[], what: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT });
+    child.once('error', (error) => reject(new Error(`engine: ${what} failed: ${error.message}`)));
+    child.once('close', (code, signal) =>
+      code === 0 ? resolvePromise() : reject(new Error(`engine: ${what} failed (exit ${code ?? signal})`)),
+    );
   });
-  return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-function run(cmd: string, args: string[], what: string) {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT });
-  if (r.error) throw new Error(`engine: ${what} failed: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`engine: ${what} failed (exit ${r.status})`);
-}
-
-/** Creates `.engine/venv` and installs the pinned MiniStack unless that exact version is already there. */
-export function ensureVenv(log: (line: string) => void = console.log): string {
-  const want = pinnedVersion();
-  const have = installedVersion();
-  if (have === want) return venvBin('python');
+/**
+ * Creates `.engine/venv` and installs localstack/requirements.txt into it unless every pinned package is
+ * already there at exactly its pinned version. One venv and one requirements file for the engine and the
+ * Python tools of the checks (cfn-lint), so that pip resolves them together: installing them one after the
+ * other could silently change a dependency the first one was installed with.
+ */
+export async function ensureVenv(log: (line: string) => void = console.log): Promise<string> {
+  const want = pinnedVersions();
+  const have = installedVersions([...want.keys()]);
+  const stale = [...want].filter(([name, version]) => have.get(name) !== version);
+  if (stale.length === 0) return venvBin('python');
   mkdirSync(ENGINE_DIR, { recursive: true });
   if (!existsSync(venvBin('python'))) {
     const python = process.env.PYTHON ?? 'python3';
     log(`engine: creating ${rel(VENV_DIR)} with ${python} …`);
-    run(python, ['-m', 'venv', VENV_DIR], `${python} -m venv (needs Python >= 3.10 with the venv module)`);
+    await run(python, ['-m', 'venv', VENV_DIR], `${python} -m venv (needs Python >= 3.10 with the venv module)`);
   }
-  log(`engine: installing ministack ${want} into ${rel(VENV_DIR)}${have ? ` (replacing ${have})` : ''} …`);
-  run(
+  const what = stale
+    .map(([name, version]) => `${name} ${version}${have.get(name) ? ` (replacing ${have.get(name)})` : ''}`)
+    .join(', ');
+  log(`engine: installing ${what} into ${rel(VENV_DIR)} …`);
+  await run(
     venvBin('python'),
     ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS],
     `pip install -r ${rel(REQUIREMENTS)}`,
   );
-  const now = installedVersion();
-  if (now !== want) throw new Error(`engine: expected ministack ${want} in ${rel(VENV_DIR)}, found ${now ?? 'none'}`);
+  const now = installedVersions([...want.keys()]);
+  for (const [name, version] of want) {
+    if (now.get(name) !== version) {
+      throw new Error(`engine: expected ${name} ${version} in ${rel(VENV_DIR)}, found ${now.get(name) ?? 'none'}`);
+    }
+  }
   return venvBin('python');
+}
+
+/**
+ * The path of a console script of a package pinned in localstack/requirements.txt (`cfn-lint`, say),
+ * installing the venv first when needed: the same code path `npm run engine:up` takes.
+ */
+export async function venvTool(name: string, log: (line: string) => void = console.log): Promise<string> {
+  pinnedVersion(name); // refuses a tool that is not pinned (the console script is named like its package)
+  await ensureVenv(log);
+  const bin = venvBin(name);
+  if (!existsSync(bin))
+    throw new Error(`engine: ${name} is pinned but ${rel(bin)} is missing; remove ${rel(VENV_DIR)} to reinstall it`);
+  return bin;
 }
 
 /** The environment MiniStack runs with. Lambda handlers inherit it (the warm worker spawns them from it). */
@@ -318,7 +388,7 @@ export async function ensureEngine(opts: EnsureEngineOptions = {}): Promise<Engi
     rmSync(PID_FILE, { force: true }); // stale
   }
 
-  const python = ensureVenv(log);
+  const python = await ensureVenv(log);
   rmSync(engineTmpDir(port), { recursive: true, force: true });
   mkdirSync(engineTmpDir(port), { recursive: true });
   const logFd = openSync(LOG_FILE, 'a');
