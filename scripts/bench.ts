@@ -10,8 +10,8 @@
  *
  * `npm run bench -- --timeline-route [--timeline-orders 60] [--timeline-rate 2]` measures only the order
  * timeline's two routes in one run (scripts/lib/bench/timeline-route.ts): the old event bus rule (fixed
- * message group) on a temporary probe queue, and the relay's per-order route; it prints a table and writes
- * nothing.
+ * message group) and the relay's per-order route, each into a temporary probe queue; it prints a table and
+ * writes nothing. While it runs the relay sends to its probe instead of the timeline queue.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';

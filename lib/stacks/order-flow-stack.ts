@@ -487,6 +487,8 @@ export class OrderFlowStack extends Stack {
       ReadModelTableName: readModel.tableName,
       CustomerStatsTableName: customerStats.tableName,
       ProjectorFunctionName: projector.functionName,
+      // The bench points it at a probe queue for a while (scripts/lib/bench/timeline-route.ts).
+      EventRelayFunctionName: relay.functionName,
       OrderServiceTableName: orderServiceTable.tableName,
       ConsumerStateTableName: consumerStateTable.tableName,
       // The consumers by name, so a test can invoke one with a synthetic batch.

@@ -5,10 +5,10 @@ import {
   RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import {
-  GetEventSourceMappingCommand,
+  GetFunctionConfigurationCommand,
   type LambdaClient,
   ListEventSourceMappingsCommand,
-  UpdateEventSourceMappingCommand,
+  UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import {
   CreateQueueCommand,
@@ -18,8 +18,8 @@ import {
   type Message,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
+import { ENV } from '../../../lambdas/shared/env';
 import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
-import { peek, release } from '../dlq/peek';
 import { anOrder, type System } from '../order-system';
 import { percentile } from '../stats';
 
@@ -47,7 +47,7 @@ export interface RouteFigures {
 export interface TimelineRouteResult {
   orders: number;
   offeredPerSecond: number;
-  /** The route this change removed: a rule on the bus with a fixed-string message group (the old target, verbatim). */
+  /** The route this change removed: a rule on the bus with the old target (a fixed-string message group). */
   ruleRoute: RouteFigures;
   /** The route in use: the relay's SendMessageBatch, message group = order id. */
   relayRoute: RouteFigures;
@@ -68,14 +68,21 @@ const EVENTS_PER_CONFIRMED_ORDER = 5;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Measures both timeline routes in one run, on the deployed stack: a temporary
- * probe rule with the old target (`SqsParameters.MessageGroupId` =
- * `$.detail.data.orderId`, which AWS and the engine send as that literal
- * string) to a temporary FIFO probe queue, and the relay's route to the
- * timeline queue. The timeline consumer's event source mapping is disabled
- * for the run so the messages stay in the queue to be read (peeked, then
- * released), and enabled again afterwards; the probe rule and queue are
- * deleted. Places `orders` confirmed orders at `rate` per second.
+ * Measures both timeline routes in one run, on the deployed stack, each into a
+ * temporary FIFO probe queue that the bench drains (receive and delete):
+ *
+ * - the old route: a probe rule on the bus with the old target,
+ *   `SqsParameters.MessageGroupId` = `$.detail.data.orderId` (which AWS and the
+ *   engine send as that literal string), input `$.detail`;
+ * - the route in use: the deployed relay, its `TIMELINE_QUEUE_URL` pointed at
+ *   the second probe queue for the run (UpdateFunctionConfiguration) and put
+ *   back afterwards. The real timeline queue is not read: every receive would
+ *   count against its redrive policy.
+ *
+ * Places `orders` confirmed orders at `rate` per second. While it runs, every
+ * order's events (not only the bench's) go to the relay's probe queue instead
+ * of the timeline: run it on a local engine with nothing else going on. The
+ * probe rule and queues are deleted at the end.
  */
 export async function measureTimelineRoute(
   sys: System,
@@ -85,31 +92,21 @@ export async function measureTimelineRoute(
   const log = options.log ?? (() => {});
   const run = sys.uniqueId('tlroute');
   const prefix = `${run}-`;
-  const timelineUrl = sys.output('OrderTimelineQueueUrl');
   const bus = sys.output('EventBusName');
+  const relayName = await relayFunctionName(sys, lambda);
   const expected = options.orders * EVENTS_PER_CONFIRMED_ORDER;
 
-  const { EventSourceMappings } = await lambda.send(
-    new ListEventSourceMappingsCommand({ FunctionName: sys.output('OrderTimelineConsumerFunctionName') }),
-  );
-  const mapping = EventSourceMappings?.[0]?.UUID;
-  if (!mapping) throw new Error('the timeline consumer has no event source mapping');
-
-  const probeName = `${run}.fifo`;
-  const { QueueUrl: probeUrl } = await sys.sqs.send(
-    new CreateQueueCommand({
-      QueueName: probeName,
-      // Content-based deduplication: what a rule sends as deduplication id is not documented (EventRouter refuses
-      // such a queue for the same reason); with it, SQS derives the id from the body either way.
-      Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
-    }),
-  );
-  if (!probeUrl) throw new Error('the probe queue has no URL');
-  const { Attributes } = await sys.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: probeUrl, AttributeNames: ['QueueArn'] }),
-  );
+  const ruleProbe = await createFifoQueue(sys, `${run}-rule.fifo`, {
+    // What a rule sends as deduplication id is not documented (EventRouter.routeToFifoQueue refuses such a queue
+    // for that reason); with content-based deduplication SQS derives it from the body either way.
+    ContentBasedDeduplication: 'true',
+  });
+  // Like the timeline queue: the relay sends its own deduplication id (the event id).
+  const relayProbe = await createFifoQueue(sys, `${run}-relay.fifo`, { ContentBasedDeduplication: 'false' });
+  const { Environment } = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: relayName }));
+  const relayEnvironment = Environment?.Variables ?? {};
+  if (!relayEnvironment[ENV.TIMELINE_QUEUE_URL]) throw new Error(`${relayName} has no ${ENV.TIMELINE_QUEUE_URL}`);
   try {
-    await setMapping(lambda, mapping, false);
     await sys.eventBridge.send(
       new PutRuleCommand({ Name: run, EventBusName: bus, EventPattern: JSON.stringify(oldRulePattern(prefix)) }),
     );
@@ -120,13 +117,14 @@ export async function measureTimelineRoute(
         Targets: [
           {
             Id: 'old-timeline-target',
-            Arn: Attributes?.QueueArn,
+            Arn: ruleProbe.arn,
             InputPath: '$.detail',
             SqsParameters: { MessageGroupId: '$.detail.data.orderId' },
           },
         ],
       }),
     );
+    await setRelayEnvironment(lambda, relayName, { ...relayEnvironment, [ENV.TIMELINE_QUEUE_URL]: relayProbe.url });
 
     const sku = `${run}-sku`;
     await sys.seedStock(sku, options.orders * 2);
@@ -142,51 +140,85 @@ export async function measureTimelineRoute(
     }
     await Promise.all(placing);
 
-    // Until both queues hold every expected event of the run's orders, or the settle time passes.
+    // Until both probes hold every expected event of the run's orders, or the settle time passes.
     const deadline = Date.now() + options.settleSeconds * 1000;
-    let probeMessages: Message[] = [];
-    let relayMessages: Message[] = [];
+    const ruleMessages: Message[] = [];
+    const relayMessages: Message[] = [];
     while (Date.now() < deadline) {
-      probeMessages = [...probeMessages, ...(await drain(sys, probeUrl))];
-      const seen = await peek(sys.sqs, timelineUrl, { max: 100_000, visibilitySeconds: 30, waitSeconds: 0 });
-      await release(sys.sqs, timelineUrl, seen.messages);
-      relayMessages = seen.messages.filter((m) => orderOf(m)?.startsWith(prefix));
+      ruleMessages.push(...(await drain(sys, ruleProbe.url)));
+      relayMessages.push(...(await drain(sys, relayProbe.url)));
       log(
-        `timeline route: rule route ${probeMessages.length}/${expected}, relay route ${relayMessages.length}/${expected}`,
+        `timeline route: rule route ${ruleMessages.length}/${expected}, relay route ${relayMessages.length}/${expected}`,
       );
-      if (probeMessages.length >= expected && relayMessages.length >= expected) break;
+      if (ruleMessages.length >= expected && relayMessages.length >= expected) break;
       await sleep(2_000);
     }
+    const ours = (messages: Message[]) => messages.filter((m) => delivered(m).orderId?.startsWith(prefix));
     return {
       orders: options.orders,
       offeredPerSecond: options.rate,
-      ruleRoute: figures('event bus rule, MessageGroupId "$.detail.data.orderId"', probeMessages, expected),
-      relayRoute: figures('relay SendMessageBatch, MessageGroupId = order id', relayMessages, expected),
+      ruleRoute: figures('event bus rule, MessageGroupId "$.detail.data.orderId"', ours(ruleMessages), expected),
+      relayRoute: figures('relay SendMessageBatch, MessageGroupId = order id', ours(relayMessages), expected),
     };
   } finally {
+    await setRelayEnvironment(lambda, relayName, relayEnvironment);
     await sys.eventBridge
       .send(new RemoveTargetsCommand({ Rule: run, EventBusName: bus, Ids: ['old-timeline-target'] }))
       .catch(() => {});
     await sys.eventBridge.send(new DeleteRuleCommand({ Name: run, EventBusName: bus })).catch(() => {});
-    await sys.sqs.send(new DeleteQueueCommand({ QueueUrl: probeUrl })).catch(() => {});
-    // The relay's messages were only looked at (and released): the consumer applies them once it runs again.
-    await setMapping(lambda, mapping, true);
+    for (const probe of [ruleProbe, relayProbe]) {
+      await sys.sqs.send(new DeleteQueueCommand({ QueueUrl: probe.url })).catch(() => {});
+    }
   }
 }
 
-/** Enables or disables an event source mapping and waits (up to 30 s) until it says so. */
-async function setMapping(lambda: LambdaClient, uuid: string, enabled: boolean): Promise<void> {
-  await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled }));
-  const want = enabled ? 'Enabled' : 'Disabled';
-  for (let i = 0; i < 60; i++) {
-    const { State } = await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
-    if (State === want) return;
+/**
+ * The relay's function name: the `EventRelayFunctionName` output, or, on a
+ * stack deployed before that output existed (MiniStack 1.5.33 adds no new
+ * output on a stack update), the function reading the event store's stream
+ * that is not the projector.
+ */
+async function relayFunctionName(sys: System, lambda: LambdaClient): Promise<string> {
+  if (sys.outputs.EventRelayFunctionName) return sys.outputs.EventRelayFunctionName;
+  const table = sys.output('EventStoreTableName');
+  const projector = sys.output('ProjectorFunctionName');
+  const { EventSourceMappings } = await lambda.send(new ListEventSourceMappingsCommand({}));
+  const readers = (EventSourceMappings ?? [])
+    .filter((m) => m.EventSourceArn?.includes(`:table/${table}/stream/`))
+    .map((m) => m.FunctionArn?.split(':').at(-1) ?? '')
+    .filter((name) => name !== projector);
+  if (readers.length !== 1)
+    throw new Error(`expected one relay on ${table}'s stream, found ${readers.join(', ') || 'none'}`);
+  return readers[0];
+}
+
+async function createFifoQueue(
+  sys: System,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<{ url: string; arn: string }> {
+  const { QueueUrl } = await sys.sqs.send(
+    new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', ...attributes } }),
+  );
+  const { Attributes } = await sys.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  if (!QueueUrl || !Attributes?.QueueArn) throw new Error(`probe queue ${name} has no URL or ARN`);
+  return { url: QueueUrl, arn: Attributes.QueueArn };
+}
+
+/** Sets the relay's environment and waits (up to 60 s) until the update is done. */
+async function setRelayEnvironment(lambda: LambdaClient, name: string, variables: Record<string, string>) {
+  await lambda.send(
+    new UpdateFunctionConfigurationCommand({ FunctionName: name, Environment: { Variables: variables } }),
+  );
+  for (let i = 0; i < 120; i++) {
+    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+    if (config.State === 'Active' && config.LastUpdateStatus !== 'InProgress') return;
     await sleep(500);
   }
-  throw new Error(`event source mapping ${uuid} did not become ${want}`);
+  throw new Error(`${name}: the configuration update did not finish`);
 }
 
-/** Receives and deletes every message now in the probe queue (it is deleted afterwards anyway). */
+/** Receives and deletes every message now in a probe queue (it is deleted afterwards anyway). */
 async function drain(sys: System, queueUrl: string): Promise<Message[]> {
   const all: Message[] = [];
   for (;;) {
@@ -219,12 +251,13 @@ interface Delivered {
 }
 
 function delivered(message: Message): Delivered {
-  const body = JSON.parse(message.Body ?? '{}') as {
-    type?: string;
-    time?: string;
-    data?: { orderId?: string };
-    metadata?: { aggregateVersion?: number };
-  };
+  let body: { type?: string; time?: string; data?: { orderId?: string }; metadata?: { aggregateVersion?: number } } =
+    {};
+  try {
+    body = JSON.parse(message.Body ?? '{}');
+  } catch {
+    // Not an envelope: counted as delivered nowhere (no order id).
+  }
   return {
     orderId: body.data?.orderId,
     type: body.type,
@@ -236,15 +269,7 @@ function delivered(message: Message): Delivered {
   };
 }
 
-function orderOf(message: Message): string | undefined {
-  try {
-    return delivered(message).orderId;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The figures of one route, from the messages it delivered in queue order. */
+/** The figures of one route, from the messages it delivered, in the order they were received. */
 export function figures(route: string, messages: Message[], expected: number): RouteFigures {
   const events = messages.map(delivered);
   const latencies = events.map((e) => e.sentAt - e.time).sort((a, b) => a - b);
@@ -270,7 +295,6 @@ export function figures(route: string, messages: Message[], expected: number): R
 
 /** The result as a table, columns named by what they count. */
 export function formatTimelineRoute(result: TimelineRouteResult): string {
-  const rows = [result.ruleRoute, result.relayRoute];
   const header = [
     'route',
     'events delivered / expected',
@@ -279,7 +303,7 @@ export function formatTimelineRoute(result: TimelineRouteResult): string {
     'message groups',
     'orders in version order',
   ];
-  const lines = rows.map((r) => [
+  const lines = [result.ruleRoute, result.relayRoute].map((r) => [
     r.route,
     `${r.eventsDelivered} / ${r.eventsExpected}`,
     r.eventsPerSecond.toFixed(2),

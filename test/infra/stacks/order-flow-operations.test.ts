@@ -101,7 +101,7 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
 
   it('names every alarm <stack>-<construct path>-<signal>: literal and unique', () => {
     const names = alarmsOf(json).map((a) => a.AlarmName);
-    expect(names).toHaveLength(44);
+    expect(names).toHaveLength(42);
     for (const name of names) expect(name).toMatch(/^OrderFlow-[A-Za-z0-9]+-[A-Za-z]+$/);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toEqual(

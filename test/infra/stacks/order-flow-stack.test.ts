@@ -289,6 +289,7 @@ describe('OrderFlowStack (aws stage)', () => {
         'ReadModelTableName',
         'CustomerStatsTableName',
         'ProjectorFunctionName',
+        'EventRelayFunctionName',
         'OrderServiceTableName',
         'ConsumerStateTableName',
         'EmailConsumerFunctionName',
