@@ -45,7 +45,10 @@ describe('EventBridge rule target failure', () => {
     const routes = (Rules ?? []).filter((rule) => !rule.ManagedBy);
     // The stack's two routes: saga start and fan-out topic (the timeline FIFO queue is fed by the relay, not a rule).
     for (const route of ['OrderPlacedToSaga', 'OrderOutcomesToFanout']) {
-      expect(routes.some((rule) => rule.Name?.includes(route)), route).toBe(true);
+      expect(
+        routes.some((rule) => rule.Name?.includes(route)),
+        route,
+      ).toBe(true);
     }
     for (const rule of routes) {
       const { Targets } = await sys.eventBridge.send(
