@@ -87,7 +87,7 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
 
   it("alarms on every rule's failed target invocations and on events that could not reach the DLQ", () => {
     const rules = resourcesOf(json, 'AWS::Events::Rule').map(([id]) => id);
-    expect(rules).toHaveLength(3);
+    expect(rules).toHaveLength(2);
     for (const metric of ['FailedInvocations', 'InvocationsFailedToBeSentToDlq']) {
       expect([...alarmedIds(json, metric, 'RuleName')].sort(), metric).toEqual([...rules].sort());
     }
