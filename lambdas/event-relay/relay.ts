@@ -135,8 +135,11 @@ export function putEventsBatches<T extends { bytes: number }>(entries: T[]): T[]
  * retry's copy of the later one is dropped as a duplicate and the refused one
  * arrives after it. The timeline consumer then records the refused event's
  * version as missing and, when it arrives, as late (never silently out of
- * place). Per-entry refusals are for entries SQS cannot take (bad characters,
- * size), which the event store's validation already keeps out.
+ * place). The per-entry refusals the SendMessageBatch reference names are for
+ * entries SQS cannot take (characters outside its allowed set, size); the
+ * JSON encoding (control characters escaped) and the event store's size rule
+ * keep those out. Whether SQS refuses single entries for other reasons (such
+ * as throttling) is not documented either way (unverified).
  *
  * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html ("For a FIFO queue, multiple messages within a single batch are enqueued in the order they are sent")
  * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html (order per message group)
