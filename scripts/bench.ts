@@ -7,16 +7,23 @@
  *
  *   npm run bench -- [--fixed-rate 0.5] [--step-seconds 20] [--rates 1,2,4,8,16,32] [--max-orders 1500]
  *                    [--budget-minutes 15] [--synth-runs 1] [--skip-cold] [--no-write]
+ *
+ * `npm run bench -- --timeline-route [--timeline-orders 60] [--timeline-rate 2]` measures only the order
+ * timeline's two routes in one run (scripts/lib/bench/timeline-route.ts): the old event bus rule (fixed
+ * message group) and the relay's per-order route, each into a temporary probe queue; it prints a table and
+ * writes nothing. While it runs the relay sends to its probe instead of the timeline queue.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { deployLocal } from '../localstack/deploy';
-import { awsEnv, ensureEngine, pinnedVersion, ROOT } from '../localstack/engine';
+import { awsEnv, engineClientConfig, ensureEngine, pinnedVersion, ROOT } from '../localstack/engine';
 import { type Ceiling, measureCeiling } from './lib/bench/ceiling';
 import { type ColdPath, measureColdPath } from './lib/bench/cold-path';
 import { type PipelineRun, runStep } from './lib/bench/pipeline';
+import { formatTimelineRoute, measureTimelineRoute } from './lib/bench/timeline-route';
 import { connect } from './lib/order-system';
 
 function numberList(flag: string, value: string): number[] {
@@ -51,8 +58,33 @@ async function main() {
       'synth-runs': { type: 'string', default: '1' },
       'skip-cold': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
+      'timeline-route': { type: 'boolean', default: false },
+      'timeline-orders': { type: 'string', default: '60' },
+      'timeline-rate': { type: 'string', default: '2' },
     },
   });
+  if (values['timeline-route']) {
+    const orders = Math.floor(positive('timeline-orders', values['timeline-orders'], 1000));
+    const rate = positive('timeline-rate', values['timeline-rate'], 50);
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    const engine = await ensureEngine();
+    console.log(engine.startedByUs ? 'bench: started the engine' : 'bench: reusing the running engine');
+    const sys = connect(await deployLocal({ quiet: true }), awsEnv());
+    const result = await measureTimelineRoute(sys, new LambdaClient(engineClientConfig()), {
+      orders,
+      rate,
+      settleSeconds: Math.max(120, orders),
+      log: console.log,
+    });
+    console.log(`\n================ timeline route: ${orders} orders at ${rate}/s ================`);
+    console.log(formatTimelineRoute(result));
+    const short = [result.ruleRoute, result.relayRoute].filter((r) => r.eventsDelivered < r.eventsExpected);
+    if (short.length > 0) {
+      console.error(`bench: routes short of their expected events: ${short.map((r) => r.route).join('; ')}`);
+      process.exitCode = 1;
+    }
+    return;
+  }
   const fixedRate = positive('fixed-rate', values['fixed-rate'], 50);
   const fixedSeconds = positive('fixed-seconds', values['fixed-seconds'], 600);
   const stepSeconds = positive('step-seconds', values['step-seconds'], 600);

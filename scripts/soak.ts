@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { deployLocal } from '../localstack/deploy';
-import { awsEnv, endpoint, ensureEngine, identifyEngine } from '../localstack/engine';
+import { awsEnv, endpoint, ensureEngine } from '../localstack/engine';
 import { formatViolations } from './lib/invariants';
 import { connect } from './lib/order-system';
 import { FAULT_KINDS, parseRates } from './lib/soak/plan';
@@ -68,12 +68,7 @@ async function main() {
   console.log(engine.startedByUs ? 'soak: started the engine' : 'soak: reusing the running engine');
   try {
     const sys = connect(await deployLocal({ quiet: true }), awsEnv());
-    // MiniStack puts every order's timeline events in one FIFO group (localstack/README.md): faults on the
-    // ordered consumer would hold every order, so they stay off there (test/integration/fifo-faults.test.ts covers them).
-    const fifoFaults = (await identifyEngine(endpoint())) !== 'ministack';
-    if (!fifoFaults)
-      console.log('soak: MiniStack has one FIFO group for every order: no faults on the ordered consumer');
-    const result = await runSoak(sys, { orders, durationSeconds, drainSeconds, rates, fifoFaults });
+    const result = await runSoak(sys, { orders, durationSeconds, drainSeconds, rates });
     console.log(`\n================ soak run ${result.run} ================`);
     console.log(
       `${orders} orders placed in ${result.placedSeconds.toFixed(0)} s, settled ${result.settled ? 'in' : 'NOT within'} ` +

@@ -1,14 +1,16 @@
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { createEventBridgeClient } from '../shared/clients';
+import { createEventBridgeClient, createSqsClient } from '../shared/clients';
 import { ENV, readEnv } from '../shared/env';
 import { createLogger, envelopeLogKeys } from '../shared/logger';
 import { type RelayDeps, relay } from './relay';
 
-const env = readEnv([ENV.EVENT_BUS_NAME]);
+const env = readEnv([ENV.EVENT_BUS_NAME, ENV.TIMELINE_QUEUE_URL]);
 const logger = createLogger('event-relay');
 const deps: RelayDeps = {
   eventBridge: createEventBridgeClient(),
   eventBusName: env.EVENT_BUS_NAME,
+  sqs: createSqsClient(),
+  timelineQueueUrl: env.TIMELINE_QUEUE_URL,
   // The refused record's own keys (correlation id, event id and type, order id),
   // so the order's path in the logs shows where it stalled and why.
   onRefused: ({ record, envelope, reason }) =>
@@ -19,7 +21,7 @@ const deps: RelayDeps = {
     }),
 };
 
-/** Event-store stream → the bus (transactional outbox). */
+/** Event-store stream → the bus and the order timeline's FIFO queue (transactional outbox). */
 export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
   logger.addContext(context);
   return relay(event.Records, deps);

@@ -11,9 +11,11 @@ export const TIMELINE_CONSUMER = 'order-timeline-consumer';
 /**
  * Where an event goes in its order's timeline, given the highest event-store
  * version appended so far:
- * - `unversioned`: no store version (OrderPlaced straight from checkout): appended.
- * - `next`: a version above the last: appended; any versions skipped on the way
- *   are `missing` (their events failed and were parked in the FIFO DLQ).
+ * - `unversioned`: no store version (an event sent by hand, not by the relay): appended.
+ * - `next`: a version above the last (or, for the order's first versioned event,
+ *   above 0: store versions start at 1 with no gaps): appended; any versions
+ *   skipped on the way are `missing` (their events failed and were parked in
+ *   the FIFO DLQ), so a parked OrderPlaced (version 1) is a gap too.
  * - `late`: a version at or below the last (a parked event redriven after its
  *   successors were applied): never put among the entries, which would reorder
  *   them; kept apart in `lateEntries` and struck from the missing versions.
@@ -22,19 +24,19 @@ export type TimelinePlacement = { kind: 'unversioned' } | { kind: 'next'; missin
 
 export function placeInTimeline(lastSequence: number | undefined, sequence: number | undefined): TimelinePlacement {
   if (sequence === undefined) return { kind: 'unversioned' };
-  if (lastSequence === undefined) return { kind: 'next', missing: [] };
-  if (sequence <= lastSequence) return { kind: 'late' };
+  const last = lastSequence ?? 0;
+  if (sequence <= last) return { kind: 'late' };
   const missing: number[] = [];
-  for (let v = lastSequence + 1; v < sequence; v++) missing.push(v);
+  for (let v = last + 1; v < sequence; v++) missing.push(v);
   return { kind: 'next', missing };
 }
 
 /**
  * Appends each order event to the order's timeline in arrival order, at most
- * once per event id (`applyOnce`). The FIFO queue (message group = order id)
- * is what makes arrival order the order in which the events happened; the
- * test reads this list back, together with the message group ids the events
- * arrived in.
+ * once per event id (`applyOnce`). The FIFO queue, to which the relay sends
+ * every stored event with message group = order id, is what makes arrival
+ * order the order in which the events happened; the test reads this list back,
+ * together with the message group ids the events arrived in.
  *
  * How a gap is handled (FIFO scenario: one event of an order failed on every
  * attempt and was parked in the DLQ, which unblocks its message group): the

@@ -22,6 +22,11 @@ export const ENV = {
   CONSUMER_STATE_TABLE_NAME: 'CONSUMER_STATE_TABLE_NAME',
   /** Name of the custom EventBridge bus the relay publishes to. */
   EVENT_BUS_NAME: 'EVENT_BUS_NAME',
+  /**
+   * URL of the order timeline's FIFO queue, to which the relay sends every stored
+   * event with the order id as its message group.
+   */
+  TIMELINE_QUEUE_URL: 'TIMELINE_QUEUE_URL',
   /** URL of the queue's dead-letter queue, where a consumer parks a message with its failure reason. */
   DEAD_LETTER_QUEUE_URL: 'DEAD_LETTER_QUEUE_URL',
   /** The source queue's `maxReceiveCount`; on that attempt the consumer parks instead of failing. */

@@ -23,8 +23,9 @@ import { ENV } from './env';
  * (chosen by a hash of rule id and order id, so the same orders are hit on
  * every attempt and a soak run can tell which ones were), optionally only
  * orders whose id starts with `orderIdPrefix` (a test's or a soak run's own
- * orders) and only the first `attempts` attempts (a transient fault that a
- * retry recovers from).
+ * orders), only events of the given `eventTypes` (one event of an order on a
+ * consumer, e.g. to leave a single gap in an ordered stream) and only the
+ * first `attempts` attempts (a transient fault that a retry recovers from).
  *
  * Never a source of failure itself: an unreadable path or an invalid switch is
  * logged as an error and injects nothing (the other switches still apply).
@@ -58,6 +59,7 @@ const faultRuleSchema = z.strictObject({
   orderIdPrefix: z.optional(z.string().check(z.minLength(1))),
   fraction: z.optional(z.number().check(z.gte(0), z.lte(1))),
   attempts: z.optional(z.int().check(z.gte(1))),
+  eventTypes: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
 });
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
@@ -92,6 +94,8 @@ export interface FaultSubject {
   orderId?: string;
   /** 1 for the first attempt (SQS receive count, Step Functions retry count + 1). */
   attempt: number;
+  /** The event a consumer is handling; saga tasks have none, so a rule with `eventTypes` never hits them. */
+  eventType?: string;
 }
 
 /**
@@ -102,6 +106,8 @@ export function ruleHits(rule: FaultRule, subject: FaultSubject): boolean {
   if (rule.target !== subject.target || subject.orderId === undefined) return false;
   if (rule.attempts !== undefined && subject.attempt > rule.attempts) return false;
   if (rule.orderIdPrefix !== undefined && !subject.orderId.startsWith(rule.orderIdPrefix)) return false;
+  if (rule.eventTypes && (subject.eventType === undefined || !rule.eventTypes.includes(subject.eventType)))
+    return false;
   if (rule.orderIds) return rule.orderIds.includes(subject.orderId);
   return sampled(rule.id, subject.orderId, rule.fraction ?? 1);
 }

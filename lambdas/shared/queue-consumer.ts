@@ -151,6 +151,7 @@ export function createQueueConsumer(
     target: options.name,
     orderId: orderIdOf(envelope),
     attempt: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+    eventType: envelope.type,
   });
 
   const park = async (record: SQSRecord, error: Error, attempts: number, log: Logger): Promise<void> => {

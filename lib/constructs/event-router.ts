@@ -111,13 +111,34 @@ export interface AddRouteOptions extends RouteOptions {
 /** A route to a FIFO queue. */
 export interface FifoQueueRouteOptions extends RouteOptions {
   /**
-   * The message group: a JSON path into the event (e.g. `$.detail.data.orderId`)
-   * that EventBridge resolves per event, or a constant.
+   * The one message group every event of this route goes to: a fixed string.
+   * An event bus rule's SQS target takes `MessageGroupId` as a plain value,
+   * not a JSON path resolved per event (aws/aws-cdk#32965, closed as needing
+   * CloudFormation support; cloudformation-coverage-roadmap#2298, open), so
+   * the whole route is one ordered stream. A value starting with `$.` is
+   * refused. For a group per entity (e.g. per order), set it where each
+   * message is sent: a producer's `SendMessage`, an EventBridge Pipe, or a
+   * Step Functions task.
    *
-   * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html#targets-specifics-sqs
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-events-rule-sqsparameters.html
+   * @see https://github.com/aws/aws-cdk/issues/32965
+   * @see https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/2298
    */
   readonly messageGroupId: string;
 }
+
+/** Where the reason a JSON-path message group id is refused comes from (one string, so every refusal says the same). */
+const FIXED_GROUP_REASON =
+  "is a JSON path, but an event bus rule's SQS target sends MessageGroupId as a fixed string " +
+  '(AWS::Events::Rule SqsParameters, https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-events-rule-sqsparameters.html; ' +
+  'aws/aws-cdk#32965): on AWS every event would share the one group named by this literal, so one stuck message would hold them all';
+const FIXED_GROUP_FIX =
+  'set the group per message where it is sent: a producer calling SendMessage/SendMessageBatch with MessageGroupId, ' +
+  'an EventBridge Pipe (its SQS target takes a JSON path, see aws-samples/serverless-patterns eventbridge-pipes-dynamic-message-group-id), ' +
+  'or a Step Functions sqs:sendMessage task; or pass a plain name for one group on purpose';
+
+/** Whether `groupId` is a JSON path (which a rule target would send literally). */
+const isJsonPath = (groupId: unknown): boolean => typeof groupId === 'string' && groupId.startsWith('$.');
 
 /**
  * A custom EventBridge bus for routing events by pattern, with an archive of
@@ -127,7 +148,9 @@ export interface FifoQueueRouteOptions extends RouteOptions {
  * FIFO SQS targets, each receiving the event's `detail` only. On AWS a target
  * that no longer exists, or that EventBridge may not invoke, is not retried:
  * the event goes to the DLQ at once, with `RULE_ARN`, `TARGET_ARN`,
- * `ERROR_CODE` and `ERROR_MESSAGE` attributes.
+ * `ERROR_CODE` and `ERROR_MESSAGE` attributes. A FIFO target's message group
+ * is one fixed string on AWS, so a rule cannot order per entity: a JSON-path
+ * group id is refused at synth, on any route.
  *
  * Step Functions and SNS targets are invoked through a role per route that
  * only EventBridge, on behalf of a rule on this bus in this account, may
@@ -210,6 +233,36 @@ export class EventRouter extends Construct {
     });
 
     this.targetProps = { deadLetterQueue: this.deadLetterQueue, retryAttempts, maxEventAge };
+
+    // Catches a JSON-path message group however the target was built (e.g. targets.SqsQueue through addRoute).
+    this.node.addValidation({ validate: () => this.jsonPathGroupProblems() });
+  }
+
+  /** A rule target's `SqsParameters.MessageGroupId` that is a JSON path, as rendered for any route. */
+  private jsonPathGroupProblems(): string[] {
+    const problems = new PropProblems();
+    const stack = Stack.of(this);
+    for (const rule of this.rules) {
+      const rendered = stack.resolve((rule.node.defaultChild as events.CfnRule).targets) as
+        | {
+            id?: string;
+            Id?: string;
+            sqsParameters?: { messageGroupId?: unknown };
+            SqsParameters?: { MessageGroupId?: unknown };
+          }[]
+        | undefined;
+      for (const target of rendered ?? []) {
+        const groupId = target.sqsParameters?.messageGroupId ?? target.SqsParameters?.MessageGroupId;
+        problems.check(!isJsonPath(groupId), {
+          prop: `route '${rule.node.id}' target '${target.id ?? target.Id}' SqsParameters.MessageGroupId`,
+          value: groupId,
+          problem: FIXED_GROUP_REASON,
+          fix: FIXED_GROUP_FIX,
+        });
+      }
+    }
+    const message = problems.message(this, 'EventRouter');
+    return message ? [message] : [];
   }
 
   /**
@@ -310,9 +363,22 @@ export class EventRouter extends Construct {
   }
 
   /**
-   * Sends the event's `detail` to a FIFO queue in the message group named by
-   * `messageGroupId`. Without content-based deduplication on the queue,
-   * EventBridge supplies the deduplication id.
+   * Sends the event's `detail` to a FIFO queue, every event in the one message
+   * group `messageGroupId` (a fixed string, see {@link FifoQueueRouteOptions}):
+   * the route is a single ordered stream.
+   *
+   * The queue must have content-based deduplication. What deduplication id an
+   * event bus rule sends to a FIFO queue without it is not documented
+   * (unverified; aws/aws-cdk#36498 reports that the caller cannot choose one),
+   * while SQS documents both halves of the safe setting: with content-based
+   * deduplication it derives the id from the body, and a sender's own id
+   * overrides that. Distinct events have distinct bodies (the envelope
+   * carries its id), so only a true repeat within SQS's 5-minute interval is
+   * dropped. An imported queue's setting cannot be read at synth, so it is
+   * refused too.
+   *
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html (MessageDeduplicationId)
+   * @see https://github.com/aws/aws-cdk/issues/36498
    */
   public routeToFifoQueue(id: string, queue: sqs.IQueue, options: FifoQueueRouteOptions): events.Rule {
     const problems = new PropProblems();
@@ -322,11 +388,26 @@ export class EventRouter extends Construct {
       problem: 'is not a FIFO queue',
       fix: 'pass a FIFO queue, or use addRoute() with targets.SqsQueue for a standard queue',
     });
+    const cfnQueue = queue.node.defaultChild;
+    problems.check(!queue.fifo || (cfnQueue instanceof sqs.CfnQueue && cfnQueue.contentBasedDeduplication === true), {
+      prop: `routeToFifoQueue('${id}').queue`,
+      value: queue.node.path,
+      problem:
+        'has no content-based deduplication (or, imported, none that synth can see); what deduplication id a rule target ' +
+        'sends without it is not documented (unverified, see aws/aws-cdk#36498)',
+      fix: 'create the queue here with contentBasedDeduplication: true, or send to it yourself with a MessageDeduplicationId',
+    });
     problems.check(options.messageGroupId.length > 0, {
       prop: `routeToFifoQueue('${id}').messageGroupId`,
       value: options.messageGroupId,
       problem: 'must not be empty',
-      fix: 'pass a JSON path such as $.detail.data.orderId',
+      fix: 'pass the name of the one group every event of this route goes to',
+    });
+    problems.check(!isJsonPath(options.messageGroupId), {
+      prop: `routeToFifoQueue('${id}').messageGroupId`,
+      value: options.messageGroupId,
+      problem: FIXED_GROUP_REASON,
+      fix: FIXED_GROUP_FIX,
     });
     problems.throwIfAny(this, 'EventRouter');
     return this.addRoute(id, {

@@ -51,12 +51,16 @@ export class PropProblems {
 
   /** Throws one error listing every recorded problem; does nothing when there are none. */
   throwIfAny(scope: IConstruct, kind: string): void {
-    if (this.problems.length === 0) return;
+    const message = this.message(scope, kind);
+    if (message) throw new Error(message);
+  }
+
+  /** The message {@link throwIfAny} would throw (for a node validation, which returns it), or undefined. */
+  message(scope: IConstruct, kind: string): string | undefined {
+    if (this.problems.length === 0) return undefined;
     const count = this.problems.length;
     const lines = this.problems.map((p) => `  - ${p.prop} = ${formatValue(p.value)}: ${p.problem}. Fix: ${p.fix}`);
-    throw new Error(
-      `${kind} at ${scope.node.path}: ${count} invalid prop${count === 1 ? '' : 's'}:\n${lines.join('\n')}`,
-    );
+    return `${kind} at ${scope.node.path}: ${count} invalid prop${count === 1 ? '' : 's'}:\n${lines.join('\n')}`;
   }
 }
 

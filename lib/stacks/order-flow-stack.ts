@@ -6,7 +6,6 @@ import {
   aws_cloudwatch as cloudwatch,
   Duration,
   aws_dynamodb as dynamodb,
-  aws_events as events,
   Fn,
   aws_iam as iam,
   aws_lambda as lambda,
@@ -184,9 +183,9 @@ const BUNDLING: nodejs.BundlingOptions = {
 /**
  * The order-processing blueprint: an EventBridge bus routes checkout events to
  * a Step Functions saga (orchestration), order outcomes to an SNS fan-out
- * (choreography) and every order event to a FIFO queue (ordering per order);
- * the saga's services append to a DynamoDB event store whose stream feeds a
- * relay (back to the bus) and a projector (the CQRS read model).
+ * (choreography); the saga's services append to a DynamoDB event store whose
+ * stream feeds a relay (back to the bus, and every order event to a FIFO queue
+ * in the order's own message group) and a projector (the CQRS read model).
  */
 export class OrderFlowStack extends Stack {
   private readonly removalPolicy: RemovalPolicy;
@@ -328,13 +327,33 @@ export class OrderFlowStack extends Stack {
     const archiveCondition = stage.archiveParameter ? this.archiveCondition() : undefined;
     const router = new EventRouter(this, 'Router', { archiveCondition, archiveRetention: Duration.days(30) });
 
-    // 5. The event store's stream: the relay publishes each new event to the bus;
-    //    the projector folds it into the read model. Both retry a failing batch by
-    //    halves, then park its description in their own failure queue.
+    // 5. Queues. Visibility timeout = 6 × consumer timeout (QueueConsumer enforces it).
+    const visibilityTimeout = Duration.seconds(6 * stage.consumerTimeout.toSeconds());
+    const queue = (id: string, fifo = false) =>
+      new QueueWithDlq(this, id, { fifo, visibilityTimeout, maxReceiveCount: stage.maxReceiveCount });
+    const emailQueue = queue('EmailQueue');
+    const analyticsQueue = queue('AnalyticsQueue');
+    const loyaltyQueue = queue('LoyaltyQueue');
+    // Ordered per order: the relay (section 6) sends each order's events with the
+    // order id as message group and the event id as deduplication id, so
+    // content-based deduplication stays off.
+    const timelineQueue = queue('OrderTimelineQueue', true);
+
+    // 6. The event store's stream: the relay publishes each new event to the bus
+    //    and sends it to the timeline FIFO queue in its order's message group
+    //    (lambdas/event-relay/relay.ts says why not an event bus rule); the
+    //    projector folds it into the read model. Both retry a failing batch by
+    //    halves, then park its description in their own failure queue. They are
+    //    the stream's two readers, DynamoDB Streams' advised maximum per shard
+    //    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_LimitExceededException.html),
+    //    which is why a third reader (such as an EventBridge Pipe) is not added.
     const relay = this.nodeFunction('EventRelay', 'event-relay', stage.serviceTimeout, {
       [ENV.EVENT_BUS_NAME]: router.eventBus.eventBusName,
+      [ENV.TIMELINE_QUEUE_URL]: timelineQueue.queue.queueUrl,
     });
     router.eventBus.grantPutEventsTo(relay);
+    // SSE-SQS (QueueWithDlq's default): no key grant needed, only sqs:SendMessage and friends.
+    timelineQueue.queue.grantSendMessages(relay);
     const relayFailures = this.failureQueue('EventRelayFailureQueue');
     relay.addEventSource(this.streamSource(eventStore, relayFailures));
 
@@ -351,17 +370,6 @@ export class OrderFlowStack extends Stack {
     );
     const projectorFailures = this.failureQueue('ProjectorFailureQueue');
     projector.addEventSource(this.streamSource(eventStore, projectorFailures));
-
-    // 6. Queues. Visibility timeout = 6 × consumer timeout (QueueConsumer enforces it).
-    const visibilityTimeout = Duration.seconds(6 * stage.consumerTimeout.toSeconds());
-    const queue = (id: string, fifo = false) =>
-      new QueueWithDlq(this, id, { fifo, visibilityTimeout, maxReceiveCount: stage.maxReceiveCount });
-    const emailQueue = queue('EmailQueue');
-    const analyticsQueue = queue('AnalyticsQueue');
-    const loyaltyQueue = queue('LoyaltyQueue');
-    // Ordered per order: EventBridge sets the message group and the deduplication
-    // id, so content-based deduplication stays off.
-    const timelineQueue = queue('OrderTimelineQueue', true);
 
     // 7. The fan-out (choreography): order outcomes to every interested queue.
     const fanout = new FanoutTopic(this, 'Fanout', { removalPolicy });
@@ -395,21 +403,8 @@ export class OrderFlowStack extends Stack {
       eventPattern: { source: [ORDER_SERVICE_SOURCE], detailType: [...ORDER_OUTCOME_TYPES] },
       description: 'Order outcomes fan out to e-mail, analytics and loyalty',
     });
-    //    (c) Every event of an order's life (order, inventory, payment, shipment), in
-    //        order per order id: the FIFO message group is the order id.
-    router.routeToFifoQueue('OrderEventsToTimeline', timelineQueue.queue, {
-      eventPattern: {
-        source: [CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE],
-        detailType: events.Match.anyOf(
-          events.Match.prefix('Order'),
-          events.Match.prefix('Inventory'),
-          events.Match.prefix('Payment'),
-          events.Match.prefix('Shipment'),
-        ),
-      },
-      messageGroupId: '$.detail.data.orderId',
-      description: 'Order, inventory, payment and shipment events to the per-order timeline (FIFO)',
-    });
+    //    (The timeline FIFO queue has no rule: a rule target's message group is
+    //    one fixed string for every event, so the relay sends to it, section 6.)
 
     // 9. Consumers: partial batch failures, capped concurrency, and parking in
     //    their DLQ with the reason on the last attempt.
@@ -492,6 +487,8 @@ export class OrderFlowStack extends Stack {
       ReadModelTableName: readModel.tableName,
       CustomerStatsTableName: customerStats.tableName,
       ProjectorFunctionName: projector.functionName,
+      // The bench points it at a probe queue for a while (scripts/lib/bench/timeline-route.ts).
+      EventRelayFunctionName: relay.functionName,
       OrderServiceTableName: orderServiceTable.tableName,
       ConsumerStateTableName: consumerStateTable.tableName,
       // The consumers by name, so a test can invoke one with a synthetic batch.

@@ -73,9 +73,9 @@ export interface InvariantFacts {
 /**
  * Messages in a DLQ that a peek cannot reach: SQS hands out a FIFO group's
  * later messages only after its earlier ones are deleted, so a non-consuming
- * read sees at most one batch per group. On MiniStack every timeline message
- * is in one group (engine gap `eventbridge-fifo-message-group-path`), so a
- * FIFO DLQ holding more than 10 is only partly readable there. Such messages
+ * read sees at most one batch per group. Each order's timeline messages are
+ * in its own group, so a FIFO DLQ is only partly readable when one order has
+ * more than a batch of parked messages. Such messages
  * are accounted for by count: a missing effect of a consumer the DLQ serves
  * is counted as parked (unread) while the count lasts, never silently.
  */
@@ -127,7 +127,7 @@ export interface InvariantReport {
 /** Order-record states that end an order (the audit adds the state another change may introduce). */
 const FINAL_RECORD_STATES = new Set(['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION']);
 
-/** The timeline rule's pattern (lib/stacks/order-flow-stack.ts, route OrderEventsToTimeline). */
+/** The events the relay sends to the timeline: every stored event of the order (lambdas/event-relay/relay.ts). */
 const TIMELINE_TYPES = /^(Order|Inventory|Payment|Shipment)/;
 const isOutcome = (type: string) => (ORDER_OUTCOME_TYPES as readonly string[]).includes(type);
 
@@ -166,13 +166,13 @@ function expectedMessages(facts: OrderInvariantFacts): Expected[] {
   }
   const entries = facts.timeline ?? [];
   for (const event of facts.events.filter((e) => TIMELINE_TYPES.test(e.type))) {
-    // OrderPlaced reaches the timeline from checkout, before the store gave it a version: `-:OrderPlaced`.
-    const names = new Set([`${event.version}:${event.type}`, ...(event.version === 1 ? [`-:${event.type}`] : [])]);
+    // Every timeline entry is `<store version>:<type>`, OrderPlaced included (version 1).
+    const name = `${event.version}:${event.type}`;
     expected.push({
       consumer: 'timeline',
       eventType: event.type,
       eventId: event.eventId,
-      applied: entries.filter((entry) => names.has(entry)).length,
+      applied: entries.filter((entry) => entry === name).length,
     });
   }
   return expected;
@@ -365,11 +365,11 @@ const DLQ_CONSUMERS: { pattern: RegExp; consumers: Consumer[] }[] = [
 /** The consumers behind an EventBridge rule, by the route ids of the stack (names contain them). */
 function ruleTargetConsumers(ruleArn: string | undefined, eventType: string | undefined): Consumer[] {
   if (ruleArn?.includes('OrderOutcomesToFanout')) return ['email', 'analytics', 'loyalty'];
-  if (ruleArn?.includes('OrderEventsToTimeline')) return ['timeline'];
   if (ruleArn?.includes('OrderPlacedToSaga')) return ['saga'];
-  // Unknown rule: the message stands for every consumer its type could reach.
-  if (eventType === 'OrderPlaced') return ['saga', 'timeline'];
-  return eventType && isOutcome(eventType) ? ['email', 'analytics', 'loyalty', 'timeline'] : ['timeline'];
+  // Unknown rule: the message stands for every consumer a rule could reach with its type (the timeline has no rule:
+  // the relay sends to it).
+  if (eventType === 'OrderPlaced') return ['saga'];
+  return eventType && isOutcome(eventType) ? ['email', 'analytics', 'loyalty'] : [];
 }
 
 /**

@@ -1,15 +1,20 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
+import { CHECKOUT_SOURCE, type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
 import { keys } from '../../lambdas/shared/keys';
 import { PARK_ATTRIBUTES } from '../../lambdas/shared/queue-consumer';
 import { consumerDriver, sleep } from './support/consumer-faults';
-import { eventually, system } from './support/system';
+import { anOrder, eventually, finalStatusOf, system } from './support/system';
 
 const TIMELINE = 'order-timeline-consumer';
 
 /**
  * Issue 6, scenario 9, on the order-timeline consumer (FIFO queue, message group = order id).
+ *
+ * The first test runs it on the real route: real orders, whose events the relay sends to the FIFO
+ * queue with the order id as message group (lambdas/event-relay/relay.ts), and a fault-injection
+ * switch that poisons one event of one order. The second sends the events by hand, to also cover a
+ * redrive of the parked event after its successors.
  *
  * What "handles the gap" means here (lambdas/order-timeline-consumer/append-timeline.ts): once the
  * poisoned event is parked, its group moves on; later events are appended in order and the skipped
@@ -22,10 +27,25 @@ describe('FIFO consumer faults (issue 6, scenario 9)', () => {
   const sys = system();
   const driver = consumerDriver(sys);
 
-  /** A stored order event as the relay publishes it: with its event-store version. */
+  /** A stored order event as the relay sends it: with its event-store version. */
   const stored = (orderId: string, version: number): Envelope => {
     const metadata = { aggregateVersion: version };
     switch (version) {
+      case 1:
+        return newEvent({
+          type: 'OrderPlaced',
+          source: CHECKOUT_SOURCE,
+          data: {
+            orderId,
+            customerId: `customer-${orderId}`,
+            items: [{ sku: 'sku-1', quantity: 1, unitPrice: 5 }],
+            total: 5,
+            currency: 'EUR',
+            paymentToken: 'tok_visa',
+            shipToCountry: 'DE',
+          },
+          metadata,
+        });
       case 2:
         return newEvent({
           type: 'InventoryReserved',
@@ -64,19 +84,87 @@ describe('FIFO consumer faults (issue 6, scenario 9)', () => {
     (await sys.consumerRecord(keys.timeline(orderId))) as
       | { entries?: string[]; lastSequence?: number; missingSequences?: Set<number>; lateEntries?: string[] }
       | undefined;
-  const FULL = ['2:InventoryReserved', '3:PaymentCharged', '4:ShipmentArranged', '5:OrderConfirmed'];
+  const FULL = ['1:OrderPlaced', '2:InventoryReserved', '3:PaymentCharged', '4:ShipmentArranged', '5:OrderConfirmed'];
+  const VERSIONS = [1, 2, 3, 4, 5];
 
-  it('scenario 9: a failing message blocks only its own group, is parked in the FIFO DLQ, and the gap it leaves is recorded, not reordered', async () => {
+  it("scenario 9 on the real route: one order's poisoned event holds only that order's timeline, is parked in the FIFO DLQ, and leaves a recorded gap", async () => {
+    const sku = sys.uniqueId('s9-sku');
+    await sys.seedStock(sku, 4);
+    const poisoned = anOrder(sys, { items: [{ sku, quantity: 1, unitPrice: 5 }] });
+    const healthy = anOrder(sys, { items: [{ sku, quantity: 1, unitPrice: 5 }] });
+    const a = poisoned.data.orderId;
+    const b = healthy.data.orderId;
+
+    // Only A's PaymentCharged (version 3) fails, on every attempt: the rest of A's events are fine.
+    const ruleId = sys.uniqueId('s9-route');
+    const off = await sys.injectFaults(sys.uniqueId('fifo-faults-route'), [
+      { id: ruleId, target: TIMELINE, mode: 'throw', orderIds: [a], eventTypes: ['PaymentCharged'] },
+    ]);
+    let parked: Message[];
+    try {
+      await sys.placeOrder(poisoned);
+      await sys.placeOrder(healthy);
+      expect(await finalStatusOf(sys, a)).toBe('CONFIRMED');
+      expect(await finalStatusOf(sys, b)).toBe('CONFIRMED');
+
+      // B's timeline completes, in its own group, while A's waits behind its failing event.
+      const done = await eventually(
+        () => timeline(b),
+        (t) => t?.entries?.length === FULL.length,
+        { timeoutMs: 120_000, intervalMs: 1_000, what: `the healthy order ${b} to be applied in full` },
+      );
+      expect(done?.entries).toEqual(FULL);
+      expect(done?.missingSequences).toBeUndefined();
+      expect((await sys.consumerRecord(keys.timeline(b)))?.messageGroupIds).toEqual(new Set([b]));
+      const waiting = await eventually(
+        () => timeline(a),
+        (t) => t?.entries?.length === 2,
+        { timeoutMs: 30_000, intervalMs: 500, what: `A's events before the poisoned one` },
+      );
+      expect(waiting?.entries).toEqual(['1:OrderPlaced', '2:InventoryReserved']);
+      expect(waiting?.lastSequence).toBe(2);
+
+      parked = await eventually(
+        () =>
+          driver.parked(
+            TIMELINE,
+            (m) => (m.Body?.includes(a) ?? false) && (m.Body?.includes('"type":"PaymentCharged"') ?? false),
+          ),
+        (messages) => messages.length === 1,
+        { timeoutMs: 240_000, intervalMs: 5_000, what: `A's poisoned PaymentCharged in the FIFO DLQ` },
+      );
+    } finally {
+      await off();
+    }
+
+    const reason = parked[0].MessageAttributes ?? {};
+    expect(reason[PARK_ATTRIBUTES.errorType]?.StringValue).toBe('FaultInjectedError');
+    expect(reason[PARK_ATTRIBUTES.errorMessage]?.StringValue).toContain(`fault "${ruleId}" injected: throw`);
+    expect(reason[PARK_ATTRIBUTES.attempts]?.StringValue).toBe(sys.output('MaxReceiveCount'));
+    expect(parked[0].Attributes?.MessageGroupId).toBe(a);
+
+    // A's group moves on past the parked event: its successors are applied in order, and the gap is recorded.
+    const gapped = await eventually(
+      () => timeline(a),
+      (item) => item?.lastSequence === 5,
+      { timeoutMs: 120_000, intervalMs: 1_000, what: `A's events after the gap` },
+    );
+    expect(gapped?.entries).toEqual(['1:OrderPlaced', '2:InventoryReserved', '4:ShipmentArranged', '5:OrderConfirmed']);
+    expect(gapped?.missingSequences).toEqual(new Set([3]));
+    expect((await sys.consumerRecord(keys.timeline(a)))?.messageGroupIds).toEqual(new Set([a]));
+  });
+
+  it('scenario 9 by hand: a failing message blocks only its own group, is parked in the FIFO DLQ, and the gap it leaves is recorded, not reordered', async () => {
     const poisoned = sys.uniqueId('s9-poisoned');
     const healthy = [sys.uniqueId('s9-healthy'), sys.uniqueId('s9-healthy')];
-    const a = [2, 3, 4, 5].map((version) => stored(poisoned, version));
+    const a = VERSIONS.map((version) => stored(poisoned, version));
 
-    // The poisoned order's first event goes through before anything fails.
-    await driver.send(TIMELINE, [message(a[0])]);
+    // The poisoned order's first two events go through before anything fails.
+    await driver.send(TIMELINE, [message(a[0]), message(a[1])]);
     await eventually(
       () => timeline(poisoned),
-      (item) => item?.entries?.length === 1,
-      { what: "the poisoned order's first event" },
+      (item) => item?.entries?.length === 2,
+      { what: "the poisoned order's first events" },
     );
 
     const ruleId = sys.uniqueId('s9');
@@ -88,8 +176,8 @@ describe('FIFO consumer faults (issue 6, scenario 9)', () => {
       // v3 fails on every attempt. The healthy orders' events follow it into the queue. (Its successors are sent
       // once the rule is off: the rule hits every event of the order, and a successor riding in v3's batches
       // gathers receives with it, so it would be parked too.)
-      await driver.send(TIMELINE, [message(a[1])]);
-      const others = healthy.flatMap((orderId) => [2, 3, 4, 5].map((version) => stored(orderId, version)));
+      await driver.send(TIMELINE, [message(a[2])]);
+      const others = healthy.flatMap((orderId) => VERSIONS.map((version) => stored(orderId, version)));
       await driver.send(TIMELINE, others.map(message));
 
       for (const orderId of healthy) {
@@ -102,10 +190,10 @@ describe('FIFO consumer faults (issue 6, scenario 9)', () => {
         expect(item?.missingSequences).toBeUndefined();
       }
       // The healthy groups are done; the poisoned group has not moved past its failing message.
-      expect((await timeline(poisoned))?.entries).toEqual(['2:InventoryReserved']);
+      expect((await timeline(poisoned))?.entries).toEqual(['1:OrderPlaced', '2:InventoryReserved']);
 
       parked = await eventually(
-        () => driver.parked(TIMELINE, (m) => m.Body?.includes(a[1].id) ?? false),
+        () => driver.parked(TIMELINE, (m) => m.Body?.includes(a[2].id) ?? false),
         (messages) => messages.length === 1,
         { timeoutMs: 240_000, intervalMs: 5_000, what: 'the poisoned message in the FIFO DLQ' },
       );
@@ -122,13 +210,13 @@ describe('FIFO consumer faults (issue 6, scenario 9)', () => {
     expect(parked[0].Attributes?.MessageGroupId).toBe(poisoned);
 
     // The group moves on past the parked message: v4 and v5 are applied in order after the gap.
-    await driver.send(TIMELINE, [message(a[2]), message(a[3])]);
+    await driver.send(TIMELINE, [message(a[3]), message(a[4])]);
     const gapped = await eventually(
       () => timeline(poisoned),
       (item) => item?.lastSequence === 5,
       { timeoutMs: 120_000, intervalMs: 1_000, what: 'the events after the gap' },
     );
-    expect(gapped?.entries).toEqual(['2:InventoryReserved', '4:ShipmentArranged', '5:OrderConfirmed']);
+    expect(gapped?.entries).toEqual(['1:OrderPlaced', '2:InventoryReserved', '4:ShipmentArranged', '5:OrderConfirmed']);
     expect(gapped?.missingSequences).toEqual(new Set([3]));
 
     // Redriven after its successors (twice, as a crashed redrive would), the parked event is late: kept apart, once.

@@ -74,15 +74,8 @@ export interface PlannedRule {
  * orders a rule hits is decided by the switch's own hash (`ruleHits`), so the
  * driver knows without asking the system.
  */
-export function planRules(
-  run: string,
-  rates: Readonly<Record<FaultKind, number>>,
-  options: { fifoFaults?: boolean } = {},
-): PlannedRule[] {
+export function planRules(run: string, rates: Readonly<Record<FaultKind, number>>): PlannedRule[] {
   const prefix = `soak-${run}-`;
-  // Without per-order message groups (MiniStack: localstack/README.md, `eventbridge-fifo-message-group-path`)
-  // every order shares one FIFO group, so one fault on the ordered consumer holds every order's timeline.
-  const fifoFaults = options.fifoFaults ?? true;
   const rules: PlannedRule[] = [];
   const add = (kind: FaultKind, id: string, rule: Omit<FaultRule, 'id' | 'orderIdPrefix'>) => {
     if (rule.fraction === 0) return;
@@ -97,12 +90,11 @@ export function planRules(
     });
   }
   for (const fault of CONSUMER_FAULTS) {
-    const consumers = fault.consumers.filter((c) => fifoFaults || c !== FIFO_CONSUMER);
-    for (const consumer of consumers) {
+    for (const consumer of fault.consumers) {
       add(fault.kind, `${fault.kind}-${consumer}`, {
         target: consumer,
         mode: fault.mode,
-        fraction: rates[fault.kind] / consumers.length,
+        fraction: rates[fault.kind] / fault.consumers.length,
         ...(fault.attempts ? { attempts: fault.attempts } : {}),
       });
     }

@@ -12,12 +12,6 @@ export interface SoakOptions {
   orders: number;
   durationSeconds: number;
   rates: Readonly<Record<FaultKind, number>>;
-  /**
-   * Inject faults into the ordered (FIFO) consumer too. Off only on an engine
-   * that puts every order in one message group (MiniStack), where one such
-   * fault holds every order's timeline. @default true
-   */
-  fifoFaults?: boolean;
   /** Longest wait after the last order for every order and message to settle. */
   drainSeconds: number;
   log?: (line: string) => void;
@@ -70,7 +64,7 @@ export async function runSoak(sys: System, options: SoakOptions): Promise<SoakRe
   const log = options.log ?? console.log;
   const run = randomUUID().slice(0, 6);
   const rates = options.rates;
-  const rules = planRules(run, rates, { fifoFaults: options.fifoFaults });
+  const rules = planRules(run, rates);
   const plans = Array.from({ length: options.orders }, (_, i) => planOrder(run, i, rates, rules));
   const skus = { inStock: `soak-${run}-mug`, soldOut: `soak-${run}-soldout` };
   const stockBefore = { [skus.inStock]: 10_000_000, [skus.soldOut]: 0 };

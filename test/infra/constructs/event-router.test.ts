@@ -1,4 +1,13 @@
-import { CfnCondition, CfnParameter, Duration, Fn, aws_kms as kms, aws_sns as sns, aws_sqs as sqs } from 'aws-cdk-lib';
+import {
+  CfnCondition,
+  CfnParameter,
+  Duration,
+  Fn,
+  aws_kms as kms,
+  aws_sns as sns,
+  aws_sqs as sqs,
+  aws_events_targets as targets,
+} from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventRouter } from '../../../lib/constructs/event-router';
@@ -16,12 +25,9 @@ describe('EventRouter', () => {
     });
     router = new EventRouter(stack, 'Router', { archiveCondition });
     const topic = new sns.Topic(stack, 'Topic');
-    const fifo = new sqs.Queue(stack, 'Fifo', { fifo: true });
+    const fifo = new sqs.Queue(stack, 'Fifo', { fifo: true, contentBasedDeduplication: true });
     router.routeToTopic('ToTopic', topic, { eventPattern: { source: ['a'] } });
-    router.routeToFifoQueue('ToFifo', fifo, {
-      eventPattern: { source: ['b'] },
-      messageGroupId: '$.detail.data.orderId',
-    });
+    router.routeToFifoQueue('ToFifo', fifo, { eventPattern: { source: ['b'] }, messageGroupId: 'all-b-events' });
     template = Template.fromStack(stack);
   });
 
@@ -52,9 +58,9 @@ describe('EventRouter', () => {
     });
   });
 
-  it('sends to a FIFO queue in the message group named by the JSON path', () => {
+  it('sends to a FIFO queue in the one fixed message group given', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: '$.detail.data.orderId' } })],
+      Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: 'all-b-events' } })],
     });
   });
 
@@ -140,6 +146,78 @@ describe('EventRouter', () => {
     const standard = new sqs.Queue(stack, 'Standard');
     expect(() => ok.routeToFifoQueue('X', standard, { eventPattern: { source: ['x'] }, messageGroupId: 'g' })).toThrow(
       /routeToFifoQueue\('X'\)\.queue = "Test\/Standard": is not a FIFO queue/,
+    );
+  });
+});
+
+describe('EventRouter and FIFO message groups (a rule target sends MessageGroupId as a fixed string)', () => {
+  const reason =
+    "is a JSON path, but an event bus rule's SQS target sends MessageGroupId as a fixed string " +
+    '(AWS::Events::Rule SqsParameters, https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-events-rule-sqsparameters.html; ' +
+    'aws/aws-cdk#32965): on AWS every event would share the one group named by this literal, so one stuck message would hold them all. ' +
+    'Fix: set the group per message where it is sent: a producer calling SendMessage/SendMessageBatch with MessageGroupId, ' +
+    'an EventBridge Pipe (its SQS target takes a JSON path, see aws-samples/serverless-patterns eventbridge-pipes-dynamic-message-group-id), ' +
+    'or a Step Functions sqs:sendMessage task; or pass a plain name for one group on purpose';
+
+  it('refuses a JSON path as routeToFifoQueue message group id, with the reason and the fix', () => {
+    const { stack } = testStack();
+    const router = new EventRouter(stack, 'Router');
+    const fifo = new sqs.Queue(stack, 'Fifo', { fifo: true, contentBasedDeduplication: true });
+    expect(() =>
+      router.routeToFifoQueue('PerOrder', fifo, {
+        eventPattern: { source: ['x'] },
+        messageGroupId: '$.detail.data.orderId',
+      }),
+    ).toThrow(
+      `EventRouter at Test/Router: 1 invalid prop:\n  - routeToFifoQueue('PerOrder').messageGroupId = "$.detail.data.orderId": ${reason}`,
+    );
+  });
+
+  it('refuses at synth a JSON-path message group on a FIFO target added through addRoute', () => {
+    const { app, stack } = testStack();
+    const router = new EventRouter(stack, 'Router');
+    const fifo = new sqs.Queue(stack, 'Fifo', { fifo: true, contentBasedDeduplication: true });
+    router.addRoute('ByHand', {
+      eventPattern: { source: ['x'] },
+      target: (props) => new targets.SqsQueue(fifo, { ...props, messageGroupId: '$.detail.data.orderId' }),
+    });
+    expect(() => app.synth()).toThrow(
+      `EventRouter at Test/Router: 1 invalid prop:\n  - route 'ByHand' target 'Target0' SqsParameters.MessageGroupId = "$.detail.data.orderId": ${reason}`,
+    );
+  });
+
+  it('synthesizes a fixed message group through addRoute', () => {
+    const { app, stack } = testStack();
+    const router = new EventRouter(stack, 'Router');
+    const fifo = new sqs.Queue(stack, 'Fifo', { fifo: true, contentBasedDeduplication: true });
+    router.addRoute('OneGroup', {
+      eventPattern: { source: ['x'] },
+      target: (props) => new targets.SqsQueue(fifo, { ...props, messageGroupId: 'everything' }),
+    });
+    expect(() => app.synth()).not.toThrow();
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: 'everything' } })],
+    });
+  });
+
+  it('refuses a FIFO queue without content-based deduplication, and an imported one whose setting synth cannot read', () => {
+    const { stack } = testStack();
+    const router = new EventRouter(stack, 'Router');
+    const problem =
+      'has no content-based deduplication (or, imported, none that synth can see); what deduplication id a rule target sends without it is not documented (unverified, see aws/aws-cdk#36498). ' +
+      'Fix: create the queue here with contentBasedDeduplication: true, or send to it yourself with a MessageDeduplicationId';
+    const plain = new sqs.Queue(stack, 'Plain', { fifo: true });
+    expect(() => router.routeToFifoQueue('A', plain, { eventPattern: { source: ['x'] }, messageGroupId: 'g' })).toThrow(
+      `EventRouter at Test/Router: 1 invalid prop:\n  - routeToFifoQueue('A').queue = "Test/Plain": ${problem}`,
+    );
+    const imported = sqs.Queue.fromQueueAttributes(stack, 'Imported', {
+      queueArn: 'arn:aws:sqs:us-east-1:123456789012:imported.fifo',
+      fifo: true,
+    });
+    expect(() =>
+      router.routeToFifoQueue('B', imported, { eventPattern: { source: ['x'] }, messageGroupId: 'g' }),
+    ).toThrow(
+      `EventRouter at Test/Router: 1 invalid prop:\n  - routeToFifoQueue('B').queue = "Test/Imported": ${problem}`,
     );
   });
 });

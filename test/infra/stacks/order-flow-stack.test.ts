@@ -37,7 +37,7 @@ describe('OrderFlowStack (aws stage)', () => {
       const dlqId = refOf((queue.Properties.RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn)!;
       expect(json.Resources[dlqId].Properties.FifoQueue).toBe(true);
     }
-    // EventBridge supplies the deduplication id: content-based deduplication stays off.
+    // The relay sends the event id as deduplication id: content-based deduplication stays off.
     expect(fifos[0][1].Properties.ContentBasedDeduplication).toBe(false);
   });
 
@@ -77,7 +77,7 @@ describe('OrderFlowStack (aws stage)', () => {
     const targets = resourcesOf(json, 'AWS::Events::Rule').flatMap(
       ([, r]) => r.Properties.Targets as Record<string, unknown>[],
     );
-    expect(targets).toHaveLength(3);
+    expect(targets).toHaveLength(2);
     for (const target of targets) {
       expect(target).toMatchObject({
         RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
@@ -87,7 +87,7 @@ describe('OrderFlowStack (aws stage)', () => {
     }
   });
 
-  it('routes OrderPlaced to the saga, outcomes to the fan-out and every order-life event to the FIFO timeline by order id', () => {
+  it('routes OrderPlaced to the saga and outcomes to the fan-out; no rule feeds the FIFO timeline', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['shop.checkout'], 'detail-type': ['OrderPlaced'] },
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^OrderSagaStateMachine') } })],
@@ -96,13 +96,37 @@ describe('OrderFlowStack (aws stage)', () => {
       EventPattern: { source: ['shop.orders'], 'detail-type': ['OrderConfirmed', 'OrderCancelled'] },
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^FanoutTopic') } })],
     });
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        source: ['shop.checkout', 'shop.orders'],
-        'detail-type': [{ prefix: 'Order' }, { prefix: 'Inventory' }, { prefix: 'Payment' }, { prefix: 'Shipment' }],
-      },
-      Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: '$.detail.data.orderId' } })],
+    // A rule target's message group is one fixed string on AWS: none is a JSON path, and none feeds a FIFO queue.
+    const targets = resourcesOf(json, 'AWS::Events::Rule').flatMap(
+      ([, r]) => r.Properties.Targets as { SqsParameters?: unknown }[],
+    );
+    expect(targets.filter((t) => t.SqsParameters !== undefined)).toEqual([]);
+  });
+
+  it('has the relay send every stored event to the FIFO timeline queue (its URL in the environment, sqs:SendMessage on it)', () => {
+    const [timelineId] = resourcesOf(json, 'AWS::SQS::Queue')
+      .filter(([, q]) => q.Properties.RedrivePolicy && q.Properties.FifoQueue)
+      .map(([id]) => id);
+    expect(timelineId).toMatch(/^OrderTimelineQueue/);
+    const [[relayId]] = resourcesOf(json, 'AWS::Lambda::Function').filter(
+      ([, f]) => (f.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables?.EVENT_BUS_NAME,
+    );
+    const relay = json.Resources[relayId];
+    expect((relay.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      TIMELINE_QUEUE_URL: { Ref: timelineId },
     });
+    const relayRole = (relay.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = resourcesOf(json, 'AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => refOf(r) === relayRole))
+      .flatMap(
+        ([, p]) => (p.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
+      );
+    const sendsToTimeline = statements.filter(
+      (st) =>
+        [st.Action].flat().includes('sqs:SendMessage') &&
+        [st.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify({ 'Fn::GetAtt': [timelineId, 'Arn'] })),
+    );
+    expect(sendsToTimeline).toHaveLength(1);
   });
 
   it('alarms on every dead-letter queue', () => {
@@ -265,6 +289,7 @@ describe('OrderFlowStack (aws stage)', () => {
         'ReadModelTableName',
         'CustomerStatsTableName',
         'ProjectorFunctionName',
+        'EventRelayFunctionName',
         'OrderServiceTableName',
         'ConsumerStateTableName',
         'EmailConsumerFunctionName',

@@ -65,13 +65,15 @@ describe('loyalty-consumer', () => {
 });
 
 describe('placeInTimeline', () => {
-  it('appends an event without a store version (OrderPlaced from checkout)', () => {
+  it('appends an event without a store version (one sent by hand, not by the relay)', () => {
     expect(placeInTimeline(undefined, undefined)).toEqual({ kind: 'unversioned' });
     expect(placeInTimeline(3, undefined)).toEqual({ kind: 'unversioned' });
   });
 
   it('appends the next version, and names the versions skipped when there is a gap', () => {
-    expect(placeInTimeline(undefined, 2)).toEqual({ kind: 'next', missing: [] });
+    expect(placeInTimeline(undefined, 1)).toEqual({ kind: 'next', missing: [] });
+    // Store versions start at 1: an order's first versioned event at 3 means 1 and 2 were parked.
+    expect(placeInTimeline(undefined, 3)).toEqual({ kind: 'next', missing: [1, 2] });
     expect(placeInTimeline(2, 3)).toEqual({ kind: 'next', missing: [] });
     expect(placeInTimeline(2, 5)).toEqual({ kind: 'next', missing: [3, 4] });
   });

@@ -70,6 +70,22 @@ describe('the fault-injection switch', () => {
     expect(ruleHits(soak, { target: 'email-consumer', orderId: 'order-abc', attempt: 1 })).toBe(false);
   });
 
+  it('with eventTypes, hits only events of those types, never work without an event type', () => {
+    const rule: FaultRule = {
+      id: 'one-event',
+      target: 'order-timeline-consumer',
+      mode: 'throw',
+      orderIds: ['o-1'],
+      eventTypes: ['PaymentCharged'],
+    };
+    const subject = { target: 'order-timeline-consumer', orderId: 'o-1', attempt: 1 };
+    expect(ruleHits(rule, { ...subject, eventType: 'PaymentCharged' })).toBe(true);
+    expect(ruleHits(rule, { ...subject, eventType: 'InventoryReserved' })).toBe(false);
+    expect(ruleHits(rule, subject)).toBe(false);
+    expect(ruleHits(rule, { ...subject, orderId: 'o-2', eventType: 'PaymentCharged' })).toBe(false);
+    expect(() => parseFaultSwitch({ faults: [{ ...rule, eventTypes: [] }] })).toThrow(/faults\.0\.eventTypes/);
+  });
+
   it('samples a stable fraction of orders per rule', () => {
     const orders = Array.from({ length: 4000 }, (_, i) => `order-${i}`);
     const hit = orders.filter((o) => sampled('r1', o, 0.1));
