@@ -38,7 +38,7 @@ function tableRows(stdout: string): Map<string, { result: string; detail: string
   const rows = new Map<string, { result: string; detail: string }>();
   let last: { result: string; detail: string } | undefined;
   for (const line of stdout.split('\n')) {
-    const match = /^(\S.*?)\s{2,}(PASS|FAIL)\s{2}(.*)$/.exec(line);
+    const match = /^(\S.*?)\s{2,}(PASS|FAIL)\s+(.*)$/.exec(line);
     if (match) {
       last = { result: match[2], detail: match[3] };
       rows.set(match[1], last);
