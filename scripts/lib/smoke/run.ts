@@ -56,6 +56,9 @@ export interface SmokeResult extends Verdict {
  */
 export const DLQ_READ_LIMIT = 2_000;
 
+/** How far before the run a stream batch failure still counts as possibly the run's. */
+const CLOCK_SKEW_MARGIN_MS = 30_000;
+
 /** Facts without reading the DLQs: during the wait a missing effect is pending, not lost. */
 const NO_DLQ_SCAN: DeadLetterScan = { messages: [], unseen: [] };
 
@@ -205,7 +208,8 @@ export async function runSmoke(sys: System, options: SmokeOptions): Promise<Smok
       if (!facts) throw new Error(`the orders could not be read: ${waitError?.message ?? 'no facts'}`);
       const streamFailures = await peekStreamFailures(sys);
       return deadLettersCheck(batch, scan, streamFailures, {
-        startedAt: started,
+        // SentTimestamp is SQS's clock, `started` this machine's: a margin for skew errs towards failing.
+        startedAt: started - CLOCK_SKEW_MARGIN_MS,
         perOrderGroups: groupsArePerOrder(batch, facts),
         dlqs: dlqOutputKeys(sys.outputs).map((d) => d.key.replace(/Url$/, '')),
         maxPerQueue: DLQ_READ_LIMIT,
