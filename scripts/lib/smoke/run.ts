@@ -112,6 +112,8 @@ export async function runSmoke(sys: System, options: SmokeOptions): Promise<Smok
       waitError = undefined;
     } catch (error) {
       // A read failing once (throttling, a network blip) is retried until the deadline.
+      if ((error as Error).message !== waitError?.message)
+        log(`smoke: reading the orders failed, retrying: ${(error as Error).message}`);
       waitError = error as Error;
     }
     if (facts) {
