@@ -32,8 +32,9 @@ flags
   --stack-name NAME  the stack (default ${STACK}); --stack is the same flag, as in the
                      other operator commands
   --timeout SECONDS  longest wait for the orders to settle, from placing them
-                     (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS}); the whole run takes
-                     that plus about half a minute of reads
+                     (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS}); the checks then read
+                     once more (about half a minute). An order not settled
+                     by then fails its checks.
   -h, --help         this text
 
 the batch (order ids smoke-<run>-1 … smoke-<run>-5, <run> = 8 random hex characters)
@@ -52,11 +53,16 @@ what it writes (all named smoke-<run>-…, recognisable and left in place)
 safe on a production stack
   - no fault-injection switch is read or written, nothing is purged, redriven or deleted
   - DLQs are only peeked: each message is received with a 30 s visibility timeout and
-    released at once (as \`npm run dlq -- show\` does); at most 2000 read per DLQ
+    released at once (as \`npm run dlq -- show\` does; a DLQ has no redrive policy, so the
+    added receive count moves nothing); at most 2000 read per DLQ, and a DLQ holding
+    more fails the DLQ check, since a smoke message could be among the unread
   - CloudWatch and CloudFormation are only read (GetDashboard, DescribeAlarms,
     ListStackResources, DescribeStacks)
-  - bounded in time by --timeout; the payment provider, carrier and mailer are the
-    blueprint's stand-ins, so nothing outside the stack is charged, shipped or mailed
+  - bounded in time by --timeout
+  - the payment provider, carrier and mailer are the blueprint's stand-ins, so nothing
+    outside the stack is charged, shipped or mailed. If you replaced them with real
+    services, the smoke orders reach those (card token tok_visa / tok_declined,
+    destinations DE / AQ): point them at test accounts first
 
 permissions (--target aws): cloudformation:DescribeStacks and ListStackResources,
 events:PutEvents on the bus, dynamodb:PutItem/GetItem/Query on the stack's tables,
