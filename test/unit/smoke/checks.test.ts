@@ -57,7 +57,8 @@ function settledFacts(o: SmokeOrder): OrderInvariantFacts {
     order: { status: o.expectedStatus },
     emails: { [outcome]: 1 },
     analytics: { events: 1, types: [outcome] },
-    // `<store version>:<type>`, OrderPlaced included: what the relay route records (the invariants read it either way).
+    // `<store version>:<type>`, OrderPlaced included: what the relay route records; the invariants accept it with or
+    // without that route.
     timeline: types.map((t, i) => `${i + 1}:${t}`),
     timelineGroups: [orderId],
   };
