@@ -42,6 +42,8 @@ export interface OrderInvariantFacts {
   emails: Record<string, number>;
   analytics?: { events: number; types: string[] };
   timeline?: string[];
+  /** The SQS message groups the timeline consumer saw this order's events in (its record's `messageGroupIds`). */
+  timelineGroups?: string[];
 }
 
 /** One message found in a DLQ, with the order and event it belongs to (when its body says). */
@@ -83,11 +85,15 @@ export interface UnseenDeadLetters {
   dlq: string;
   consumers: Consumer[];
   count: number;
+  /** Why they could not be read: hidden behind FIFO group heads, or beyond the scan's `maxPerQueue`. */
+  cause?: 'fifo-groups' | 'limit';
 }
 
 export interface DeadLetterScan {
   messages: ParkedMessage[];
   unseen: UnseenDeadLetters[];
+  /** The DLQs read (output keys without `Url`); absent where the scan was skipped. */
+  read?: string[];
 }
 
 export interface OrderInvariantReport {
@@ -132,7 +138,7 @@ const TIMELINE_TYPES = /^(Order|Inventory|Payment|Shipment)/;
 const isOutcome = (type: string) => (ORDER_OUTCOME_TYPES as readonly string[]).includes(type);
 
 /** One message a consumer should have received for an order, and how many times its effect shows. */
-interface Expected {
+export interface ExpectedMessage {
   consumer: Consumer;
   eventType: string;
   eventId: string;
@@ -144,8 +150,8 @@ interface Expected {
  * consumer recorded. Loyalty is judged per customer (its record is), in
  * `checkInvariants`, so it is not in here.
  */
-function expectedMessages(facts: OrderInvariantFacts): Expected[] {
-  const expected: Expected[] = [];
+export function expectedMessages(facts: OrderInvariantFacts): ExpectedMessage[] {
+  const expected: ExpectedMessage[] = [];
   const analyticsTypes = new Set(facts.analytics?.types ?? []);
   const outcomes = facts.events.filter((e) => isOutcome(e.type));
   // Analytics counts events in one number: beyond one per distinct type is a repeat.
@@ -176,6 +182,27 @@ function expectedMessages(facts: OrderInvariantFacts): Expected[] {
     });
   }
   return expected;
+}
+
+/**
+ * The loyalty awards the orders should have earned, per customer: each
+ * confirmed order of LOYALTY_MIN_TOTAL or more (the SNS filter's rule).
+ */
+export function expectedLoyalty(
+  orders: readonly OrderInvariantFacts[],
+): Map<string, { orderId: string; eventId: string; points: number }[]> {
+  const loyaltyOrders = new Map<string, { orderId: string; eventId: string; points: number }[]>();
+  for (const order of orders) {
+    const confirmed = order.events.find((e) => e.type === 'OrderConfirmed');
+    const customerId = confirmed?.data.customerId as string | undefined;
+    const total = Number(confirmed?.data.total);
+    if (!confirmed || !customerId || !(total >= LOYALTY_MIN_TOTAL)) continue;
+    loyaltyOrders.set(customerId, [
+      ...(loyaltyOrders.get(customerId) ?? []),
+      { orderId: order.orderId, eventId: confirmed.eventId, points: Math.floor(total) },
+    ]);
+  }
+  return loyaltyOrders;
 }
 
 const parkedLine = (p: ParkedMessage) =>
@@ -259,17 +286,7 @@ export function checkInvariants(facts: InvariantFacts): InvariantReport {
 
   // Loyalty, per customer: the confirmed orders of LOYALTY_MIN_TOTAL or more among these orders.
   const byOrder = new Map(reports.map((r) => [r.orderId, r]));
-  const loyaltyOrders = new Map<string, { orderId: string; eventId: string; points: number }[]>();
-  for (const order of facts.orders) {
-    const confirmed = order.events.find((e) => e.type === 'OrderConfirmed');
-    const customerId = confirmed?.data.customerId as string | undefined;
-    const total = Number(confirmed?.data.total);
-    if (!confirmed || !customerId || !(total >= LOYALTY_MIN_TOTAL)) continue;
-    loyaltyOrders.set(customerId, [
-      ...(loyaltyOrders.get(customerId) ?? []),
-      { orderId: order.orderId, eventId: confirmed.eventId, points: Math.floor(total) },
-    ]);
-  }
+  const loyaltyOrders = expectedLoyalty(facts.orders);
   for (const [customerId, record] of Object.entries(facts.loyalty)) {
     const expected = loyaltyOrders.get(customerId) ?? [];
     const applied = record?.orders ?? 0;
@@ -427,7 +444,22 @@ export function parkedMessageOf(dlqKey: string, message: Message): ParkedMessage
  * the system to settle (`expectInvariants`, the soak run) read again on every
  * poll before they call a message lost.
  */
-export async function scanDeadLetters(sys: System): Promise<DeadLetterScan> {
+export async function scanDeadLetters(
+  sys: System,
+  {
+    maxPerQueue = 100_000,
+    waitSeconds = 0,
+  }: {
+    maxPerQueue?: number;
+    /**
+     * Long-poll wait per receive. 0 suits the local engine; on AWS a short poll
+     * samples only some SQS servers and can come back empty while messages
+     * remain (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html),
+     * so a scan that must not miss one waits 1 s.
+     */
+    waitSeconds?: number;
+  } = {},
+): Promise<DeadLetterScan> {
   const found: ParkedMessage[] = [];
   const unseen: UnseenDeadLetters[] = [];
   const dlqKeys = Object.keys(sys.outputs).filter((key) => DLQ_CONSUMERS.some((d) => d.pattern.test(key)));
@@ -439,7 +471,7 @@ export async function scanDeadLetters(sys: System): Promise<DeadLetterScan> {
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
-    const { messages } = await peek(sys.sqs, url, { max: 100_000, visibilitySeconds: 30, waitSeconds: 0 });
+    const { messages } = await peek(sys.sqs, url, { max: maxPerQueue, visibilitySeconds: 30, waitSeconds });
     try {
       found.push(...messages.map((m) => parkedMessageOf(key, m)));
     } finally {
@@ -447,13 +479,16 @@ export async function scanDeadLetters(sys: System): Promise<DeadLetterScan> {
     }
     const held =
       Number(depth?.ApproximateNumberOfMessages ?? 0) + Number(depth?.ApproximateNumberOfMessagesNotVisible ?? 0);
-    // Only a FIFO DLQ hides messages behind its groups' heads; elsewhere a shortfall is another reader's.
-    if (url.endsWith('.fifo') && held > messages.length) {
+    // Only a FIFO DLQ hides messages behind its groups' heads, and a queue longer than the limit is read
+    // only in part; elsewhere a shortfall is another reader's.
+    const capped = messages.length >= maxPerQueue;
+    if ((capped || url.endsWith('.fifo')) && held > messages.length) {
       const consumers = DLQ_CONSUMERS.find((d) => d.pattern.test(key))?.consumers ?? [];
-      unseen.push({ dlq: key.replace(/Url$/, ''), consumers, count: held - messages.length });
+      const cause = capped ? 'limit' : 'fifo-groups';
+      unseen.push({ dlq: key.replace(/Url$/, ''), consumers, count: held - messages.length, cause });
     }
   }
-  return { messages: found, unseen };
+  return { messages: found, unseen, read: dlqKeys.map((key) => key.replace(/Url$/, '')) };
 }
 
 export interface GatherOptions {
@@ -506,6 +541,7 @@ export async function gatherInvariantFacts(
         ? { events: Number(analytics.events ?? 0), types: [...((analytics.types as Set<string>) ?? [])] }
         : undefined,
       timeline: (timeline?.entries as string[] | undefined) ?? undefined,
+      timelineGroups: timeline?.messageGroupIds ? [...(timeline.messageGroupIds as Set<string>)] : undefined,
     };
     return facts;
   });

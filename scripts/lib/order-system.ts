@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -34,6 +36,8 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
   const sqs = new SQSClient(clientConfig);
   const sfn = new SFNClient(clientConfig);
   const ssm = new SSMClient(clientConfig);
+  const cloudWatch = new CloudWatchClient(clientConfig);
+  const cloudFormation = new CloudFormationClient(clientConfig);
   const output = (name: string) => {
     const value = outputs[name];
     if (!value) throw new Error(`Stack output ${name} is missing; outputs: ${Object.keys(outputs).join(', ')}`);
@@ -48,6 +52,8 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
     sqs,
     sfn,
     ssm,
+    cloudWatch,
+    cloudFormation,
 
     /** A unique id per test run, so tests never see each other's orders or stock. */
     uniqueId: (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`,
@@ -150,10 +156,17 @@ export type System = ReturnType<typeof connect>;
 
 export function anOrder(
   sys: System,
-  options: { items: OrderItem[]; paymentToken?: string; shipToCountry?: string; customerId?: string },
+  options: {
+    items: OrderItem[];
+    paymentToken?: string;
+    shipToCountry?: string;
+    customerId?: string;
+    /** A recognisable id (e.g. the smoke check's `smoke-<run>-…`); by default a unique `order-…`. */
+    orderId?: string;
+  },
 ): TypedEnvelope<'OrderPlaced'> {
   const data: OrderPlaced = {
-    orderId: sys.uniqueId('order'),
+    orderId: options.orderId ?? sys.uniqueId('order'),
     customerId: options.customerId ?? sys.uniqueId('customer'),
     items: options.items,
     total: options.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0),

@@ -12,7 +12,7 @@ export type Target = 'local' | 'aws';
 /**
  * Connects an operator command to the deployed system:
  * - `local` (the default): the engine on AWS_ENDPOINT_URL (or 127.0.0.1:4566)
- *   with the outputs of the last `npm run deploy:local`; the engine must be up.
+ *   with the outputs of the last `npm run deploy:local` of `stack`; the engine must be up.
  * - `aws`: the caller's own AWS credentials and region (the SDK's default
  *   chain), and the outputs of the CloudFormation stack `stack`.
  */
@@ -24,7 +24,7 @@ export async function connectTarget(target: Target, stack = STACK): Promise<{ sy
         `No local engine answers on ${env.AWS_ENDPOINT_URL}. Start it and deploy first: npm run engine:up && npm run deploy:local`,
       );
     }
-    return { sys: connect(readOutputs(), env), where: `local engine ${env.AWS_ENDPOINT_URL}` };
+    return { sys: connect(readOutputs(stack), env), where: `local engine ${env.AWS_ENDPOINT_URL}, stack ${stack}` };
   }
   const cloudFormation = new CloudFormationClient({});
   const outputs = await cloudFormationOutputs(cloudFormation, stack);
