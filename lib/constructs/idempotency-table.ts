@@ -32,7 +32,7 @@ export interface IdempotencyTableProps {
  *
  * @example
  * const idempotency = new IdempotencyTable(this, 'Idempotency');
- * idempotency.grantReadWriteData(consumer.fn);
+ * idempotency.grantRecordKeeping(consumer.fn);
  */
 export class IdempotencyTable extends Construct {
   /** The table. */
@@ -54,8 +54,20 @@ export class IdempotencyTable extends Construct {
     this.tableName = this.table.tableName;
   }
 
-  /** Lets `grantee` read and write idempotency records. */
-  public grantReadWriteData(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grantReadWriteData(grantee);
+  /**
+   * Lets `grantee` keep its idempotency records: the item calls Powertools' DynamoDB persistence layer
+   * makes (`GetItem`, conditional `PutItem`, `UpdateItem`, and `DeleteItem` of an in-progress record
+   * when the handler throws; Powertools "Idempotency" docs, IAM permissions:
+   * https://docs.powertools.aws.dev/lambda/typescript/latest/features/idempotency/#iam-permissions).
+   * No scan, batch or stream access.
+   */
+  public grantRecordKeeping(grantee: iam.IGrantable): iam.Grant {
+    return this.table.grant(
+      grantee,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
   }
 }
