@@ -64,11 +64,4 @@ export const KEPT_GRANTS: KeptGrant[] = [
     resource: 'FailureQueue',
     reason: "granted by CDK's SqsDlq on-failure destination (grantSendMessages); Lambda's service only sends",
   },
-  {
-    role: 'OrderSagaStateMachineRole',
-    action: 'lambda:InvokeFunction',
-    resource: ':*',
-    reason:
-      "CDK's LambdaInvoke always adds the function's versions (`<arn>:*`); the saga invokes unqualified ARNs only (follow-up: a saga-owned invoke grant)",
-  },
 ];
