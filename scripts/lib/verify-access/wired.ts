@@ -1,21 +1,24 @@
 import { ACCOUNT, type CfnTemplate, getAtt, REGION, refOf, resolve, targetId } from './intrinsics';
 import type { AccessRequest } from './model';
 
-/** Where AWS documents each service-to-service request this module derives (one page per claim). */
+/**
+ * Where AWS documents each service-to-service request this module derives (one page per claim). Pages
+ * marked "unverified" were not read back when this was written: the request is still what the template
+ * wires, but its exact context keys there are this module's reading, not a quoted source.
+ */
 export const DOCS = {
   trust: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html',
   lambdaLogs: 'https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html',
-  xray: 'https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html',
+  xray: 'https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html',
   ruleTargets: 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html',
   ruleDlq: 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq',
   snsToSqs: 'https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html',
   snsKms: 'https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services',
   sqsKms: 'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html',
-  viaService: 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service',
   alarmActions: 'https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services',
-  sfnLambda: 'https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html',
+  sfnLambda: 'https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html (unverified)',
   sfnLogs: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-V2-CloudWatchLogs.html',
-  sfnXray: 'https://docs.aws.amazon.com/step-functions/latest/dg/concepts-xray-tracing.html',
+  sfnXray: 'https://docs.aws.amazon.com/step-functions/latest/dg/concepts-xray-tracing.html (unverified)',
   esmSqs: 'https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html',
   esmStream:
     'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-example-lamda-process-dynamodb-streams.html',
@@ -54,8 +57,9 @@ export function cmkOf(template: CfnTemplate, id: string): string | undefined {
 
 /**
  * The KMS calls an encrypted hop implies: a sender through SNS or SQS needs GenerateDataKey and Decrypt
- * on the key (SNS/SQS docs above). A role's calls arrive with kms:ViaService set to the service; a
- * service principal calls KMS itself with the same source keys it sent to the queue or topic.
+ * on the key (SNS/SQS docs above). A role's calls arrive with kms:ViaService set to the service
+ * (unverified: the KMS condition-key page was not read back here); a service principal calls KMS itself
+ * with the same source keys it sent to the queue or topic.
  */
 function kmsHop(
   principal: string,
