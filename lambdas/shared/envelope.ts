@@ -21,11 +21,18 @@ export const CHECKOUT_SOURCE = 'shop.checkout';
 export const ORDER_SERVICE_SOURCE = 'shop.orders';
 
 /**
- * EventBridge's limit on one `PutEvents` entry, and on the entries of one
- * request together, counted as AWS documents it (see {@link putEventsEntryBytes}).
+ * The ceiling on one `PutEvents` entry, and on the entries of one request
+ * together, counted as AWS documents it (see {@link putEventsEntryBytes}).
  * Every event crosses the bus, so this is the hard ceiling for any event.
+ * 256 KiB is what EventBridge's entry-size page gives; the `PutEvents` API
+ * reference (as of SDK 3.1169) says "less than 1MB", but SNS's default
+ * `MaximumMessageSize` and Step Functions' state payload are still 256 KiB,
+ * so 256 KiB stays the limit of the whole path.
  *
  * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
+ * @see https://docs.aws.amazon.com/sns/latest/api/API_SetTopicAttributes.html (`MaximumMessageSize`)
+ * @see https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
  */
 export const PUT_EVENTS_LIMIT_BYTES = 256 * 1024;
 

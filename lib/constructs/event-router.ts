@@ -28,6 +28,7 @@ export interface EventRouterProps {
   /**
    * How long the archive keeps events for replay. `Duration.days(0)` keeps them forever.
    *
+   * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateArchive.html (`RetentionDays`: 0 keeps events indefinitely)
    * @default Duration.days(30)
    */
   readonly archiveRetention?: Duration;
@@ -37,6 +38,7 @@ export interface EventRouterProps {
    * plain string, never a token, so tooling that creates the archive outside
    * CloudFormation (see `archiveCondition`) can read it at synth time.
    *
+   * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateArchive.html (`ArchiveName`)
    * @default - derived from the construct path: `<Stack>-<Path>-<hash>-archive`
    */
   readonly archiveName?: string;
@@ -61,15 +63,18 @@ export interface EventRouterProps {
   readonly archiveCondition?: CfnCondition;
 
   /**
-   * Retries per target for a failed delivery.
+   * Retries per target for a failed delivery (0 to 185).
    *
+   * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RetryPolicy.html
    * @default 8
    */
   readonly retryAttempts?: number;
 
   /**
-   * How long EventBridge keeps retrying an event before it goes to the DLQ.
+   * How long EventBridge keeps retrying an event before it goes to the DLQ
+   * (60 seconds to 24 hours).
    *
+   * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RetryPolicy.html
    * @default Duration.hours(2)
    */
   readonly maxEventAge?: Duration;
@@ -77,7 +82,9 @@ export interface EventRouterProps {
   /**
    * Escape hatch for the shared rule-target dead-letter queue. Merged as: our
    * defaults (SSE-SQS, 14 days' retention), these props, then `enforceSSL: true`.
+   * It must stay a standard queue: EventBridge cannot use a FIFO queue as a DLQ.
    *
+   * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/rule-dlq.html
    * @default - the defaults above
    */
   readonly deadLetterQueueProps?: Omit<sqs.QueueProps, 'enforceSSL'>;
@@ -117,12 +124,18 @@ export interface FifoQueueRouteOptions extends RouteOptions {
  * every event for replay, and one shared dead-letter queue for all rule
  * targets. Every target added through this router retries (`retryAttempts`,
  * `maxEventAge`) and then dead-letters; helpers cover Step Functions, SNS and
- * FIFO SQS targets, each receiving the event's `detail` only.
+ * FIFO SQS targets, each receiving the event's `detail` only. On AWS a target
+ * that no longer exists, or that EventBridge may not invoke, is not retried:
+ * the event goes to the DLQ at once, with `RULE_ARN`, `TARGET_ARN`,
+ * `ERROR_CODE` and `ERROR_MESSAGE` attributes.
  *
  * Step Functions and SNS targets are invoked through a role per route that
  * only EventBridge, on behalf of a rule on this bus in this account, may
  * assume (confused-deputy protection); nothing grants `events.amazonaws.com`
  * on the target's own resource policy or key policy.
+ *
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/rule-dlq.html
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
  *
  * @example
  * const router = new EventRouter(this, 'Router');
@@ -238,11 +251,17 @@ export class EventRouter extends Construct {
    * to CDK, `kms:GenerateDataKey` and `kms:Decrypt` on that key (through the
    * key policy's account statement, so the key policy names no service). The
    * key of an imported topic must let the role use it.
+   *
+   * @see https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html (it asks
+   * `kms:GenerateDataKey*` and `kms:Decrypt` of publishers)
+   * @see https://docs.aws.amazon.com/sms-voice/latest/userguide/configuration-sets-sns-creating-role.html
+   * (an AWS example granting a publisher to an encrypted topic only `kms:GenerateDataKey` and `kms:Decrypt`)
    */
   public routeToTopic(id: string, topic: sns.ITopic, options: RouteOptions): events.Rule {
     const role = this.targetRole(id);
     // Not topic.grantPublish(role): on an encrypted topic it also grants `kms:GenerateDataKey*`, a
-    // wildcard action. These are exactly what SNS asks of a publisher to an encrypted topic.
+    // wildcard action. SNS's key-management guide asks `kms:GenerateDataKey*` and `kms:Decrypt` of a
+    // publisher; AWS's own examples grant the plain action (see the doc comment above).
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
     topic.masterKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
     const message = events.RuleTargetInput.fromEventPath('$.detail');
@@ -324,7 +343,10 @@ export class EventRouter extends Construct {
 
   /**
    * Failed target invocations of `rule` (AWS/Events `FailedInvocations`, sum per
-   * minute): deliveries that exhausted their retries or could not be attempted.
+   * minute): deliveries that failed permanently (retries exhausted, or not
+   * retriable).
+   *
+   * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
    */
   public metricFailedInvocations(rule: events.IRule, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({

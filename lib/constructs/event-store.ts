@@ -47,8 +47,14 @@ export interface EventStoreProps {
  * transaction. Of two writers racing for the same version exactly one wins and
  * the other gets a `ConcurrencyError` naming the expected and actual versions:
  * never a lost, duplicated or out-of-place event. Events reach projectors and
- * relays through the events table's stream (`NEW_IMAGE`), in version order per
- * aggregate; snapshots have no stream (they are derived, never facts).
+ * relays through the events table's stream (`NEW_IMAGE`), each record exactly
+ * once; snapshots have no stream (they are derived, never facts). DynamoDB
+ * Streams promise order per item only, and every version is an item of its
+ * own, so that an aggregate's versions arrive in version order is not promised
+ * (unverified): readers check the version they expect (the projector does).
+ *
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html
  *
  * @example
  * const store = new EventStore(this, 'EventStore', { snapshotEvery: 100 });

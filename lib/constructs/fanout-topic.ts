@@ -20,6 +20,7 @@ export interface FanoutTopicProps {
    * that publishes as a service principal needs a key policy statement of its
    * own, with an `aws:SourceArn` condition.
    *
+   * @see https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
    * @default - a new key with rotation enabled and the default key policy (the account may grant its use through IAM)
    */
   readonly masterKey?: kms.IKey;
@@ -53,6 +54,8 @@ export interface SubscribeQueueOptions {
    * Filter on the JSON message body (`FilterPolicyScope: MessageBody`).
    * Mutually exclusive with `filterPolicy`.
    *
+   * @see https://docs.aws.amazon.com/sns/latest/api/API_SetSubscriptionAttributes.html (`FilterPolicyScope`)
+   * @see https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering.html
    * @default - no body filter
    */
   readonly filterPolicyWithMessageBody?: { [key: string]: sns.FilterOrPolicy };
@@ -61,6 +64,7 @@ export interface SubscribeQueueOptions {
    * Deliver the message as is instead of wrapped in SNS's notification JSON
    * (`{ Type, MessageId, TopicArn, Message, ... }`).
    *
+   * @see https://docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html
    * @default false
    */
   readonly rawMessageDelivery?: boolean;
@@ -69,6 +73,8 @@ export interface SubscribeQueueOptions {
    * Where SNS puts messages it could not deliver to the queue (e.g. the queue
    * was deleted or its policy denies SNS). SNS gets `sqs:SendMessage` on it.
    *
+   * @see https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html
+   * @see https://docs.aws.amazon.com/sns/latest/api/API_SetSubscriptionAttributes.html (`RedrivePolicy`: messages undeliverable through client or server errors)
    * @default - a new SSE-SQS encrypted, TLS-only queue with 14 days' retention
    */
   readonly deadLetterQueue?: sqs.IQueue;

@@ -19,6 +19,7 @@ export interface IdempotencyTableProps {
    * what is forced: partition key `id` (S) and TTL attribute `expiration`,
    * the defaults of Powertools for AWS Lambda's DynamoDB persistence layer.
    *
+   * @see https://docs.aws.amazon.com/powertools/typescript/latest/features/idempotency/
    * @default - the defaults above
    */
   readonly tableProps?: Omit<dynamodb.TableProps, OwnedTableProps>;
@@ -26,9 +27,16 @@ export interface IdempotencyTableProps {
 
 /**
  * The DynamoDB table behind Powertools idempotency: one record per idempotency
- * key (`id`), holding an in-progress or completed marker and the stored result,
- * expired by DynamoDB TTL on `expiration` so a crashed attempt can be retried
- * after the in-progress record lapses.
+ * key (`id`), holding an in-progress or completed marker and the stored result.
+ * Powertools itself treats a record as gone once its expiry has passed (an
+ * in-progress record's is the invocation's deadline), so a crashed attempt can
+ * be retried after the in-progress record lapses without waiting for DynamoDB.
+ * TTL on `expiration` only clears old records out: DynamoDB deletes expired
+ * items on a best-effort basis, typically within two days, and until then they
+ * still show up in reads.
+ *
+ * @see https://docs.aws.amazon.com/powertools/typescript/latest/features/idempotency/
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTimeToLive.html
  *
  * @example
  * const idempotency = new IdempotencyTable(this, 'Idempotency');

@@ -37,6 +37,8 @@ export interface MonitoredStateMachine extends IConstruct {
  * Rules and their failure metric; an `EventRouter` is one. The other
  * AWS/Events metrics of a rule (matched events, events sent to the DLQ) are
  * read with the same namespace and dimensions as `metricFailedInvocations`.
+ *
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
  */
 export interface MonitoredRules extends IConstruct {
   readonly rules: readonly events.IRule[];
@@ -47,6 +49,8 @@ export interface MonitoredRules extends IConstruct {
  * Alarm thresholds. Each alarm fires when its metric is **above** the
  * threshold in one evaluation period (1 minute; 5 minutes for compensations),
  * and treats missing data as not breaching, so idle resources stay OK.
+ *
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
  */
 export interface OperationsAlarmThresholds {
   /**
@@ -141,9 +145,12 @@ export interface OperationsDashboardProps {
   readonly rules?: MonitoredRules[];
   /**
    * Tables: read and write throttle events, consumed read and write capacity.
-   * No alarms: on-demand tables throttle only past account limits, and the
-   * functions' error alarms catch what a throttle breaks.
+   * No alarms of their own: an on-demand table throttles rarely (past the
+   * table's throughput quota, on a hot partition, or when traffic more than
+   * doubles its previous peak within 30 minutes), and the functions' error
+   * alarms catch what a throttle breaks.
    *
+   * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TroubleshootingThrottlingOnDemand.html
    * @default - none
    */
   readonly tables?: dynamodb.ITable[];
@@ -160,6 +167,7 @@ export interface OperationsDashboardProps {
    * compensation. Alarmed above `thresholds.compensations` per 5 minutes. It
    * must carry no label (a labelled metric makes a metric-math alarm).
    *
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html (an EMF record's metric can be alarmed on)
    * @default - no compensation alarm
    */
   readonly compensationMetric?: cloudwatch.Metric;
@@ -588,7 +596,8 @@ export class OperationsDashboard extends Construct {
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        // What SNS's key-management guide asks for an AWS service publishing to an encrypted topic.
+        // What SNS's key-management guide asks for an AWS service publishing to an encrypted topic:
+        // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
         actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
         resources: ['*'],
         conditions: fromThisAccountsAlarms,

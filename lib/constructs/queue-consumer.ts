@@ -51,10 +51,13 @@ export interface QueueConsumerProps {
 
   /**
    * The function timeout. The queue's visibility timeout must be at least
-   * 6 × this plus `maxBatchingWindow` (AWS's guidance, so a message is not
-   * redelivered while a throttled or retried invocation still holds it);
-   * violating that throws at synth time.
+   * 6 × this (AWS's guidance, so a message is not redelivered while a throttled
+   * or retried invocation still holds it) plus `maxBatchingWindow` (our own
+   * margin for the time records wait in the window; AWS's guidance names only
+   * the 6 ×); violating that throws at synth time.
    *
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html (`VisibilityTimeout`, default 30 seconds)
    * @default Duration.seconds(5) - fits the 30-second SQS default visibility timeout
    */
   readonly timeout?: Duration;
@@ -68,8 +71,10 @@ export interface QueueConsumerProps {
   readonly environment?: { [name: string]: string };
 
   /**
-   * Records per invocation. FIFO queues allow at most 10.
+   * Records per invocation. FIFO queues allow at most 10; standard queues
+   * 10,000, and more than 10 needs a `maxBatchingWindow`.
    *
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
    * @default 10
    */
   readonly batchSize?: number;
@@ -82,6 +87,7 @@ export interface QueueConsumerProps {
    * time, as throttled batches would count as receives towards the DLQ.
    *
    * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
+   * @see https://repost.aws/knowledge-center/lambda-sqs-scaling (a maximum concurrency above the reserved concurrency can cause throttling)
    *
    * @default 5
    */
@@ -90,6 +96,7 @@ export interface QueueConsumerProps {
   /**
    * How long the event source gathers records before invoking (standard queues only).
    *
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html (not supported for FIFO queues)
    * @default - no batching window
    */
   readonly maxBatchingWindow?: Duration;
@@ -136,6 +143,7 @@ export interface QueueConsumerProps {
  * at least 6 × the function timeout (plus the batching window); for a queue
  * whose visibility timeout it cannot know, it adds a warning instead.
  *
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
  * @example
  * const orders = new QueueWithDlq(this, 'Orders', { visibilityTimeout: Duration.seconds(60) });
  * new QueueConsumer(this, 'OrdersConsumer', {
@@ -210,6 +218,8 @@ export class QueueConsumer extends Construct {
     // A function whose reserved concurrency is below what the event source may
     // start gets throttled; each throttled batch goes back to the queue and
     // counts as a receive, so a burst alone could walk messages into the DLQ.
+    // (AWS: https://repost.aws/knowledge-center/lambda-sqs-scaling, and maxReceiveCount in
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html)
     const reserved = props.functionProps?.reservedConcurrentExecutions;
     problems.check(reserved === undefined || reserved >= maxConcurrency, {
       prop: 'functionProps.reservedConcurrentExecutions',
@@ -246,7 +256,8 @@ export class QueueConsumer extends Construct {
     });
 
     // An explicit role that may write to this log group only, instead of the
-    // AWS-managed AWSLambdaBasicExecutionRole (CreateLogGroup and any log group).
+    // AWS-managed AWSLambdaBasicExecutionRole (CreateLogGroup and any log group:
+    // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaBasicExecutionRole.html).
     const role =
       props.functionProps?.role ??
       new iam.Role(this, 'ServiceRole', {
@@ -319,7 +330,8 @@ function describeQueue(input: sqs.IQueue | ConsumedQueue): Required<Pick<Consume
   let visibilityTimeout = described.visibilityTimeout;
   if (!visibilityTimeout && cfn) {
     const value = cfn.visibilityTimeout;
-    // Unset means the SQS default of 30 seconds.
+    // Unset means the SQS default of 30 seconds (`VisibilityTimeout` in
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html).
     if (value === undefined) visibilityTimeout = Duration.seconds(30);
     else if (typeof value === 'number' && !Token.isUnresolved(value)) visibilityTimeout = Duration.seconds(value);
   }

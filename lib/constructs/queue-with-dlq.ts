@@ -10,18 +10,23 @@ type OwnedDeadLetterQueueProps = 'deadLetterQueue' | 'fifo' | 'redriveAllowPolic
 /** Properties of a {@link QueueWithDlq}. */
 export interface QueueWithDlqProps {
   /**
-   * Make a FIFO queue. Its dead-letter queue is then FIFO too (forced: SQS
-   * refuses a standard DLQ for a FIFO source queue).
+   * Make a FIFO queue. Its dead-letter queue is then FIFO too (forced: a FIFO
+   * queue can only use a FIFO DLQ).
    *
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue.html
    * @default false - a standard queue and a standard DLQ
    */
   readonly fifo?: boolean;
 
   /**
-   * FIFO only: let SQS derive the deduplication id from the message body.
-   * Leave it off when producers send their own `MessageDeduplicationId`
-   * (an EventBridge target, or a producer with a natural event id).
+   * FIFO only: let SQS derive the deduplication id from the message body
+   * (a SHA-256 hash of the body, not the attributes). Leave it off when
+   * producers send their own `MessageDeduplicationId` (a producer with a
+   * natural event id). Whether an EventBridge rule target sends one of its own
+   * is stated on no AWS page we found (unverified; see aws/aws-cdk#36498).
    *
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html (`MessageDeduplicationId`)
+   * @see https://github.com/aws/aws-cdk/issues/36498
    * @default false
    */
   readonly contentBasedDeduplication?: boolean;
@@ -30,23 +35,31 @@ export interface QueueWithDlqProps {
    * How long a received message stays invisible to other consumers. A Lambda
    * consumer needs at least 6 × its timeout (see `QueueConsumer`).
    *
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
    * @default Duration.seconds(30)
    */
   readonly visibilityTimeout?: Duration;
 
   /**
-   * Receives before SQS moves a message to the DLQ. 3 to 5 is normal: enough
-   * for a transient fault to pass, few enough that a poison message leaves soon.
-   * Must be an integer from 1 to 1000.
+   * Receives before SQS moves a message to the DLQ (it moves a message whose
+   * receive count exceeds this). 3 to 5 is normal: enough for a transient fault
+   * to pass, few enough that a poison message leaves soon. Must be an integer
+   * from 1 to 1000 (our bound: the API reference gives no range, so whether
+   * SQS accepts more is unverified).
    *
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html (`RedrivePolicy`)
    * @default 3
    */
   readonly maxReceiveCount?: number;
 
   /**
    * How long the dead-letter queue keeps a message: the time operators have to
-   * inspect and redrive it. Keep it longer than the source queue's retention.
+   * inspect and redrive it. Keep it longer than the source queue's retention: a
+   * standard queue's message keeps its original enqueue time in the DLQ, so it
+   * expires there by that time (a FIFO message's enqueue time is reset).
    *
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html (`MessageRetentionPeriod`: at most 1,209,600 seconds)
    * @default Duration.days(14) - the SQS maximum
    */
   readonly deadLetterRetentionPeriod?: Duration;
@@ -62,6 +75,8 @@ export interface QueueWithDlqProps {
    * replaced in place by CloudFormation: change such a queue's FIFO setting
    * by giving it a new construct id.
    *
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html (`RedriveAllowPolicy`)
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sqs-queue.html (`QueueName`: a named queue cannot be replaced)
    * @default true
    */
   readonly restrictRedriveToSourceQueue?: boolean;

@@ -69,6 +69,7 @@ export interface SagaProps {
    * (checked at synth, see `timeout`).
    *
    * @see https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html
+   * @see https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html
    * @default sfn.StateMachineType.STANDARD
    */
   readonly stateMachineType?: sfn.StateMachineType;
@@ -77,8 +78,12 @@ export interface SagaProps {
    * must cover the worst case of the retry policy: every action and every
    * compensation on the longest path running all its attempts, each up to its
    * task timeout, with the longest backoff between them. A shorter timeout is
-   * refused at synth, and so is one over 5 minutes for Express.
+   * refused at synth, and so is one over 5 minutes for Express. (An execution
+   * that runs past its `TimeoutSeconds` fails with `States.Timeout`; no state's
+   * `Catch` runs, hence no compensation.)
    *
+   * @see https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html (`TimeoutSeconds`)
+   * @see https://states-language.net/spec.html#toplevelfields (a machine that runs longer fails with `States.Timeout`)
    * @default - Standard: that worst case rounded up to whole minutes, plus one
    * minute; Express: 5 minutes
    */
@@ -87,6 +92,7 @@ export interface SagaProps {
    * Limit on one attempt of a task (the task state's `TimeoutSeconds`), used
    * for the worst-case check above.
    *
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html (default 3 s, at most 900 s)
    * @default - the function's own timeout for a `lambda.Function` (3 s when it
    * sets none); 15 minutes (the Lambda maximum) for an imported function
    */
@@ -145,6 +151,7 @@ export interface SagaProps {
    * data, which is the saga's input and results, so name here what must not be
    * readable there (e.g. payment tokens); readers need `logs:Unmask` to see it.
    *
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/mask-sensitive-log-data.html
    * @default - nothing masked
    */
   readonly logDataProtectionPolicy?: logs.DataProtectionPolicy;
@@ -174,7 +181,8 @@ const RESERVED_STATES = ['Start', 'Completed', 'Compensated', 'CompensationFaile
  * - each step is a Lambda task `<name>` invoked with
  *   `{ step, phase: 'action', input, executionId, retryCount }`, its result at
  *   `$.results.<name>.outcome`, retried on any error with exponential backoff
- *   and full jitter, and caught (`$.failure`) into compensation;
+ *   and full jitter (`BackoffRate`, `MaxDelaySeconds`, `JitterStrategy: FULL`),
+ *   and caught (`$.failure`) into compensation;
  * - a Choice `<name>Ok?` continues when `outcome.ok` is true, stops in `Stopped`
  *   (Succeed, nothing undone) when `outcome.compensate` is false (e.g. a
  *   duplicate execution), and otherwise records `{ step, reason }` at
@@ -203,6 +211,8 @@ const RESERVED_STATES = ['Start', 'Completed', 'Compensated', 'CompensationFaile
  * data, its only history. Under Express a whole execution may run twice, so
  * the steps must be idempotent by their own business key, not by execution.
  *
+ * @see https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+ * @see https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html
  * @example
  * const saga = new Saga(this, 'OrderSaga', {
  *   steps: [
@@ -367,7 +377,8 @@ export class Saga extends Construct {
         resultPath: `$.results.${step.name}`,
         // Bounds every attempt, so the worst case checked at synth holds.
         taskTimeout: sfn.Timeout.duration(taskTimeout(step.action)),
-        // One explicit Retry below covers service exceptions too.
+        // One explicit Retry below covers service exceptions too (Lambda.ServiceException and the like,
+        // which AWS recommends retrying: https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
         retryOnServiceExceptions: false,
       });
       // The Lambda throws only technical faults: retry them all, then compensate.
@@ -379,7 +390,9 @@ export class Saga extends Construct {
         resultPath: '$.failure',
       }).next(entry[i]);
       const ok = sfn.Choice.jsonPath(states, `${step.name}Ok?`)
-        // IsPresent first: comparing a missing field is a runtime error.
+        // IsPresent first: comparing a field that is missing fails the state (our reading of the Choice
+        // state's rules, not stated on https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html:
+        // unverified; the guard costs nothing either way).
         .when(
           sfn.Condition.and(
             sfn.Condition.isPresent(`${outcome}.ok`),
@@ -421,6 +434,8 @@ export class Saga extends Construct {
       tracingEnabled: true,
       // Standard keeps every execution's history in Step Functions; Express keeps none
       // (and ListExecutions does not list it), so its log carries the data.
+      // https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html
+      // https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: express },
       ...props.stateMachineProps,
       definitionBody: sfn.DefinitionBody.fromChainable(start),

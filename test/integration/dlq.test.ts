@@ -145,6 +145,7 @@ describe('the DLQ tool on the engine', () => {
   });
 
   // What the tool uses on AWS; on MiniStack it falls back (RedrivePolicy matching, the receive → send → delete loop).
+  // AWS: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ListDeadLetterSourceQueues.html
   knownEngineGap('sqs-list-dead-letter-source-queues', ['ministack'])(
     'ListDeadLetterSourceQueues names the source queue of a DLQ',
     async () => {
@@ -156,6 +157,8 @@ describe('the DLQ tool on the engine', () => {
     },
   );
 
+  // AWS: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html
+  // and https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ListMessageMoveTasks.html
   knownEngineGap('sqs-message-move-tasks', ['ministack'])(
     'StartMessageMoveTask redrives a DLQ to its source and ListMessageMoveTasks reports it',
     async () => {

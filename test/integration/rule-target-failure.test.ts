@@ -124,6 +124,9 @@ describe('EventBridge rule target failure', () => {
       expect(JSON.parse(messages[0].Body ?? '{}').detail).toEqual({ marker });
     });
 
+    // AWS: a target that no longer exists is not retried; the event goes straight to the target's DLQ,
+    // and every DLQ message carries RULE_ARN, TARGET_ARN, ERROR_CODE and ERROR_MESSAGE:
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/rule-dlq.html
     // MiniStack 1.5.33 accepts RetryPolicy and DeadLetterConfig but never uses them: a failed
     // delivery is only logged (localstack/README.md, gap id `eventbridge-target-dlq-ignored`).
     knownEngineGap('eventbridge-target-dlq-ignored', ['ministack'])(

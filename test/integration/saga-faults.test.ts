@@ -268,6 +268,10 @@ describe('saga faults', () => {
       });
     });
 
+    // AWS extracts metrics from EMF records in a Lambda function's log group:
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Lambda.html
+    // MiniStack 1.5.33 stores the record and makes no metric (localstack/README.md, gap id `cloudwatch-emf-metrics`).
     knownEngineGap('cloudwatch-emf-metrics', ['ministack'])(
       'turns the EMF record into the OrdersNeedingAttention metric the alarm watches',
       async () => {

@@ -119,6 +119,10 @@ function copyAttribute(value: MessageAttributeValue): MessageAttributeValue | un
  *   message is held back unless `newDedupId` asks for `redrive-<DLQ message id>`
  *   (deterministic, so a re-run after a crash between send and delete is still
  *   deduplicated by SQS).
+ *
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
+ * (a message moved to a FIFO DLQ gets its message id as deduplication id)
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html (the 5-minute window)
  */
 export function planMove(
   message: Message,
