@@ -63,11 +63,10 @@ export class IdempotencyTable extends Construct {
   }
 
   /**
-   * Lets `grantee` keep its idempotency records: the item calls Powertools' DynamoDB persistence layer
-   * makes (`GetItem`, conditional `PutItem`, `UpdateItem`, and `DeleteItem` of an in-progress record
-   * when the handler throws; Powertools "Idempotency" docs, IAM permissions:
-   * https://docs.powertools.aws.dev/lambda/typescript/latest/features/idempotency/#iam-permissions).
-   * No scan, batch or stream access.
+   * Lets `grantee` keep its idempotency records: exactly the item calls Powertools' DynamoDB
+   * persistence layer makes (its source, @aws-lambda-powertools/idempotency
+   * `DynamoDBPersistenceLayer`: `GetItem`, conditional `PutItem`, `UpdateItem`, and `DeleteItem` of an
+   * in-progress record when the handler throws). No scan, batch or stream access.
    */
   public grantRecordKeeping(grantee: iam.IGrantable): iam.Grant {
     return this.table.grant(

@@ -18,7 +18,8 @@ export const KEPT_GRANTS: KeptGrant[] = [
     role: '',
     action: 'dynamodb:DeleteItem',
     resource: 'table/IdempotencyTable',
-    reason: 'Powertools idempotency deletes the in-progress record when the handler throws, so a retry can run',
+    reason:
+      'Powertools idempotency (DynamoDBPersistenceLayer.deleteRecord) deletes the in-progress record when the handler throws, so a retry can run',
   },
   {
     role: '',
