@@ -12,14 +12,14 @@ export const KEPT_GRANTS: KeptGrant[] = [
     action: 'dynamodb:GetItem',
     resource: 'table/IdempotencyTable',
     reason:
-      'Powertools idempotency reads the record when a duplicate arrives while it is in progress (docs: IAM permissions)',
+      'Powertools idempotency (DynamoDBPersistenceLayer._getRecord) reads the record when a duplicate finds it in progress',
   },
   {
     role: '',
     action: 'dynamodb:DeleteItem',
     resource: 'table/IdempotencyTable',
     reason:
-      'Powertools idempotency (DynamoDBPersistenceLayer.deleteRecord) deletes the in-progress record when the handler throws, so a retry can run',
+      'Powertools idempotency (DynamoDBPersistenceLayer._deleteRecord) deletes the in-progress record when the handler throws, so a retry can run',
   },
   {
     role: '',
