@@ -40,7 +40,7 @@ export interface IdempotencyTableProps {
  *
  * @example
  * const idempotency = new IdempotencyTable(this, 'Idempotency');
- * idempotency.grantReadWriteData(consumer.fn);
+ * idempotency.grantRecordKeeping(consumer.fn);
  */
 export class IdempotencyTable extends Construct {
   /** The table. */
@@ -62,8 +62,19 @@ export class IdempotencyTable extends Construct {
     this.tableName = this.table.tableName;
   }
 
-  /** Lets `grantee` read and write idempotency records. */
-  public grantReadWriteData(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grantReadWriteData(grantee);
+  /**
+   * Lets `grantee` keep its idempotency records: exactly the item calls Powertools' DynamoDB
+   * persistence layer makes (its source, @aws-lambda-powertools/idempotency
+   * `DynamoDBPersistenceLayer`: `GetItem`, conditional `PutItem`, `UpdateItem`, and `DeleteItem` of an
+   * in-progress record when the handler throws). No scan, batch or stream access.
+   */
+  public grantRecordKeeping(grantee: iam.IGrantable): iam.Grant {
+    return this.table.grant(
+      grantee,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
   }
 }

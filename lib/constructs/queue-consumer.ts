@@ -298,7 +298,11 @@ export class QueueConsumer extends Construct {
     this.fn.addEventSource(this.eventSource);
 
     if (props.grantSendToDeadLetterQueue && source.deadLetterQueue) {
-      source.deadLetterQueue.grantSendMessages(this.fn);
+      // Parking is one SendMessage to a queue URL the function is given: not grantSendMessages, which
+      // adds GetQueueAttributes and GetQueueUrl that nothing here calls. A customer managed key on the
+      // DLQ needs GenerateDataKey and Decrypt from the sender (SQS key management).
+      source.deadLetterQueue.grant(this.fn, 'sqs:SendMessage');
+      source.deadLetterQueue.encryptionMasterKey?.grant(this.fn, 'kms:GenerateDataKey', 'kms:Decrypt');
     }
 
     this.queue = source.queue;

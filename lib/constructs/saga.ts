@@ -245,6 +245,21 @@ export class Saga extends Construct {
     this.stateMachineType = props.stateMachineType ?? sfn.StateMachineType.STANDARD;
     const express = this.stateMachineType === sfn.StateMachineType.EXPRESS;
     const taskTimeout = (fn: lambda.IFunction) => props.taskTimeout ?? functionTimeout(fn);
+    // LambdaInvoke grants invoke on the function's `resourceArnsForGrantInvoke`: for a Function (and an
+    // imported one) its ARN and every version (`<arn>:*`). The saga invokes the unqualified ARN only, so
+    // the task gets a view of the function that offers just that ARN (issue 12: least privilege).
+    const invokers = new Map<lambda.IFunction, lambda.IFunction>();
+    const invoker = (fn: lambda.IFunction) => {
+      let view = invokers.get(fn);
+      if (!view) {
+        view = new Proxy(fn, {
+          get: (target, property) =>
+            property === 'resourceArnsForGrantInvoke' ? [target.functionArn] : Reflect.get(target, property),
+        });
+        invokers.set(fn, view);
+      }
+      return view;
+    };
     const worstCase = worstCaseSeconds(props, taskTimeout, stepRetry, compensationRetry);
     this.worstCaseDuration = Duration.seconds(worstCase);
     this.timeout = props.timeout ?? (express ? EXPRESS_MAX_DURATION : Duration.minutes(Math.ceil(worstCase / 60) + 1));
@@ -292,7 +307,7 @@ export class Saga extends Construct {
     for (const step of props.steps) {
       if (step.compensation) {
         const undo = tasks.LambdaInvoke.jsonPath(states, `Undo${step.name}`, {
-          lambdaFunction: step.compensation,
+          lambdaFunction: invoker(step.compensation),
           payload: sfn.TaskInput.fromObject({
             step: step.name,
             phase: 'compensation',
@@ -311,7 +326,7 @@ export class Saga extends Construct {
         if (onFailure) {
           const report = tasks.LambdaInvoke.jsonPath(states, `Undo${step.name}Failed`, {
             comment: `Reports that Undo${step.name} failed after all its retries, then carries on compensating.`,
-            lambdaFunction: onFailure,
+            lambdaFunction: invoker(onFailure),
             payload: sfn.TaskInput.fromObject({
               step: step.name,
               phase: 'compensationFailure',
@@ -350,7 +365,7 @@ export class Saga extends Construct {
       const step = props.steps[i];
       const outcome = `$.results.${step.name}.outcome`;
       const task = tasks.LambdaInvoke.jsonPath(states, step.name, {
-        lambdaFunction: step.action,
+        lambdaFunction: invoker(step.action),
         payload: sfn.TaskInput.fromObject({
           step: step.name,
           phase: 'action',

@@ -286,8 +286,9 @@ export class OrderFlowStack extends Stack {
     const service = (id: string, name: string) => {
       const fn = this.nodeFunction(id, name, stage.serviceTimeout, serviceEnvironment);
       eventStore.grantAppend(fn);
-      orderServiceTable.grantReadWriteData(fn);
-      idempotency.grantReadWriteData(fn);
+      // Service records: read, put and update items (alone or in a transaction); no scan, batch, delete or stream.
+      orderServiceTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+      idempotency.grantRecordKeeping(fn);
       readFaultSwitch(fn);
       return fn;
     };
@@ -361,13 +362,13 @@ export class OrderFlowStack extends Stack {
       [ENV.READ_MODEL_TABLE_NAME]: readModel.tableName,
       [ENV.CUSTOMER_STATS_TABLE_NAME]: customerStats.tableName,
     });
-    // Item reads and writes on the tables only: the projector never queries the history index.
+    // Item calls only, each on the table it applies to (lambdas/projector/project.ts): the order summary
+    // is read and put whole, the customer counters are updated in place. No history-index query.
+    // (A statement, not readModel.grant: that would add the table's index ARNs too.)
     projector.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        resources: [readModel.tableArn, customerStats.tableArn],
-      }),
+      new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [readModel.tableArn] }),
     );
+    customerStats.grant(projector, 'dynamodb:UpdateItem');
     const projectorFailures = this.failureQueue('ProjectorFailureQueue');
     projector.addEventSource(this.streamSource(eventStore, projectorFailures));
 
@@ -424,8 +425,10 @@ export class OrderFlowStack extends Stack {
         },
         functionProps: { bundling: BUNDLING },
       });
-      consumerStateTable.grantReadWriteData(c.fn);
-      idempotency.grantReadWriteData(c.fn);
+      // Apply-once effects: a marker put and the effect's put/update in one transaction, and a read
+      // where the effect depends on the current item (the timeline); no scan, batch, delete or stream.
+      consumerStateTable.grant(c.fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+      idempotency.grantRecordKeeping(c.fn);
       readFaultSwitch(c.fn);
       return c;
     };

@@ -14,6 +14,8 @@ export interface RecordedCall {
   /** DynamoDB capacity units the engine reported (ReturnConsumedCapacity=TOTAL was asked for). */
   capacityUnits?: number;
   status: number;
+  /** The request body, when the recorder was asked to keep bodies (the access check reads resource names from it). */
+  body?: string;
 }
 
 const DYNAMODB_CAPACITY_OPERATIONS = new Set([
@@ -110,7 +112,7 @@ export interface Recorder {
  * Hand-written on node:http because it needs to see and amend each body; a generic proxy library
  * would add a dependency for the 60 lines below.
  */
-export async function startRecorder(engineUrl: string): Promise<Recorder> {
+export async function startRecorder(engineUrl: string, options: { keepBodies?: boolean } = {}): Promise<Recorder> {
   const upstream = new URL(engineUrl);
   const calls: RecordedCall[] = [];
   const server: Server = createServer((req, res) => {
@@ -134,6 +136,7 @@ export async function startRecorder(engineUrl: string): Promise<Recorder> {
         entryBytes: billedEntries(service, operation, json, text),
         target: targetOf(json, text),
         status: 0,
+        ...(options.keepBodies ? { body: text } : {}),
       };
       const askCapacity =
         service === 'dynamodb' &&

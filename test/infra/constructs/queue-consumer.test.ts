@@ -112,19 +112,16 @@ describe('QueueConsumer', () => {
     template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
   });
 
-  it('grants SendMessage on the DLQ when asked', () => {
+  // npm run verify:access found GetQueueAttributes and GetQueueUrl on the DLQ, which parking never calls (issue 12).
+  it('parks with sqs:SendMessage alone on the DLQ', () => {
     const dlqId = template.getResourceId('AWS::SQS::Queue', {
       Properties: Match.objectLike({ RedriveAllowPolicy: Match.anyValue() }),
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: Match.arrayWith(['sqs:SendMessage']),
-            Resource: { 'Fn::GetAtt': [dlqId, 'Arn'] },
-          }),
-        ]),
-      },
-    });
+    const onDlq = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]).filter(
+        (s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [dlqId, 'Arn'] }),
+      ),
+    );
+    expect(onDlq.map((s) => s.Action)).toEqual(['sqs:SendMessage']);
   });
 });

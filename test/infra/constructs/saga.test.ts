@@ -30,6 +30,20 @@ describe('Saga', () => {
     definition = definitionOf(template.toJSON() as TemplateJson);
   });
 
+  // npm run verify:access found the role allowed to invoke every version (`<arn>:*`), which the saga never names (issue 12).
+  it('lets its role invoke exactly the unqualified function ARNs its tasks name, no versions', () => {
+    const invoke = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]).filter(
+        (s) => s.Action === 'lambda:InvokeFunction',
+      ),
+    );
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0].Resource).toEqual([
+      'arn:aws:lambda:us-east-1:111122223333:function:A',
+      'arn:aws:lambda:us-east-1:111122223333:function:B',
+    ]);
+  });
+
   it('starts by moving the execution input to $.input', () => {
     expect(definition.StartAt).toBe('Start');
     expect(definition.States.Start).toMatchObject({ Type: 'Pass', Parameters: { 'input.$': '$' }, Next: 'Reserve' });

@@ -1,4 +1,4 @@
-import { type CfnElement, RemovalPolicy } from 'aws-cdk-lib';
+import { aws_iam as iam, type CfnElement, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventStore } from '../../../lib/constructs/event-store';
@@ -97,4 +97,43 @@ describe('IdempotencyTable and EventStore', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
   });
+
+  // npm run verify:access found these grants wider than any call the handlers make (issue 12).
+  it('grantRecordKeeping allows exactly the item calls Powertools idempotency makes: no scan, batch or stream', () => {
+    const { stack } = testStack();
+    const table = new IdempotencyTable(stack, 'Idempotency');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    table.grantRecordKeeping(role);
+    const statements = policyStatements(Template.fromStack(stack));
+    expect(statements).toEqual([
+      {
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^IdempotencyTable/), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('grantAppend allows putting, condition-checking and querying events and snapshots, nothing else', () => {
+    const { stack } = testStack();
+    const store = new EventStore(stack, 'EventStore');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    store.grantAppend(role);
+    const byTable = Object.fromEntries(
+      policyStatements(Template.fromStack(stack)).map((s) => [JSON.stringify(s.Resource), s.Action]),
+    );
+    expect(Object.values(byTable).sort()).toEqual([
+      ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      ['dynamodb:PutItem', 'dynamodb:Query'],
+    ]);
+  });
 });
+
+/** The statements of the template's one identity policy. */
+function policyStatements(template: Template): { Action: unknown; Effect: string; Resource: unknown }[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+  expect(policies).toHaveLength(1);
+  return (
+    policies[0].Properties.PolicyDocument as { Statement: { Action: unknown; Effect: string; Resource: unknown }[] }
+  ).Statement;
+}
