@@ -353,8 +353,11 @@ export class OrderFlowStack extends Stack {
       [ENV.TIMELINE_QUEUE_URL]: timelineQueue.queue.queueUrl,
     });
     router.eventBus.grantPutEventsTo(relay);
-    // SSE-SQS (QueueWithDlq's default): no key grant needed, only sqs:SendMessage and friends.
-    timelineQueue.queue.grantSendMessages(relay);
+    // SendMessageBatch is authorized as sqs:SendMessage
+    // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api.html);
+    // not grantSendMessages, whose GetQueueAttributes and GetQueueUrl nothing calls. The queue is
+    // SSE-SQS (QueueWithDlq's default), so there is no key to grant.
+    timelineQueue.queue.grant(relay, 'sqs:SendMessage');
     const relayFailures = this.failureQueue('EventRelayFailureQueue');
     relay.addEventSource(this.streamSource(eventStore, relayFailures));
 

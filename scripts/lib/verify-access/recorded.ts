@@ -62,6 +62,13 @@ const DYNAMODB_TRANSACT: Record<string, string> = {
   Get: 'dynamodb:GetItem',
 };
 
+/** SQS batch operations and the IAM action that authorizes them (there is no `sqs:SendMessageBatch`). */
+const SQS_BATCH_ACTION: Record<string, string> = {
+  SendMessageBatch: 'SendMessage',
+  DeleteMessageBatch: 'DeleteMessage',
+  ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
+};
+
 /**
  * The IAM requests one recorded SDK call makes: DynamoDB authorizes each item of a transaction as its own
  * action on its own table (TransactWriteItems API reference), the other calls are one action on the
@@ -100,7 +107,11 @@ export function requestsOfCall(
       const url = String(json.QueueUrl ?? '');
       const name = url.split('/').pop();
       if (!name) throw new Error(`recorded: sqs ${call.operation} without QueueUrl`);
-      return [{ action: `sqs:${call.operation}`, resource: { logicalId: logicalOf(name), attribute: 'Arn' } }];
+      // A batch call is authorized as its single-message action: "setting permissions for SendMessage,
+      // DeleteMessage, or ChangeMessageVisibility sets permissions for the corresponding batch versions"
+      // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api.html).
+      const action = SQS_BATCH_ACTION[call.operation] ?? call.operation;
+      return [{ action: `sqs:${action}`, resource: { logicalId: logicalOf(name), attribute: 'Arn' } }];
     }
     case 'events': {
       const buses = new Set(

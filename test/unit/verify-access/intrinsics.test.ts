@@ -104,6 +104,10 @@ describe('requestsOfCall', () => {
     expect(requestsOfCall(call('sqs', 'SendMessage', { QueueUrl: 'http://h/000/dlq' }), logicalOf)).toEqual([
       { action: 'sqs:SendMessage', resource: { logicalId: 'L-dlq', attribute: 'Arn' } },
     ]);
+    // A batch send is authorized as sqs:SendMessage: IAM has no sqs:SendMessageBatch action.
+    expect(requestsOfCall(call('sqs', 'SendMessageBatch', { QueueUrl: 'http://h/000/q.fifo' }), logicalOf)).toEqual([
+      { action: 'sqs:SendMessage', resource: { logicalId: 'L-q.fifo', attribute: 'Arn' } },
+    ]);
     expect(requestsOfCall(call('dynamodb', 'Query', { TableName: 't', IndexName: 'byCustomer' }), logicalOf)).toEqual([
       { action: 'dynamodb:Query', resource: { logicalId: 'L-t', attribute: 'Arn', suffix: '/index/byCustomer' } },
     ]);
