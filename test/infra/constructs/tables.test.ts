@@ -1,4 +1,4 @@
-import { aws_iam as iam, type CfnElement, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnElement, aws_iam as iam, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventStore } from '../../../lib/constructs/event-store';
