@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FAULT_SWITCH_MAX_AGE_SECONDS, FAULTS_OFF } from '../lambdas/shared/fault-injection';
-import { deleteFaultSwitch, listFaultSwitches, putFaultSwitch } from './lib/fault-switches';
+import { deleteFaultSwitch, listFaultSwitches, putFaultSwitch } from './lib/faults/switches';
 import { connectTarget, parseTarget } from './lib/target';
 
 const USAGE =

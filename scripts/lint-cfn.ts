@@ -12,7 +12,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT } from '../localstack/engine';
 import { synthOrderFlow } from '../test/infra/support/order-flow';
-import { runCfnLint, STACK_VARIANTS } from './lib/cfn-lint';
+import { runCfnLint, STACK_VARIANTS } from './lib/lint-cfn/cfn-lint';
 
 const OUT_DIR = join(ROOT, 'cdk.out', 'cfn-lint');
 

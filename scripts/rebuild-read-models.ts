@@ -5,7 +5,7 @@
  * they equal the live ones. Exits 1 on any difference or event-store problem.
  */
 import { parseArgs } from 'node:util';
-import { rebuildAndCompare } from './lib/rebuild';
+import { rebuildAndCompare } from './lib/rebuild-read-models/rebuild';
 import { connectTarget, parseTarget } from './lib/target';
 
 async function main() {

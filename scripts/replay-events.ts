@@ -6,7 +6,7 @@
  * AcceptOrder as a duplicate.
  */
 import { parseArgs } from 'node:util';
-import { replayArchive } from './lib/replay';
+import { replayArchive } from './lib/replay-events/replay';
 import { connectTarget, parseTarget } from './lib/target';
 
 function parseTime(flag: string, value: string | undefined, fallback?: Date): Date {
