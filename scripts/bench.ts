@@ -48,7 +48,7 @@ function installedVersion(pkg: string): string {
 
 export const CLI = command({
   name: 'bench',
-  run: 'npm run bench',
+  helpCommand: 'npm run bench -- --help',
   usage: `usage: npm run bench -- [--fixed-rate R] [--fixed-seconds S] [--step-seconds S] [--rates R1,R2,…]
                             [--max-orders N] [--budget-minutes M] [--synth-runs N] [--skip-cold] [--no-write]
        npm run bench -- --timeline-route [--timeline-orders N] [--timeline-rate R]

@@ -38,7 +38,7 @@ interface Args {
 
 export const CLI = command({
   name: 'cost',
-  run: 'npm run cost',
+  helpCommand: 'npm run cost -- --help',
   usage: `usage: npm run cost -- [--measure [--confirmed N] [--compensated N] [--interval-ms MS]] [--mix F]
                            [--prices FILE] [--template FILE] [--input FILE]
 

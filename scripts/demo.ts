@@ -29,7 +29,7 @@ type Scenario = 'ok' | 'declined' | 'out-of-stock' | 'unserviceable';
 
 export const CLI = command({
   name: 'demo',
-  run: 'npm start',
+  helpCommand: 'npm start -- --help',
   usage: `usage: npm start [-- --orders N]
 
 The main job, against the local engine only: uses the engine on AWS_ENDPOINT_URL (default

@@ -22,7 +22,7 @@ import { connectTarget, parseTarget, TARGET_OPTIONS, TARGET_USAGE } from './lib/
 
 export const CLI = command({
   name: 'dlq',
-  run: 'npm run dlq',
+  helpCommand: 'npm run dlq -- --help',
   usage: `usage: npm run dlq -- <command> [dlq] [flags]
 
 The dead-letter queue tool: list the stack's DLQs, show why messages were parked, move them

@@ -18,7 +18,7 @@ const SYNOPSIS =
 
 export const CLI = command({
   name: 'faults',
-  run: 'npm run faults',
+  helpCommand: 'npm run faults -- --help',
   usage: `${SYNOPSIS}
 
 The fault-injection switch, a testing aid (README "Failure modes"): SSM parameters under the

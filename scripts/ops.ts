@@ -19,7 +19,7 @@ import { parseTarget } from './lib/target';
 
 export const CLI = command({
   name: 'ops',
-  run: 'npm run ops',
+  helpCommand: 'npm run ops -- --help',
   usage: `usage: npm run ops -- [--port N] [--open] [--executions N] [--target local|aws] [--stack NAME]
 
 The live operations view: a web page on 127.0.0.1 with every queue and DLQ of the stack (messages

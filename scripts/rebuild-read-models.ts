@@ -10,7 +10,7 @@ import { connectTarget, parseTarget, TARGET_OPTIONS, TARGET_USAGE } from './lib/
 
 export const CLI = command({
   name: 'rebuild',
-  run: 'npm run rebuild',
+  helpCommand: 'npm run rebuild -- --help',
   usage: `usage: npm run rebuild -- [--target local|aws] [--stack NAME] [--segments N] [--keep] [--settle-seconds S]
 
 Replays the whole event store into fresh read-model tables and checks that they equal the live

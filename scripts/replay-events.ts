@@ -11,7 +11,7 @@ import { connectTarget, parseTarget, TARGET_OPTIONS, TARGET_USAGE } from './lib/
 
 export const CLI = command({
   name: 'replay',
-  run: 'npm run replay',
+  helpCommand: 'npm run replay -- --help',
   usage: `usage: npm run replay -- --from <ISO time> [--to <ISO time>] [--name N] [--target local|aws] [--stack NAME]
 
 Replays a time window of the bus archive onto the bus (EventBridge StartReplay) and waits for it

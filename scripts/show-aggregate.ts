@@ -11,7 +11,7 @@ import { connectTarget, parseTarget, TARGET_OPTIONS, TARGET_USAGE } from './lib/
 
 export const CLI = command({
   name: 'aggregate',
-  run: 'npm run aggregate',
+  helpCommand: 'npm run aggregate -- --help',
   usage: `usage: npm run aggregate -- <orderId> [--as-of-version N | --as-of-time <ISO>] [--no-snapshots] [--events]
                                        [--target local|aws] [--stack NAME]
 

@@ -16,7 +16,7 @@ const MAX_TIMEOUT_SECONDS = 1_800;
 
 export const CLI = command({
   name: 'smoke',
-  run: 'npm run smoke',
+  helpCommand: 'npm run smoke -- --help',
   usage: `usage: npm run smoke [-- --target aws] [--stack-name NAME] [--timeout SECONDS]
 
 The post-deploy smoke check. Places 5 orders (6 deliveries) and checks that the deployed

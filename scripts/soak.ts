@@ -40,7 +40,7 @@ const DEFAULT_RATES = parseRates(undefined);
 
 export const CLI = command({
   name: 'soak',
-  run: 'npm run soak',
+  helpCommand: 'npm run soak -- --help',
   usage: `usage: npm run soak -- [--orders N] [--duration S] [--drain S] [--rates kind=rate,...] [--json file]
 
 The mixed-fault soak run, against the local engine only (AWS_ENDPOINT_URL must be a loopback

@@ -13,7 +13,7 @@ import { record } from './lib/verify-access/record';
 
 export const CLI = command({
   name: 'verify:access',
-  run: 'npm run verify:access',
+  helpCommand: 'npm run verify:access -- --help',
   usage: `usage: npm run verify:access [-- --record]
 
 Proves the stack's IAM and KMS offline (README "Security"): every request the system makes (the

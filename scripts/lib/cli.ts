@@ -11,8 +11,8 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 export interface Command<T extends ParseArgsConfig = ParseArgsConfig> {
   /** Prefix of the command's messages, e.g. `rebuild`. */
   name: string;
-  /** How an operator runs it, e.g. `npm run rebuild`; errors say `<run> -- --help`. */
-  run: string;
+  /** How an operator asks for the usage, e.g. `npm run rebuild -- --help`; every argument error names it. */
+  helpCommand: string;
   /** The `--help` text: what it does, its options with defaults, its target and what it writes. */
   usage: string;
   /** The parseArgs config (options, allowPositionals); `help` is one of its options. */
@@ -30,8 +30,8 @@ export function command<T extends ParseArgsConfig & { options: { help: typeof HE
 }
 
 /** Prints `name: message` and where to read the usage, and sets exit code 2 (bad arguments). */
-export function usageError(cmd: Pick<Command, 'name' | 'run'>, message: string): void {
-  console.error(`${cmd.name}: ${message}\nSee: ${cmd.run} -- --help`);
+export function usageError(cmd: Pick<Command, 'name' | 'helpCommand'>, message: string): void {
+  console.error(`${cmd.name}: ${message}\nSee: ${cmd.helpCommand}`);
   process.exitCode = 2;
 }
 
