@@ -8,8 +8,6 @@ evaluator (@cloud-copilot/iam-simulate), and every granted action no
  *   npm run verify:access -- --record  # re-record the functions' own calls on the local engine (AWS_ENDPOINT_URL)
  */
 import { command, HELP_OPTION, isMain, parseCommandLine } from './lib/cli';
-import { runAccessCheck } from './lib/verify-access/check';
-import { record } from './lib/verify-access/record';
 
 export const CLI = command({
   name: 'verify:access',
@@ -39,7 +37,12 @@ what it writes
 async function main() {
   const args = parseCommandLine(CLI);
   if (!args) return;
-  if (args.values.record) await record((line) => console.log(line));
+  // Loaded here, not at the top: they bring in the CDK app, which importing this module for CLI need not load.
+  const { runAccessCheck } = await import('./lib/verify-access/check');
+  if (args.values.record) {
+    const { record } = await import('./lib/verify-access/record');
+    await record((line) => console.log(line));
+  }
   const result = await runAccessCheck();
   for (const line of result.lines) console.log(line);
   process.exitCode = result.ok ? 0 : 1;
