@@ -21,7 +21,12 @@ function docFiles(): string[] {
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : [],
     );
-  return [join(ROOT, 'README.md'), ...walk(join(ROOT, 'docs')), join(ROOT, 'localstack', 'README.md'), join(ROOT, 'BENCHMARKS.md')];
+  return [
+    join(ROOT, 'README.md'),
+    ...walk(join(ROOT, 'docs')),
+    join(ROOT, 'localstack', 'README.md'),
+    join(ROOT, 'BENCHMARKS.md'),
+  ];
 }
 
 /** The text with fenced code blocks blanked out (line count kept, so line numbers stay right). */
