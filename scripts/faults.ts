@@ -2,7 +2,7 @@
  * `npm run faults -- <command> [--target local|aws] [--stack NAME]`
  *
  *   list                    every switch under the stack's fault-injection path, with its rules
- *   set <name> <json|@file> validates and writes the switch <name> (a testing aid: README "Failure modes")
+ *   set <name> <json|@file> validates and writes the switch <name> (a testing aid: docs/operations.md "Fault injection")
  *   clear <name>            deletes the switch <name> (`default` is set to no rules instead)
  *
  * Functions pick a change up within FAULT_SWITCH_MAX_AGE_SECONDS.

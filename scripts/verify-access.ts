@@ -1,5 +1,5 @@
 /**
- * Proves the stack's IAM and KMS offline (README "Security"): every request the system makes, evaluated
+ * Proves the stack's IAM and KMS offline (docs/failure-modes.md "Access check"): every request the system makes, evaluated
  * against the aws-stage template's policies by an IAM policy evaluator, and every granted action no
  * request uses, removed or kept with its reason.
  *
