@@ -14,7 +14,7 @@ if (stage !== 'aws' && stage !== 'local') {
 const sagaMode = parseSagaMode(app.node.tryGetContext(SAGA_MODE_CONTEXT_KEY));
 // `OrderFlow` by default; the local tests deploy an Express copy beside it under another name.
 const stackName = parseStackName(app.node.tryGetContext(STACK_NAME_CONTEXT_KEY));
-// The fault-injection switch (README "Failure modes") is a testing aid: on by default on the local engine,
+// The fault-injection switch (docs/operations.md "Fault injection") is a testing aid: on by default on the local engine,
 // deployed to AWS only when asked for with `-c faultInjection=true`.
 const faultInjection = parseFaultInjection(app.node.tryGetContext(FAULT_INJECTION_CONTEXT_KEY), stage);
 

@@ -9,7 +9,7 @@
  * By default it works on the local engine (AWS_ENDPOINT_URL or 127.0.0.1:4566,
  * outputs of the last local deploy); with --target aws on real AWS (default
  * credentials and region, outputs of the OrderFlow stack from CloudFormation).
- * See README.md › Operations.
+ * See docs/operations.md › DLQ tool.
  */
 import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from './lib/cli';
 import { listDlqs, resolveDlq } from './lib/dlq/catalogue';
@@ -43,7 +43,7 @@ flags
   --max-body N         show: truncate bodies to N characters (default 300; 0 = whole body)
   --apply              redrive: really move (default: dry run, prints what would move)
   --limit N            redrive: at most N messages (default all)
-  --new-dedup-id       redrive, FIFO: send with a new deduplication id (see README: FIFO deduplication window)
+  --new-dedup-id       redrive, FIFO: send with a new deduplication id (see docs/operations.md › DLQ tool: FIFO)
   --method M           redrive: auto (default), move-task (StartMessageMoveTask) or loop (receive → send → delete)
   --yes                purge: confirm that the messages are lost for good
 ${TARGET_USAGE}

@@ -2,7 +2,7 @@
  * `npm run faults -- <command> [--target local|aws] [--stack NAME]`
  *
  *   list                    every switch under the stack's fault-injection path, with its rules
- *   set <name> <json|@file> validates and writes the switch <name> (a testing aid: README "Failure modes")
+ *   set <name> <json|@file> validates and writes the switch <name> (a testing aid: docs/operations.md "Fault injection")
  *   clear <name>            deletes the switch <name> (`default` is set to no rules instead)
  *
  * Functions pick a change up within FAULT_SWITCH_MAX_AGE_SECONDS.
@@ -21,7 +21,7 @@ export const CLI = command({
   helpCommand: 'npm run faults -- --help',
   usage: `${SYNOPSIS}
 
-The fault-injection switch, a testing aid (README "Failure modes"): SSM parameters under the
+The fault-injection switch, a testing aid (docs/operations.md "Fault injection"): SSM parameters under the
 stack's fault-injection path (output FaultInjectionPath) that the functions read; a change is in
 force within ${FAULT_SWITCH_MAX_AGE_SECONDS} s. The aws stage has the switch only when deployed with
 -c faultInjection=true. Exit code 0 on success, 1 on a refused value or a stack without the

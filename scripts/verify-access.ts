@@ -1,7 +1,6 @@
 /**
- * Proves the stack's IAM and KMS offline (README "Security"): every request the system makes, evaluated
- * against the policies of the aws-stage template (synthesized by the command) by an IAM policy
-evaluator (@cloud-copilot/iam-simulate), and every granted action no
+ * Proves the stack's IAM and KMS offline (docs/failure-modes.md "Access check"): every request the system makes, evaluated
+ * against the aws-stage template's policies by an IAM policy evaluator, and every granted action no
  * request uses, removed or kept with its reason.
  *
  *   npm run verify:access              # evaluate; exit 1 on any DENY, stale recording or unexplained grant
@@ -14,11 +13,11 @@ export const CLI = command({
   helpCommand: 'npm run verify:access -- --help',
   usage: `usage: npm run verify:access [-- --record]
 
-Proves the stack's IAM and KMS offline (README "Security"): every request the system makes (the
-functions' recorded calls and every service-to-service request the template wires), evaluated
-against the policies of the aws-stage template (synthesized by the command) by an IAM policy
-evaluator (@cloud-copilot/iam-simulate), and every granted action
-no request uses, removed or kept with its reason. Needs no AWS account and no engine. Exit code
+Proves the stack's IAM and KMS offline (docs/failure-modes.md "Access check"): every request the
+system makes (the functions' recorded calls and every service-to-service request the template
+wires), evaluated against the policies of the aws-stage template (synthesized by the command) by
+an IAM policy evaluator (@cloud-copilot/iam-simulate), and every granted action no request uses,
+removed or kept with its reason. Needs no AWS account and no engine. Exit code
 0 when every request is allowed and every grant explained, 1 on any DENY, stale recording or
 unexplained grant, 2 for bad arguments.
 

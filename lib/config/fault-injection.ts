@@ -1,5 +1,5 @@
 /**
- * Whether the fault-injection switch (README "Failure modes") is deployed, chosen per deployment through
+ * Whether the fault-injection switch (docs/operations.md "Fault injection") is deployed, chosen per deployment through
  * CDK context (`cdk deploy -c faultInjection=true`). It is a testing aid: anyone allowed `ssm:PutParameter`
  * on its path can make the system fail, so it is on by default only on the local engine.
  */

@@ -6,7 +6,7 @@
  *   Step Functions; about $25 per million state transitions.
  * - `express`: priced per request and duration instead (far cheaper at volume),
  *   but at-least-once, no execution-name deduplication, at most 5 minutes, and a
- *   history that exists only in CloudWatch Logs. README "Saga modes" lists what
+ *   history that exists only in CloudWatch Logs. docs/architecture.md "Saga modes" lists what
  *   the saga does about each.
  */
 export const SAGA_MODES = ['standard', 'express'] as const;

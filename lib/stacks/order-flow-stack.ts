@@ -61,7 +61,7 @@ export interface OrderFlowStackProps extends StackProps {
    */
   readonly operations?: OperationsConfig;
   /**
-   * The order saga's workflow type (README "Saga modes"): `express` trades
+   * The order saga's workflow type (docs/architecture.md "Saga modes"): `express` trades
    * Standard's exactly-once executions and stored history for a far lower price.
    *
    * @default 'standard'
@@ -70,7 +70,7 @@ export interface OrderFlowStackProps extends StackProps {
   /**
    * Deploy the fault-injection switch (an SSM parameter holding no rules) that
    * the consumers and saga services read, so operators and tests can make a
-   * named step or consumer fail at run time (README "Failure modes"). A
+   * named step or consumer fail at run time (docs/operations.md "Fault injection"). A
    * testing aid: anyone allowed `ssm:PutParameter` on its path can make the
    * system fail, so a production stack leaves it out unless asked for.
    *
@@ -256,7 +256,7 @@ export class OrderFlowStack extends Stack {
             parameterName: `${faultSwitchPath}/default`,
             stringValue: JSON.stringify(FAULTS_OFF),
             description:
-              'Testing aid: fault-injection rules read by the consumers and saga services (README "Failure modes"). ' +
+              'Testing aid: fault-injection rules read by the consumers and saga services (docs/operations.md "Fault injection"). ' +
               'Keep {"faults":[]} outside tests.',
           })
         : undefined;

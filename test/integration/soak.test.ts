@@ -10,7 +10,7 @@ import { system } from './support/system';
  * rates. Modest on purpose (about 1.5 orders/s, under half the engine's
  * sustainable rate in BENCHMARKS.md), and every fault rule is scoped to this
  * run's own order-id prefix, so the other integration files never see its faults.
- * The longer run is `npm run soak -- --orders 2000 --duration 1200` (README, BENCHMARKS.md).
+ * The longer run is `npm run soak -- --orders 2000 --duration 1200` (docs/failure-modes.md, BENCHMARKS.md).
  */
 describe('soak (CI size)', () => {
   it('loses nothing and applies nothing twice across 200 orders with every fault kind mixed in', async () => {

@@ -227,7 +227,7 @@ function tally(
     const status = byOrder.get(plan.orderId)?.finalStatus;
     if (!status) continue; // already lost
     const compensates = plan.declined || plan.outOfStock;
-    // A compensation that always fails leaves the order for an operator (README "Failure modes", scenario 12).
+    // A compensation that always fails leaves the order for an operator (docs/failure-modes.md, scenario 12).
     const expected = plan.kinds.includes('compensation-failure')
       ? 'NEEDS_ATTENTION'
       : compensates
