@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    reporters: ['default', './scripts/lib/summary-reporter.ts'],
+    reporters: ['default', './tools/summary-reporter.ts'],
     // Node 20 is what these machines run; the SDK's notice that it wants Node 22 from 2027 is noise in test output.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [

@@ -14,9 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { join, relative } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   CreateArchiveCommand,
@@ -26,6 +24,7 @@ import {
   EventBridgeClient,
 } from '@aws-sdk/client-eventbridge';
 import { DEFAULT_STACK_NAME, parseStackName, STACK_NAME_CONTEXT_KEY } from '../lib/config/stack-name';
+import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from '../scripts/lib/cli';
 import { awsEnv, ENGINE_DIR, engineChildEnv, engineClientConfig, health, ROOT } from './engine';
 
 export const STACK = DEFAULT_STACK_NAME;
@@ -257,53 +256,68 @@ export async function destroyLocal(opts: DeployOptions = {}): Promise<void> {
   log(`deploy: destroyed ${stack} in ${seconds(Date.now() - t)}`);
 }
 
-async function main(argv: string[]) {
-  // Node 20 is supported by this project; the SDK's "Node 22 from 2027" notice is noise here.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const usage = 'usage: tsx localstack/deploy.ts [deploy|destroy] [--stack-name <name>] [-c key=value ...]';
-  let parsed: ReturnType<typeof parseCli>;
-  try {
-    parsed = parseCli(argv);
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    process.exitCode = 2;
-    return;
-  }
-  const { cmd, options } = parsed;
-  if (cmd === 'deploy') {
-    const outputs = await deployLocal(options);
-    console.log(JSON.stringify(outputs, null, 2));
-  } else if (cmd === 'destroy') {
-    await destroyLocal(options);
-  } else {
-    console.error(usage);
-    process.exitCode = 2;
-  }
-}
+export const CLI = command({
+  name: 'deploy',
+  helpCommand: 'npm run deploy:local -- --help',
+  usage: `usage: npm run deploy:local | destroy:local [-- --stack-name NAME] [-c key=value ...]
+       npx tsx localstack/deploy.ts [deploy|destroy] [--stack-name NAME] [-c key=value ...]   (default deploy)
 
-/** `[deploy|destroy] [--stack-name X] [-c key=value ...]` into a command and DeployOptions. */
-function parseCli(argv: string[]): { cmd: string; options: DeployOptions } {
-  const { values, positionals } = parseArgs({
-    args: argv,
+Deploys the stack to (or destroys it on) the local engine on AWS_ENDPOINT_URL (default
+http://127.0.0.1:4566) with the ordinary CDK CLI, bootstrap included; the engine must be running
+(npm run engine:up). deploy prints the stack's outputs. Exit code 0 on success, 1 when the CDK CLI
+fails, 2 for bad arguments.
+
+options
+  --stack-name NAME      another copy of the app's stack beside the default (default ${STACK})
+  -c, --context K=V      more CDK context, repeatable, e.g. -c sagaMode=express
+  -h, --help             this text
+environment
+  CDK_LOCAL_APP          overrides the app command (cdk --app …); otherwise cdk.json decides
+  DEPLOY_LOCAL_QUIET=1   hides the CDK output unless the command fails
+
+what it writes
+  the stack on the engine; cdk.local.out/; the outputs in .engine/outputs.json (other stacks:
+  .engine/outputs.<name>.json), removed again by destroy`,
+  config: {
     allowPositionals: true,
     options: {
       'stack-name': { type: 'string' },
       context: { type: 'string', short: 'c', multiple: true },
+      help: HELP_OPTION,
     },
-  });
+  },
+});
+
+async function main(argv: string[]) {
+  // Node 20 is supported by this project; the SDK's "Node 22 from 2027" notice is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const args = parseCommandLine(CLI, argv);
+  if (!args) return;
+  const { values, positionals } = args;
+  const cmd = positionals[0] ?? 'deploy';
+  if (!['deploy', 'destroy'].includes(cmd) || positionals.length > 1) {
+    usageError(CLI, `give deploy or destroy, got ${positionals.join(' ')}`);
+    return;
+  }
   const context: Record<string, string> = {};
   for (const pair of values.context ?? []) {
     const at = pair.indexOf('=');
-    if (at < 1) throw new Error(`deploy: -c expects key=value, got "${pair}"`);
+    if (at < 1) {
+      usageError(CLI, `-c expects key=value, got "${pair}"`);
+      return;
+    }
     context[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  return {
-    cmd: positionals[0] ?? 'deploy',
-    options: { ...(values['stack-name'] ? { stackName: values['stack-name'] } : {}), context },
-  };
+  const options: DeployOptions = { ...(values['stack-name'] ? { stackName: values['stack-name'] } : {}), context };
+  if (cmd === 'deploy') {
+    const outputs = await deployLocal(options);
+    console.log(JSON.stringify(outputs, null, 2));
+  } else {
+    await destroyLocal(options);
+  }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMain(import.meta.url)) {
   main(process.argv.slice(2)).catch((error: Error) => {
     console.error(error.message);
     process.exitCode = 1;

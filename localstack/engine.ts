@@ -11,6 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from '../scripts/lib/cli';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ENGINE_DIR = join(ROOT, '.engine');
@@ -447,8 +448,41 @@ export async function stopRecordedEngine(log: (line: string) => void = console.l
   return true;
 }
 
+export const CLI = command({
+  name: 'engine',
+  helpCommand: 'npx tsx localstack/engine.ts --help',
+  usage: `usage: npm run engine:up | engine:down | engine:status
+       npx tsx localstack/engine.ts [up|down|status]   (default status)
+
+The local AWS engine on AWS_ENDPOINT_URL (default http://127.0.0.1:4566).
+  up       reuse whatever answers there; otherwise install the pinned MiniStack
+           (localstack/requirements.txt) into .engine/venv and start it on that host and port
+           as a detached process group of its own
+  down     stop only the process recorded in .engine/ministack.pid, never anything found by name
+  status   what answers there (exit code 1 when nothing does)
+Exit code 0 on success, 1 on an error, 2 for bad arguments.
+
+options
+  -h, --help     this text
+environment
+  AWS_ENDPOINT_URL      where the engine is (loopback to start one)
+  PYTHON                the Python that creates the venv (default python3, needs 3.10 or later)
+  MINISTACK_LOG_LEVEL   MiniStack's log level (default INFO)
+
+what it writes
+  .engine/venv (first use, or when the pins change), .engine/ministack.pid, .engine/ministack.log,
+  and the engine's TMPDIR (<system tmp>/orderflow-ministack-<port>, wiped on start and stop)`,
+  config: { allowPositionals: true, options: { help: HELP_OPTION } },
+});
+
 async function main(argv: string[]) {
-  const cmd = argv[0] ?? 'status';
+  const args = parseCommandLine(CLI, argv);
+  if (!args) return;
+  if (args.positionals.length > 1) {
+    usageError(CLI, `give one command (up, down or status), got ${args.positionals.join(' ')}`);
+    return;
+  }
+  const cmd = args.positionals[0] ?? 'status';
   switch (cmd) {
     case 'up': {
       const engine = await ensureEngine();
@@ -473,12 +507,11 @@ async function main(argv: string[]) {
       return;
     }
     default:
-      console.error('usage: tsx localstack/engine.ts up|down|status');
-      process.exitCode = 2;
+      usageError(CLI, `unknown command "${cmd}"; give up, down or status`);
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMain(import.meta.url)) {
   main(process.argv.slice(2)).catch((error: Error) => {
     console.error(error.message);
     process.exitCode = 1;

@@ -16,7 +16,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { deployLocal } from '../localstack/deploy';
 import { awsEnv, engineClientConfig, ensureEngine, pinnedVersion, ROOT } from '../localstack/engine';
@@ -24,6 +23,7 @@ import { type Ceiling, measureCeiling } from './lib/bench/ceiling';
 import { type ColdPath, measureColdPath } from './lib/bench/cold-path';
 import { type PipelineRun, runStep } from './lib/bench/pipeline';
 import { formatTimelineRoute, measureTimelineRoute } from './lib/bench/timeline-route';
+import { command, HELP_OPTION, isMain, parseCommandLine } from './lib/cli';
 import { connect } from './lib/order-system';
 
 function numberList(flag: string, value: string): number[] {
@@ -46,8 +46,41 @@ function installedVersion(pkg: string): string {
     .version;
 }
 
-async function main() {
-  const { values } = parseArgs({
+export const CLI = command({
+  name: 'bench',
+  helpCommand: 'npm run bench -- --help',
+  usage: `usage: npm run bench -- [--fixed-rate R] [--fixed-seconds S] [--step-seconds S] [--rates R1,R2,…]
+                            [--max-orders N] [--budget-minutes M] [--synth-runs N] [--skip-cold] [--no-write]
+       npm run bench -- --timeline-route [--timeline-orders N] [--timeline-rate R]
+
+The benchmark (not a test), against the local engine only (AWS_ENDPOINT_URL, default
+http://127.0.0.1:4566; started if none answers, and left running) with the stack
+deployed (deploy:local). In one run: the engine's ceiling, the pipeline at a fixed rate and
+stepped up to the highest sustainable rate with every order audited, and the cold path (synth
+time, bundle sizes, init times). Bounded by --max-orders and --budget-minutes. Exit code 0 when
+no order was lost or double-applied, 1 otherwise, 2 for bad arguments.
+
+options
+  --fixed-rate R        orders/s of the fixed-rate step (default 0.5)
+  --fixed-seconds S     length of the fixed-rate step (default 40)
+  --step-seconds S      length of each stepped rate (default 20)
+  --rates LIST          the stepped rates in orders/s (default 1,2,4,8,16,32)
+  --max-orders N        at most N orders in all (default 1500)
+  --budget-minutes M    at most M minutes of load (default 15)
+  --synth-runs N        cdk synth runs for the cold path (default 1)
+  --skip-cold           leave the cold path out
+  --no-write            print only; write no results file and leave BENCHMARKS.md alone
+  --timeline-route      instead, measure only the order timeline's two routes (the old bus rule
+                        and the relay's per-order route) into temporary probe queues; prints a
+                        table and writes nothing (while it runs the relay sends to its probe)
+  --timeline-orders N   orders for --timeline-route (default 60)
+  --timeline-rate R     orders/s for --timeline-route (default 2)
+  -h, --help            this text
+
+what it writes
+  the deployment (.engine/outputs.json); the benchmark's orders on the engine;
+  bench/results/bench-<time>.json and a summary at the top of BENCHMARKS.md (not with --no-write)`,
+  config: {
     options: {
       'fixed-rate': { type: 'string', default: '0.5' },
       'fixed-seconds': { type: 'string', default: '40' },
@@ -61,8 +94,15 @@ async function main() {
       'timeline-route': { type: 'boolean', default: false },
       'timeline-orders': { type: 'string', default: '60' },
       'timeline-rate': { type: 'string', default: '2' },
+      help: HELP_OPTION,
     },
-  });
+  },
+});
+
+async function main() {
+  const args = parseCommandLine(CLI);
+  if (!args) return;
+  const { values } = args;
   if (values['timeline-route']) {
     const orders = Math.floor(positive('timeline-orders', values['timeline-orders'], 1000));
     const rate = positive('timeline-rate', values['timeline-rate'], 50);
@@ -292,7 +332,9 @@ function prependSummary(
   writeFileSync(path, at < 0 ? `${text}\n${section}` : `${text.slice(0, at + 1)}${section}${text.slice(at + 1)}`);
 }
 
-main().catch((error) => {
-  console.error(`bench failed: ${(error as Error).message}`);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url)) {
+  main().catch((error) => {
+    console.error(`bench failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+  });
+}

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { pinnedVersion, ROOT } from '../localstack/engine';
+import { command, HELP_OPTION, isMain, parseCommandLine } from './lib/cli';
 import { type Measurement, measure } from './lib/cost/measure';
 import { blendUsage, fixedMonthlyLines, modeResult, type PerOrderUsage } from './lib/cost/model';
 import { loadPriceTable, type PriceTable, unverifiedPrices } from './lib/cost/prices';
@@ -35,43 +36,76 @@ interface Args {
   input?: string;
 }
 
-function parseArgs(argv: string[]): Args {
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const int = (flag: string, fallback: number, min: number, max: number) => {
-    const raw = value(flag);
+export const CLI = command({
+  name: 'cost',
+  helpCommand: 'npm run cost -- --help',
+  usage: `usage: npm run cost -- [--measure [--confirmed N] [--compensated N] [--interval-ms MS]] [--mix F]
+                           [--prices FILE] [--template FILE] [--input FILE]
+
+The cost model: what a million orders cost on AWS, line by line, for a Standard and an Express
+saga, plus the fixed monthly cost, from per-order counts measured on the local engine and the
+price table. Without --measure it prices the newest measurement in bench/results/cost-*.json.
+With --measure it first measures, against the local engine only (AWS_ENDPOINT_URL must be a
+loopback address, default http://127.0.0.1:4566; started if none answers and stopped again,
+stack deployed if needed): the functions are pointed at a recording proxy for the run and
+restored afterwards. Synthesizes cdk.out first (npx cdk synth -q) when the template is missing
+or older than bin/ and lib/. Exit code 0 on success, 1 on any error, 2 for bad arguments.
+
+options
+  --measure            measure first, then price
+  --confirmed N        --measure: orders that end confirmed (default 20, 1 to 200)
+  --compensated N      --measure: orders that end compensated (default 6, 1 to 100)
+  --interval-ms MS     --measure: pause between orders (default 1500, 0 to 60000)
+  --mix F              share of confirmed orders in the blend, 0 to 1 (default 0.85)
+  --prices FILE        the price table (default cost/prices.json)
+  --template FILE      the synthesized template (default cdk.out/OrderFlow.template.json)
+  --input FILE         the measurement to price (default the newest bench/results/cost-*.json)
+  -h, --help           this text
+
+what it writes
+  with --measure: bench/results/cost-<date>.json (measurement, prices and result), the
+  deployment (.engine/outputs.json) and the measurement's orders on the engine; without it,
+  nothing (it prints). cdk.out when it synthesizes.`,
+  config: {
+    options: {
+      measure: { type: 'boolean', default: false },
+      confirmed: { type: 'string' },
+      compensated: { type: 'string' },
+      'interval-ms': { type: 'string' },
+      mix: { type: 'string' },
+      prices: { type: 'string' },
+      template: { type: 'string' },
+      input: { type: 'string' },
+      help: HELP_OPTION,
+    },
+  },
+});
+
+/** The validated options, or undefined when parseCommandLine has answered (help or bad arguments). */
+function options(argv: string[]): Args | undefined {
+  const parsed = parseCommandLine(CLI, argv);
+  if (!parsed) return undefined;
+  const { values } = parsed;
+  const int = (flag: 'confirmed' | 'compensated' | 'interval-ms', fallback: number, min: number, max: number) => {
+    const raw = values[flag];
     if (raw === undefined) return fallback;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min || n > max)
-      throw new Error(`${flag} must be an integer from ${min} to ${max}, got ${raw}`);
+      throw new Error(`--${flag} must be an integer from ${min} to ${max}, got ${raw}`);
     return n;
   };
-  const known = new Set([
-    '--measure',
-    '--confirmed',
-    '--compensated',
-    '--interval-ms',
-    '--mix',
-    '--prices',
-    '--template',
-    '--input',
-  ]);
-  for (const a of argv)
-    if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown option ${a}; known: ${[...known].join(' ')}`);
-  const mixRaw = value('--mix');
-  const mix = mixRaw === undefined ? 0.85 : Number(mixRaw);
-  if (!(mix >= 0 && mix <= 1)) throw new Error(`--mix is the share of confirmed orders, from 0 to 1, got ${mixRaw}`);
+  const mix = values.mix === undefined ? 0.85 : Number(values.mix);
+  if (!(mix >= 0 && mix <= 1))
+    throw new Error(`--mix is the share of confirmed orders, from 0 to 1, got ${values.mix}`);
   return {
-    measure: argv.includes('--measure'),
-    confirmed: int('--confirmed', 20, 1, 200),
-    compensated: int('--compensated', 6, 1, 100),
-    intervalMs: int('--interval-ms', 1500, 0, 60_000),
+    measure: values.measure,
+    confirmed: int('confirmed', 20, 1, 200),
+    compensated: int('compensated', 6, 1, 100),
+    intervalMs: int('interval-ms', 1500, 0, 60_000),
     mix,
-    prices: value('--prices') ?? join(ROOT, 'cost', 'prices.json'),
-    template: value('--template') ?? join(ROOT, 'cdk.out', 'OrderFlow.template.json'),
-    input: value('--input'),
+    prices: values.prices ?? join(ROOT, 'cost', 'prices.json'),
+    template: values.template ?? join(ROOT, 'cdk.out', 'OrderFlow.template.json'),
+    input: values.input,
   };
 }
 
@@ -225,7 +259,8 @@ function price(file: ResultsFile, prices: PriceTable, resources: FixedResources,
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const args = options(process.argv.slice(2));
+  if (!args) return;
   const prices = loadPriceTable(args.prices);
   const resources = fixedResources(args.template);
   let file: ResultsFile;
@@ -274,7 +309,9 @@ async function main() {
   }
 }
 
-main().catch((error: Error) => {
-  console.error(error.message);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url)) {
+  main().catch((error: Error) => {
+    console.error(error.message);
+    process.exitCode = 1;
+  });
+}

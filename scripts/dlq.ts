@@ -11,16 +11,23 @@
  * credentials and region, outputs of the OrderFlow stack from CloudFormation).
  * See docs/operations.md › DLQ tool.
  */
-import { parseArgs } from 'node:util';
+import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from './lib/cli';
 import { listDlqs, resolveDlq } from './lib/dlq/catalogue';
 import { DlqRefusal } from './lib/dlq/errors';
 import { formatList, formatRedrive, formatShow } from './lib/dlq/format';
 import { purge } from './lib/dlq/purge';
 import { type RedriveMethod, redrive } from './lib/dlq/redrive';
 import { show } from './lib/dlq/show';
-import { connectTarget, parseTarget } from './lib/target';
+import { connectTarget, parseTarget, TARGET_OPTIONS, TARGET_USAGE } from './lib/target';
 
-const USAGE = `usage: npm run dlq -- <command> [dlq] [flags]
+export const CLI = command({
+  name: 'dlq',
+  helpCommand: 'npm run dlq -- --help',
+  usage: `usage: npm run dlq -- <command> [dlq] [flags]
+
+The dead-letter queue tool: list the stack's DLQs, show why messages were parked, move them
+back to their source queue, or purge them. Exit code 0 on success, 1 when a redrive failed to
+move some messages or on any other error, 2 for bad arguments or a refused operation.
 
 commands
   list                 every DLQ of the stack: depth (visible, in flight) and source queue
@@ -35,25 +42,17 @@ flags
   --max N              show: at most N messages (default 50)
   --max-body N         show: truncate bodies to N characters (default 300; 0 = whole body)
   --apply              redrive: really move (default: dry run, prints what would move)
-  --limit N            redrive: at most N messages
+  --limit N            redrive: at most N messages (default all)
   --new-dedup-id       redrive, FIFO: send with a new deduplication id (see docs/operations.md › DLQ tool: FIFO)
   --method M           redrive: auto (default), move-task (StartMessageMoveTask) or loop (receive → send → delete)
   --yes                purge: confirm that the messages are lost for good
-  --target T           local (default: the engine on AWS_ENDPOINT_URL or 127.0.0.1:4566) or aws (your default credentials)
-  --stack NAME         AWS only: the stack to read outputs from (default OrderFlow)`;
+${TARGET_USAGE}
+  -h, --help           this text
 
-function positiveInt(flag: string, value: string | undefined, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new DlqRefusal(`${flag} must be a whole number ≥ 0, got "${value}"`);
-  return n;
-}
-
-async function main(argv: string[]): Promise<number> {
-  // The SDK's notice that it wants Node 22 from 2027 would sit in the middle of the output.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { values, positionals } = parseArgs({
-    args: argv,
+what it writes
+  list and show only read (show receives each message and releases it at once); redrive --apply
+  moves messages to the source queue; purge --yes deletes them for good`,
+  config: {
     allowPositionals: true,
     options: {
       json: { type: 'boolean', default: false },
@@ -64,19 +63,34 @@ async function main(argv: string[]): Promise<number> {
       'new-dedup-id': { type: 'boolean', default: false },
       method: { type: 'string', default: 'auto' },
       yes: { type: 'boolean', default: false },
-      target: { type: 'string' },
-      stack: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...TARGET_OPTIONS,
+      help: HELP_OPTION,
     },
-  });
+  },
+});
+
+function positiveInt(flag: string, value: string | undefined, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new DlqRefusal(`${flag} must be a whole number ≥ 0, got "${value}"`);
+  return n;
+}
+
+/** The exit code, or undefined when parseCommandLine has set it (help or bad arguments). */
+async function main(argv: string[]): Promise<number | undefined> {
+  // The SDK's notice that it wants Node 22 from 2027 would sit in the middle of the output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const args = parseCommandLine(CLI, argv);
+  if (!args) return undefined;
+  const { values, positionals } = args;
   const [command, queue, ...extra] = positionals;
-  if (values.help || !command) {
-    console.log(USAGE);
-    return command || values.help ? 0 : 2;
+  if (!command) {
+    usageError(CLI, 'give a command: list, show, redrive or purge');
+    return undefined;
   }
   if (!['list', 'show', 'redrive', 'purge'].includes(command)) {
-    console.error(`Unknown command "${command}".\n\n${USAGE}`);
-    return 2;
+    usageError(CLI, `Unknown command "${command}"; give list, show, redrive or purge`);
+    return undefined;
   }
   if (extra.length) throw new DlqRefusal(`Unexpected argument(s): ${extra.join(' ')}`);
   if (!['auto', 'move-task', 'loop'].includes(values.method)) {
@@ -122,12 +136,14 @@ async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: Error) => {
-    console.error(error instanceof DlqRefusal ? error.message : `dlq: ${error.message}`);
-    process.exitCode = error instanceof DlqRefusal ? 2 : 1;
-  },
-);
+if (isMain(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== undefined) process.exitCode = code;
+    },
+    (error: Error) => {
+      console.error(error instanceof DlqRefusal ? error.message : `dlq: ${error.message}`);
+      process.exitCode = error instanceof DlqRefusal ? 2 : 1;
+    },
+  );
+}

@@ -8,18 +8,44 @@
  * Functions pick a change up within FAULT_SWITCH_MAX_AGE_SECONDS.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { FAULT_SWITCH_MAX_AGE_SECONDS, FAULTS_OFF } from '../lambdas/shared/fault-injection';
-import { deleteFaultSwitch, listFaultSwitches, putFaultSwitch } from './lib/fault-switches';
-import { connectTarget, parseTarget } from './lib/target';
+import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from './lib/cli';
+import { deleteFaultSwitch, listFaultSwitches, putFaultSwitch } from './lib/faults/switches';
+import { connectTarget, parseTarget, TARGET_OPTIONS, TARGET_USAGE } from './lib/target';
 
-const USAGE =
+const SYNOPSIS =
   'usage: npm run faults -- list | set <name> <json|@file> | clear <name> [--target local|aws] [--stack NAME]';
+
+export const CLI = command({
+  name: 'faults',
+  helpCommand: 'npm run faults -- --help',
+  usage: `${SYNOPSIS}
+
+The fault-injection switch, a testing aid (docs/operations.md "Fault injection"): SSM parameters under the
+stack's fault-injection path (output FaultInjectionPath) that the functions read; a change is in
+force within ${FAULT_SWITCH_MAX_AGE_SECONDS} s. The aws stage has the switch only when deployed with
+-c faultInjection=true. Exit code 0 on success, 1 on a refused value or a stack without the
+switch, 2 for bad arguments.
+
+commands
+  list                    every switch under the path, with its rules
+  set <name> <json|@file> validates the value and writes the switch <name>
+  clear <name>            deletes the switch <name> (\`default\`, which the stack deploys, is set
+                          to no rules instead)
+
+options
+${TARGET_USAGE}
+  -h, --help     this text
+
+what it writes
+  set and clear write or delete one SSM parameter under the fault-injection path; list only reads`,
+  config: { allowPositionals: true, options: { ...TARGET_OPTIONS, help: HELP_OPTION } },
+});
 /** The switch the stack deploys; clearing it keeps the parameter (CloudFormation owns it) with no rules. */
 const DEPLOYED_SWITCH = 'default';
 
 function readValue(arg: string | undefined): unknown {
-  if (!arg) throw new Error(`set needs a value: JSON such as '{"faults":[...]}' or @path/to/file.json\n${USAGE}`);
+  if (!arg) throw new Error(`set needs a value: JSON such as '{"faults":[...]}' or @path/to/file.json\n${SYNOPSIS}`);
   const text = arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg;
   try {
     return JSON.parse(text);
@@ -29,13 +55,23 @@ function readValue(arg: string | undefined): unknown {
 }
 
 async function main() {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { target: { type: 'string' }, stack: { type: 'string' } },
-  });
+  const args = parseCommandLine(CLI);
+  if (!args) return;
+  const { values, positionals } = args;
   const [command, name, value] = positionals;
-  if (!['list', 'set', 'clear'].includes(command ?? '')) throw new Error(USAGE);
-  if (command !== 'list' && !name) throw new Error(`${command} needs a switch name\n${USAGE}`);
+  if (!['list', 'set', 'clear'].includes(command ?? '')) {
+    usageError(CLI, command ? `unknown command "${command}"; give list, set or clear` : 'give list, set or clear');
+    return;
+  }
+  if (command !== 'list' && !name) {
+    usageError(CLI, `${command} needs a switch name`);
+    return;
+  }
+  const expected = command === 'set' ? 3 : command === 'clear' ? 2 : 1;
+  if (positionals.length > expected) {
+    usageError(CLI, `unexpected argument(s): ${positionals.slice(expected).join(' ')}`);
+    return;
+  }
   const { sys, where } = await connectTarget(parseTarget(values.target), values.stack);
   const path = sys.outputs.FaultInjectionPath;
   if (!path) {
@@ -77,7 +113,9 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(`faults: ${(error as Error).message}`);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url)) {
+  main().catch((error) => {
+    console.error(`faults: ${(error as Error).message}`);
+    process.exitCode = 1;
+  });
+}

@@ -10,13 +10,47 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ROOT } from '../localstack/engine';
-import { synthOrderFlow } from '../test/infra/support/order-flow';
-import { runCfnLint, STACK_VARIANTS } from './lib/cfn-lint';
+import { type Command, HELP_OPTION, isMain } from './lib/cli';
+import { runCfnLint, STACK_VARIANTS } from './lib/lint-cfn/cfn-lint';
 
 const OUT_DIR = join(ROOT, 'cdk.out', 'cfn-lint');
 
+/**
+ * Not parsed in strict mode like the other commands: every option but --help is cfn-lint's, passed on as given,
+ * so cfn-lint itself refuses an unknown one (its own usage, exit code 2).
+ */
+export const CLI: Command<{ allowPositionals: true; options: { help: typeof HELP_OPTION } }> = {
+  name: 'lint:cfn',
+  helpCommand: 'npm run lint:cfn -- --help',
+  usage: `usage: npm run lint:cfn [-- <cfn-lint options>]
+
+The pinned cfn-lint (localstack/requirements.txt, installed into .engine/venv on first use) with
+.cfnlintrc.yaml over every deployable template of the stack: aws and local stage, standard and
+express saga. The templates are synthesized in process the way the infra tests synthesize them
+(no bundling: cfn-lint reads the template, not the code). Needs no AWS account and no engine.
+Exit code: cfn-lint's (0 when there are no findings; 2 also for an option cfn-lint does not know).
+
+options
+  any cfn-lint option, placed before the templates, e.g. --include-checks I (also the
+  informational findings) or --format json (default --format pretty); see the cfn-lint docs
+  -h, --help     this text
+
+what it writes
+  the four templates in cdk.out/cfn-lint/ (replaced on each run), for reading; .engine/venv on
+  first use`,
+  config: { allowPositionals: true, options: { help: HELP_OPTION } },
+};
+
 async function main(args: string[]) {
+  const { values } = parseArgs({ ...CLI.config, args, strict: false });
+  if (values.help) {
+    console.log(CLI.usage);
+    return;
+  }
+  // Loaded here, not at the top: it brings in the CDK app, which importing this module for CLI need not load.
+  const { synthOrderFlow } = await import('../test/infra/support/order-flow');
   rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(OUT_DIR, { recursive: true });
   const files: string[] = [];
@@ -33,7 +67,9 @@ async function main(args: string[]) {
   process.exitCode = run.status ?? 1;
 }
 
-main(process.argv.slice(2)).catch((error: Error) => {
-  console.error(error.message);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url)) {
+  main(process.argv.slice(2)).catch((error: Error) => {
+    console.error(error.message);
+    process.exitCode = 1;
+  });
+}

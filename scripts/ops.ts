@@ -10,34 +10,52 @@
  * of the OrderFlow stack). It only reads. Ctrl-C stops it.
  */
 import { spawn } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import { STACK } from '../localstack/deploy';
+import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from './lib/cli';
 import { startOpsServer } from './lib/ops/server';
 import { createStateCollector } from './lib/ops/state';
 import { connectOps } from './lib/ops/target';
 import { parseTarget } from './lib/target';
 
-const USAGE = `usage: npm run ops -- [--port N] [--open] [--executions N] [--stack NAME]
+export const CLI = command({
+  name: 'ops',
+  helpCommand: 'npm run ops -- --help',
+  usage: `usage: npm run ops -- [--port N] [--open] [--executions N] [--target local|aws] [--stack NAME]
 
+The live operations view: a web page on 127.0.0.1 with every queue and DLQ of the stack (messages
+waiting and in flight) and the saga's recent executions, refreshed every few
+seconds. Runs until Ctrl-C. Exit code 2 for bad arguments, 1 when the stack cannot be read.
+
+options
   --port N         port on 127.0.0.1 (default 8787; 0 = any free port)
   --open           open the page in the system browser (xdg-open) if there is one
   --executions N   how many of the newest saga executions to show and count (default 50, at most 1000)
-  --target T       local (default: the engine on AWS_ENDPOINT_URL or 127.0.0.1:4566) or aws (your default credentials)
-  --stack NAME     the stack to watch on AWS (default ${STACK}; locally always ${STACK})`;
+  --target T       local (default: the engine on AWS_ENDPOINT_URL or 127.0.0.1:4566, outputs of the last
+                   \`npm run deploy:local\`) or aws (your default credentials and region, outputs of the
+                   deployed CloudFormation stack)
+  --stack NAME     the stack to watch on AWS (default ${STACK}; locally always ${STACK})
+  -h, --help       this text
 
-function options(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
+what it writes
+  nothing: it only reads (queue attributes, ListExecutions, DescribeStacks); the page is served
+  on 127.0.0.1 only`,
+  config: {
     options: {
       port: { type: 'string', default: '8787' },
       open: { type: 'boolean', default: false },
       executions: { type: 'string', default: '50' },
       target: { type: 'string' },
       stack: { type: 'string', default: STACK },
-      help: { type: 'boolean', short: 'h', default: false },
+      help: HELP_OPTION,
     },
-  });
+  },
+});
+
+/** The parsed options, or undefined when parseCommandLine has answered (help or bad arguments). */
+function options(argv: string[]) {
+  const args = parseCommandLine(CLI, argv);
+  if (!args) return undefined;
+  const { values } = args;
   const integer = (flag: string, raw: string, min: number, max: number) => {
     const value = Number(raw);
     if (!/^\d+$/.test(raw) || value < min || value > max) {
@@ -46,7 +64,6 @@ function options(argv: string[]) {
     return value;
   };
   return {
-    help: values.help,
     port: integer('port', values.port, 0, 65535),
     open: values.open,
     executions: integer('executions', values.executions, 1, 1000),
@@ -72,14 +89,10 @@ async function main() {
   try {
     opts = options(process.argv.slice(2));
   } catch (error) {
-    console.error(`ops: ${(error as Error).message}\n\n${USAGE}`);
-    process.exitCode = 2;
+    usageError(CLI, (error as Error).message);
     return;
   }
-  if (opts.help) {
-    console.log(USAGE);
-    return;
-  }
+  if (!opts) return;
   // The SDK's notice that it wants Node 22 from 2027 would sit in the middle of the output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -116,7 +129,9 @@ async function main() {
   process.on('SIGTERM', stop);
 }
 
-main().catch((error) => {
-  console.error(`ops: ${(error as Error).message}`);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url)) {
+  main().catch((error) => {
+    console.error(`ops: ${(error as Error).message}`);
+    process.exitCode = 1;
+  });
+}

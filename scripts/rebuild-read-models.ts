@@ -4,20 +4,44 @@
  * Replays the whole event store into fresh read-model tables and checks that
  * they equal the live ones. Exits 1 on any difference or event-store problem.
  */
-import { parseArgs } from 'node:util';
-import { rebuildAndCompare } from './lib/rebuild';
-import { connectTarget, parseTarget } from './lib/target';
+import { command, HELP_OPTION, isMain, parseCommandLine } from './lib/cli';
+import { rebuildAndCompare } from './lib/rebuild-read-models/rebuild';
+import { connectTarget, parseTarget, TARGET_OPTIONS, TARGET_USAGE } from './lib/target';
 
-async function main() {
-  const { values } = parseArgs({
+export const CLI = command({
+  name: 'rebuild',
+  helpCommand: 'npm run rebuild -- --help',
+  usage: `usage: npm run rebuild -- [--target local|aws] [--stack NAME] [--segments N] [--keep] [--settle-seconds S]
+
+Replays the whole event store into fresh read-model tables and checks that they equal the live
+ones. Exit code 0 when they are equal, 1 on any difference or event-store problem, 2 for bad arguments.
+
+options
+${TARGET_USAGE}
+  --segments N   parallel scan segments of the event store (default 4, 1 to 1000)
+  --keep         keep the rebuilt tables for inspection (default: drop them at the end)
+  --settle-seconds S
+                 how long a difference is re-checked while live projections catch up (default 30)
+  -h, --help     this text
+
+what it writes
+  one new table per read model, named <live table>-rebuild-<time>, dropped at the end unless --keep;
+  the live tables and the event store are only read`,
+  config: {
     options: {
-      target: { type: 'string' },
-      stack: { type: 'string' },
+      ...TARGET_OPTIONS,
       segments: { type: 'string', default: '4' },
       keep: { type: 'boolean', default: false },
       'settle-seconds': { type: 'string', default: '30' },
+      help: HELP_OPTION,
     },
-  });
+  },
+});
+
+async function main() {
+  const args = parseCommandLine(CLI);
+  if (!args) return;
+  const { values } = args;
   const segments = Number(values.segments);
   const settleSeconds = Number(values['settle-seconds']);
   if (!Number.isInteger(segments) || segments < 1 || segments > 1000) {
@@ -43,7 +67,9 @@ async function main() {
   process.exitCode = report.equal ? 0 : 1;
 }
 
-main().catch((error) => {
-  console.error(`rebuild: ${(error as Error).message}`);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url)) {
+  main().catch((error) => {
+    console.error(`rebuild: ${(error as Error).message}`);
+    process.exitCode = 1;
+  });
+}

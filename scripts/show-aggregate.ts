@@ -4,25 +4,54 @@
  * Prints an order aggregate's state, rebuilt from its events (time travel to
  * a version or an instant), and optionally its events with their versions.
  */
-import { parseArgs } from 'node:util';
 import { type EventStoreTables, loadAggregate, readStream, storedEnvelope } from '../lambdas/shared/event-store';
 import { orderAggregate } from '../lambdas/shared/order-aggregate';
-import { connectTarget, parseTarget } from './lib/target';
+import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from './lib/cli';
+import { connectTarget, parseTarget, TARGET_OPTIONS, TARGET_USAGE } from './lib/target';
 
-async function main() {
-  const { values, positionals } = parseArgs({
+export const CLI = command({
+  name: 'aggregate',
+  helpCommand: 'npm run aggregate -- --help',
+  usage: `usage: npm run aggregate -- <orderId> [--as-of-version N | --as-of-time <ISO>] [--no-snapshots] [--events]
+                                       [--target local|aws] [--stack NAME]
+
+Prints an order aggregate's state, rebuilt from its events in the event store, optionally as it
+was at a version or an instant (time travel), and optionally its events with their versions.
+Exit code 0 when the order has events, 1 when it has none (at that point), 2 for bad arguments.
+
+options
+  <orderId>            the order (required)
+  --as-of-version N    the state after event N (whole number ≥ 1; default the latest)
+  --as-of-time TIME    the state at an ISO 8601 instant (default now); not with --as-of-version
+  --no-snapshots       fold every event from version 1 (default: start from the newest snapshot)
+  --events             also list the events up to that version
+${TARGET_USAGE}
+  -h, --help           this text
+
+what it writes
+  nothing: it only reads the event store and snapshot tables`,
+  config: {
     allowPositionals: true,
     options: {
       'as-of-version': { type: 'string' },
       'as-of-time': { type: 'string' },
       'no-snapshots': { type: 'boolean', default: false },
       events: { type: 'boolean', default: false },
-      target: { type: 'string' },
-      stack: { type: 'string' },
+      ...TARGET_OPTIONS,
+      help: HELP_OPTION,
     },
-  });
+  },
+});
+
+async function main() {
+  const args = parseCommandLine(CLI);
+  if (!args) return;
+  const { values, positionals } = args;
   const [orderId] = positionals;
-  if (!orderId || positionals.length > 1) throw new Error('give exactly one order id: npm run aggregate -- <orderId>');
+  if (!orderId || positionals.length > 1) {
+    usageError(CLI, 'give exactly one order id: npm run aggregate -- <orderId>');
+    return;
+  }
   if (values['as-of-version'] !== undefined && values['as-of-time'] !== undefined) {
     throw new Error('give --as-of-version or --as-of-time, not both');
   }
@@ -72,7 +101,9 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(`aggregate: ${(error as Error).message}`);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url)) {
+  main().catch((error) => {
+    console.error(`aggregate: ${(error as Error).message}`);
+    process.exitCode = 1;
+  });
+}

@@ -5,8 +5,8 @@
  * message groups, the DLQs, the dashboard and the alarms, prints a pass/fail
  * table and exits 1 on any failure. The logic is in scripts/lib/smoke/.
  */
-import { parseArgs } from 'node:util';
 import { STACK } from '../localstack/deploy';
+import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from './lib/cli';
 import { runSmoke } from './lib/smoke/run';
 import { formatTable } from './lib/smoke/verdict';
 import { connectTarget, parseTarget } from './lib/target';
@@ -14,7 +14,10 @@ import { connectTarget, parseTarget } from './lib/target';
 const DEFAULT_TIMEOUT_SECONDS = 180;
 const MAX_TIMEOUT_SECONDS = 1_800;
 
-const USAGE = `usage: npm run smoke [-- --target aws] [--stack-name NAME] [--timeout SECONDS]
+export const CLI = command({
+  name: 'smoke',
+  helpCommand: 'npm run smoke -- --help',
+  usage: `usage: npm run smoke [-- --target aws] [--stack-name NAME] [--timeout SECONDS]
 
 The post-deploy smoke check. Places 5 orders (6 deliveries) and checks that the deployed
 system handled them: each order's outcome, the invariants (one final state, no double
@@ -67,31 +70,25 @@ safe on a production stack
 permissions (--target aws): cloudformation:DescribeStacks and ListStackResources,
 events:PutEvents on the bus, dynamodb:PutItem/GetItem/Query on the stack's tables,
 sqs:ReceiveMessage/ChangeMessageVisibility/GetQueueAttributes on its DLQs,
-cloudwatch:GetDashboard and DescribeAlarms.`;
+cloudwatch:GetDashboard and DescribeAlarms.`,
+  config: {
+    options: {
+      target: { type: 'string' },
+      'stack-name': { type: 'string' },
+      stack: { type: 'string' },
+      timeout: { type: 'string' },
+      help: HELP_OPTION,
+    },
+  },
+});
 
-async function main(argv: string[]): Promise<number> {
-  let values: { target?: string; 'stack-name'?: string; stack?: string; timeout?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        target: { type: 'string' },
-        'stack-name': { type: 'string' },
-        stack: { type: 'string' },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    console.error(`smoke: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+/** The exit code, or undefined when parseCommandLine has set it (help or bad arguments). */
+async function main(argv: string[]): Promise<number | undefined> {
+  const args = parseCommandLine(CLI, argv);
+  if (!args) return undefined;
+  const { values } = args;
   const fail = (message: string) => {
-    console.error(`smoke: ${message}`);
+    usageError(CLI, message);
     return 2;
   };
   if (values['stack-name'] && values.stack && values['stack-name'] !== values.stack) {
@@ -123,12 +120,14 @@ async function main(argv: string[]): Promise<number> {
   return result.exitCode;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: Error) => {
-    console.error(`smoke: ${error.message}`);
-    process.exitCode = 1;
-  },
-);
+if (isMain(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== undefined) process.exitCode = code;
+    },
+    (error: Error) => {
+      console.error(`smoke: ${error.message}`);
+      process.exitCode = 1;
+    },
+  );
+}

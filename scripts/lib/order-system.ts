@@ -18,7 +18,7 @@ import type { FaultRule } from '../../lambdas/shared/fault-injection';
 import { keys } from '../../lambdas/shared/keys';
 import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
 import { engineClientConfig } from '../../localstack/engine';
-import { deleteFaultSwitch, putFaultSwitch, waitForSwitchCaches } from './fault-switches';
+import { deleteFaultSwitch, putFaultSwitch, waitForSwitchCaches } from './faults/switches';
 
 /**
  * The deployed system as the demo and the integration tests see it: stack

@@ -50,3 +50,14 @@ export function parseTarget(value: string | undefined): Target {
   if (value === 'aws') return 'aws';
   throw new Error(`--target must be local or aws, got "${value}"`);
 }
+
+/** The `--target` and `--stack` options of every operator command that runs locally or on AWS. */
+export const TARGET_OPTIONS = { target: { type: 'string' }, stack: { type: 'string' } } as const;
+
+/** Their `--help` lines, the same in every such command. */
+export const TARGET_USAGE = `  --target T     where it runs (default local):
+                 local: the engine on AWS_ENDPOINT_URL (default http://127.0.0.1:4566) with the outputs
+                 of the last \`npm run deploy:local\` of the stack; the engine must be up
+                 aws: your default AWS credentials and region (AWS_PROFILE, AWS_REGION, …) and the
+                 outputs of the deployed CloudFormation stack (DescribeStacks)
+  --stack NAME   the stack (default ${STACK})`;

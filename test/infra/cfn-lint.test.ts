@@ -9,7 +9,7 @@ import {
   cfnLintFindings,
   formatFinding,
   STACK_VARIANTS,
-} from '../../scripts/lib/cfn-lint';
+} from '../../scripts/lib/lint-cfn/cfn-lint';
 import { synthOrderFlow } from './support/order-flow';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string | string[] };

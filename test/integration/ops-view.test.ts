@@ -18,7 +18,7 @@ import { anOrder, eventually, finalStatusOf, type System, system } from './suppo
 /**
  * The ops view (`npm run ops`) end to end: the real command serves the page
  * against the deployed stack, Debian's Chromium (headless, driven by
- * playwright-core; `npm test` installs it with scripts/ensure-chromium.mjs) opens
+ * playwright-core; `npm test` installs it with tools/ensure-chromium.mjs) opens
  * it, and what the page draws is checked against the JSON it was drawn from and
  * against SQS and Step Functions themselves.
  */

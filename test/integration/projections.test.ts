@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { ORDER_HISTORY_INDEX } from '../../lambdas/projector/order-summary';
 import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
 import { engineClientConfig } from '../../localstack/engine';
-import { rebuildAndCompare } from '../../scripts/lib/rebuild';
+import { rebuildAndCompare } from '../../scripts/lib/rebuild-read-models/rebuild';
 import { streamInsert } from '../support/events';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
 

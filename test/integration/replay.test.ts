@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/shared/keys';
-import { replayArchive } from '../../scripts/lib/replay';
+import { replayArchive } from '../../scripts/lib/replay-events/replay';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
 
 describe('replay of the bus archive', () => {

@@ -6,9 +6,9 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type BatchWriteCommandInput, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { rebuildReadModels } from '../../lambdas/projector/rebuild';
-import type { StoredEvent } from '../../lambdas/shared/event-store';
-import type { System } from './order-system';
+import { rebuildReadModels } from '../../../lambdas/projector/rebuild';
+import type { StoredEvent } from '../../../lambdas/shared/event-store';
+import type { System } from '../order-system';
 
 export interface RebuildOptions {
   /** Parallel scan segments over the event store. */

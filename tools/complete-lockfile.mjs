@@ -9,7 +9,7 @@
  * `npm ci` accepts the lockfile and, on each platform, installs only what that
  * platform can use.
  *
- *   node scripts/complete-lockfile.mjs   # after any npm install that changed the lockfile
+ *   node tools/complete-lockfile.mjs   # after any npm install that changed the lockfile
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 

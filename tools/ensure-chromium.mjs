@@ -4,7 +4,7 @@
  * (test/integration/ops-view.test.ts drives /usr/bin/chromium with playwright-core,
  * which never downloads browsers of its own).
  *
- *   node scripts/ensure-chromium.mjs        (run by `npm test` before vitest)
+ *   node tools/ensure-chromium.mjs        (run by `npm test` before vitest)
  *
  * Idempotent: does nothing when the browser is already there. Otherwise runs
  * `apt-get update` and `apt-get install -y --no-install-recommends chromium`

@@ -5,7 +5,11 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { FAULT_SWITCH_MAX_AGE_SECONDS, type FaultSwitch, parseFaultSwitch } from '../../lambdas/shared/fault-injection';
+import {
+  FAULT_SWITCH_MAX_AGE_SECONDS,
+  type FaultSwitch,
+  parseFaultSwitch,
+} from '../../../lambdas/shared/fault-injection';
 
 /**
  * The fault-injection switches of a deployed stack: the SSM parameters directly

@@ -5,9 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { basename, join, relative } from 'node:path';
-import type { SagaMode } from '../../lib/config/saga-mode';
-import type { Stage } from '../../lib/stacks/order-flow-stack';
-import { ensureVenv, ROOT, venvTool } from '../../localstack/engine';
+import type { SagaMode } from '../../../lib/config/saga-mode';
+import type { Stage } from '../../../lib/stacks/order-flow-stack';
+import { ensureVenv, ROOT, venvTool } from '../../../localstack/engine';
 
 export const CFN_LINT_CONFIG = join(ROOT, '.cfnlintrc.yaml');
 

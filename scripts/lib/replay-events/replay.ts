@@ -1,5 +1,5 @@
 import { DescribeArchiveCommand, DescribeReplayCommand, StartReplayCommand } from '@aws-sdk/client-eventbridge';
-import type { System } from './order-system';
+import type { System } from '../order-system';
 
 export interface ReplayOptions {
   from: Date;
