@@ -113,8 +113,13 @@ export function putEventsBatches<T extends { bytes: number }>(entries: T[]): T[]
  *    (the aggregate id), deduplication id = the event id, body = the envelope
  *    as stored (with `metadata.aggregateVersion`). SQS keeps the order of a
  *    FIFO batch's messages and delivers each group in order, so each order's
- *    timeline receives its events in version order, and one order's stuck
- *    event holds only that order. (An event bus rule cannot do this: its SQS
+ *    timeline receives its events in the order the stream gave them, and one
+ *    order's stuck event holds only that order. That the stream gives an
+ *    order's versions in version order is unverified: DynamoDB Streams promise
+ *    order per item, and each version is its own item
+ *    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html);
+ *    the timeline consumer records any version that comes early as a gap and
+ *    the late one as late, never silently out of place. (An event bus rule cannot do this: its SQS
  *    target's `MessageGroupId` is one fixed string for every event, see
  *    lib/constructs/event-router.ts.)
  *

@@ -100,7 +100,7 @@ export const cancelOrder: SagaOperation = async ({ order, executionId, failure }
  * saga compensated) in one transaction. The relay publishes the event like any
  * other (the timeline and the read model see it; it does not fan out to the
  * customer-facing consumers), and the metric OrdersNeedingAttention, alarmed
- * above 0, tells an operator (README "Failure modes").
+ * above 0, tells an operator (docs/failure-modes.md).
  *
  * Once per order: a second failed compensation of the same run, or a retry,
  * finds the order already NEEDS_ATTENTION and records nothing more (what is

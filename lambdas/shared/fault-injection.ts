@@ -15,7 +15,7 @@ import { ENV } from './env';
  * delete it afterwards, so tests running in parallel never overwrite each
  * other's rules. Every consumer and saga service reads the path with a short
  * cache and, where a rule matches, throws, times out or crashes at a named
- * point. README "Failure modes" documents it.
+ * point. docs/operations.md "Fault injection" documents it.
  *
  * A rule names its target (a consumer such as `analytics-consumer`, or a saga
  * step's action `step:ChargePayment` or compensation `compensation:ChargePayment`),

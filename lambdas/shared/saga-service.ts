@@ -97,7 +97,7 @@ export interface SagaServiceDeps {
  * does. Compensations skip that result cache: each re-reads its anchor record
  * and moves it once, so running it again is safe, whereas a cached "nothing to
  * undo" would go stale if a re-run of the same execution (Express runs at
- * least once) acted after it. See README "Saga modes".
+ * least once) acted after it. See docs/architecture.md "Saga modes".
  *
  * Telemetry: every log line of a task carries the order's envelope keys
  * (correlation id, causation id, event id and type, order id) plus step and
