@@ -183,18 +183,23 @@ export async function relay(records: DynamoDBRecord[], deps: RelayDeps): Promise
 }
 
 /**
- * Publishes to the bus in order; returns the first record not published. An
- * entry over EventBridge's limit is never sent (the bus would refuse the whole
- * request): the events before it are published and it is the refusal, with its
- * size and the limit, so the stream's retries and then its failure queue take
- * it. The event store refuses such events, so only one stored before that rule
- * existed can get here.
+ * Sends `items` in order, in requests of at most `maxEntries` entries and
+ * `maxBytes` together, and returns the first record not sent. An entry over
+ * `maxBytes` is never sent (the service would refuse the whole request): the
+ * entries before it are sent and it is the refusal, with its size and the
+ * limit, so the stream's retries and then its failure queue take it. The event
+ * store refuses such events, so only one stored before that rule existed can
+ * get here.
  */
-async function publishToBus(items: Outgoing[], deps: RelayDeps): Promise<Refusal | undefined> {
-  const oversizedAt = items.findIndex((p) => p.bytes > PUT_EVENTS_LIMIT_BYTES);
+async function sendInOrder<T extends Stored & { bytes: number }>(
+  items: T[],
+  limits: { maxEntries: number; maxBytes: number; what: string },
+  send: (batch: T[]) => Promise<Refusal | undefined>,
+): Promise<Refusal | undefined> {
+  const oversizedAt = items.findIndex((item) => item.bytes > limits.maxBytes);
   const sendable = oversizedAt >= 0 ? items.slice(0, oversizedAt) : items;
-  for (const batch of putEventsBatches(sendable)) {
-    const refused = await putEvents(batch, deps);
+  for (const batch of sizedBatches(sendable, limits.maxEntries, limits.maxBytes)) {
+    const refused = await send(batch);
     if (refused) return refused;
   }
   if (oversizedAt < 0) return undefined;
@@ -202,9 +207,25 @@ async function publishToBus(items: Outgoing[], deps: RelayDeps): Promise<Refusal
   return {
     item,
     reason:
-      `OVERSIZED: ${item.envelope.type} event ${item.envelope.id} is ${item.bytes} bytes as a PutEvents entry; ` +
-      `EventBridge's limit is ${PUT_EVENTS_LIMIT_BYTES} bytes, so it was not sent`,
+      `OVERSIZED: ${item.envelope.type} event ${item.envelope.id} is ${item.bytes} bytes as ${limits.what}; ` +
+      `the limit is ${limits.maxBytes} bytes, so it was not sent`,
   };
+}
+
+/** Publishes to the bus in order; returns the first record not published. */
+function publishToBus(items: Outgoing[], deps: RelayDeps): Promise<Refusal | undefined> {
+  const limits = { maxEntries: PUT_EVENTS_BATCH, maxBytes: PUT_EVENTS_LIMIT_BYTES, what: 'a PutEvents entry' };
+  return sendInOrder(items, limits, (batch) => putEvents(batch, deps));
+}
+
+/** Sends to the timeline queue in order; returns the first record not sent. */
+function sendToQueue(items: Queued[], deps: RelayDeps): Promise<Refusal | undefined> {
+  const limits = {
+    maxEntries: SEND_MESSAGE_BATCH,
+    maxBytes: SEND_MESSAGE_BATCH_LIMIT_BYTES,
+    what: 'a timeline queue message body',
+  };
+  return sendInOrder(items, limits, (batch) => sendMessageBatch(batch, deps));
 }
 
 /** Sends one PutEvents request; returns the first entry the bus refused (or the head, if the call failed) and why. */
@@ -223,24 +244,6 @@ async function putEvents(batch: Outgoing[], deps: RelayDeps): Promise<Refusal | 
   } catch (error) {
     return { item: batch[0], reason: `${(error as Error).name}: ${(error as Error).message}` };
   }
-}
-
-/** Sends to the timeline queue in order; returns the first record not sent. */
-async function sendToQueue(items: Queued[], deps: RelayDeps): Promise<Refusal | undefined> {
-  const oversizedAt = items.findIndex((q) => q.bytes > SEND_MESSAGE_BATCH_LIMIT_BYTES);
-  const sendable = oversizedAt >= 0 ? items.slice(0, oversizedAt) : items;
-  for (const batch of sizedBatches(sendable, SEND_MESSAGE_BATCH, SEND_MESSAGE_BATCH_LIMIT_BYTES)) {
-    const refused = await sendMessageBatch(batch, deps);
-    if (refused) return refused;
-  }
-  if (oversizedAt < 0) return undefined;
-  const item = items[oversizedAt];
-  return {
-    item,
-    reason:
-      `OVERSIZED: ${item.envelope.type} event ${item.envelope.id} is ${item.bytes} bytes as a message body; ` +
-      `the timeline queue takes at most ${SEND_MESSAGE_BATCH_LIMIT_BYTES} bytes, so it was not sent`,
-  };
 }
 
 /**

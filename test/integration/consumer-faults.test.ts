@@ -4,8 +4,7 @@ import { describe, it } from 'vitest';
 import { newEvent, ORDER_SERVICE_SOURCE, type TypedEnvelope } from '../../lambdas/shared/envelope';
 import type { FaultRule } from '../../lambdas/shared/fault-injection';
 import { keys } from '../../lambdas/shared/keys';
-import { PARK_ATTRIBUTES } from '../../lambdas/shared/queue-consumer';
-import { type ConsumerName, consumerDriver, sleep } from './support/consumer-faults';
+import { type ConsumerName, consumerDriver, expectParkedByFault, sleep } from './support/consumer-faults';
 import { expectInvariants } from './support/invariants';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
 
@@ -234,13 +233,7 @@ describe.concurrent('consumer faults (issue 6, scenarios 1-6)', () => {
       },
     );
     const maxReceiveCount = sys.output('MaxReceiveCount');
-    for (const message of parked) {
-      const reason = message.MessageAttributes ?? {};
-      expect(reason[PARK_ATTRIBUTES.errorType]?.StringValue).toBe('FaultInjectedError');
-      expect(reason[PARK_ATTRIBUTES.errorMessage]?.StringValue).toContain(`fault "${ruleId}" injected: throw`);
-      expect(reason[PARK_ATTRIBUTES.attempts]?.StringValue).toBe(maxReceiveCount);
-      expect(reason[PARK_ATTRIBUTES.consumer]?.StringValue).toBe(ANALYTICS);
-    }
+    for (const message of parked) expectParkedByFault(message, { ruleId, consumer: ANALYTICS, maxReceiveCount });
     for (const event of poison) expect(await analyticsEvents(event.data.orderId)).toBeUndefined();
     // Give a late duplicate of a good message the time to land before counting.
     await sleep(2_000);

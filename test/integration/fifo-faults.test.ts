@@ -2,8 +2,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { CHECKOUT_SOURCE, type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
 import { keys } from '../../lambdas/shared/keys';
-import { PARK_ATTRIBUTES } from '../../lambdas/shared/queue-consumer';
-import { consumerDriver, sleep } from './support/consumer-faults';
+import { consumerDriver, expectParkedByFault, sleep } from './support/consumer-faults';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
 
 const TIMELINE = 'order-timeline-consumer';
@@ -137,10 +136,7 @@ describe('FIFO consumer faults (issue 6, scenario 9)', () => {
       await off();
     }
 
-    const reason = parked[0].MessageAttributes ?? {};
-    expect(reason[PARK_ATTRIBUTES.errorType]?.StringValue).toBe('FaultInjectedError');
-    expect(reason[PARK_ATTRIBUTES.errorMessage]?.StringValue).toContain(`fault "${ruleId}" injected: throw`);
-    expect(reason[PARK_ATTRIBUTES.attempts]?.StringValue).toBe(sys.output('MaxReceiveCount'));
+    expectParkedByFault(parked[0], { ruleId, consumer: TIMELINE, maxReceiveCount: sys.output('MaxReceiveCount') });
     expect(parked[0].Attributes?.MessageGroupId).toBe(a);
 
     // A's group moves on past the parked event: its successors are applied in order, and the gap is recorded.
@@ -201,11 +197,7 @@ describe('FIFO consumer faults (issue 6, scenario 9)', () => {
       await off();
     }
 
-    const reason = parked[0].MessageAttributes ?? {};
-    expect(reason[PARK_ATTRIBUTES.errorType]?.StringValue).toBe('FaultInjectedError');
-    expect(reason[PARK_ATTRIBUTES.errorMessage]?.StringValue).toContain(`fault "${ruleId}" injected: throw`);
-    expect(reason[PARK_ATTRIBUTES.attempts]?.StringValue).toBe(sys.output('MaxReceiveCount'));
-    expect(reason[PARK_ATTRIBUTES.consumer]?.StringValue).toBe(TIMELINE);
+    expectParkedByFault(parked[0], { ruleId, consumer: TIMELINE, maxReceiveCount: sys.output('MaxReceiveCount') });
     // The FIFO DLQ keeps the message in its order's group.
     expect(parked[0].Attributes?.MessageGroupId).toBe(poisoned);
 

@@ -4,8 +4,9 @@ import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@a
 import { type Message, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { keys } from '../../../lambdas/shared/keys';
+import { PARK_ATTRIBUTES } from '../../../lambdas/shared/queue-consumer';
 import { engineClientConfig } from '../../../localstack/engine';
 import { peek, release, SQS_BATCH } from '../../../scripts/lib/dlq/peek';
 import type { System } from './system';
@@ -122,6 +123,21 @@ export function consumerDriver(sys: System) {
 }
 
 export type ConsumerDriver = ReturnType<typeof consumerDriver>;
+
+/**
+ * Asserts that `message` was parked by `consumer` on its last allowed attempt because the fault rule
+ * `ruleId` made it throw: the reason attributes the consumer writes when it parks (lambdas/shared/queue-consumer.ts).
+ */
+export function expectParkedByFault(
+  message: Message,
+  expected: { ruleId: string; consumer: string; maxReceiveCount: string },
+): void {
+  const reason = message.MessageAttributes ?? {};
+  expect(reason[PARK_ATTRIBUTES.errorType]?.StringValue).toBe('FaultInjectedError');
+  expect(reason[PARK_ATTRIBUTES.errorMessage]?.StringValue).toContain(`fault "${expected.ruleId}" injected: throw`);
+  expect(reason[PARK_ATTRIBUTES.attempts]?.StringValue).toBe(expected.maxReceiveCount);
+  expect(reason[PARK_ATTRIBUTES.consumer]?.StringValue).toBe(expected.consumer);
+}
 
 /** Waits `ms`; used where a test must give an unwanted second delivery the time to land before counting. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
