@@ -16,6 +16,7 @@ import {
   PUT_EVENTS_LIMIT_BYTES,
   putEventsEntryBytes,
 } from '../../../lambdas/shared/envelope';
+import { appendPut, type StoredEvent } from '../../../lambdas/shared/event-store';
 import { EVENT_TYPES } from '../../../lambdas/shared/schemas';
 import { orderPlaced, storedEventRecord, streamInsert } from '../../support/events';
 
@@ -180,20 +181,10 @@ describe('relay and the PutEvents size limits', () => {
   });
 });
 
-/** A stream INSERT as the event store writes it: the envelope carries its version (appendPut). */
+/** A stream INSERT of the item the event store writes (appendPut: the envelope carries its version). */
 function stored(envelope: Envelope, aggregateId: string, version: number, sequenceNumber: string) {
-  const withVersion = { ...envelope, metadata: { ...envelope.metadata, aggregateVersion: version } };
-  return streamInsert(
-    {
-      aggregateId,
-      version,
-      eventId: envelope.id,
-      type: envelope.type,
-      time: envelope.time,
-      envelope: JSON.stringify(withVersion),
-    },
-    sequenceNumber,
-  );
+  const item = appendPut('events', aggregateId, version, envelope).Put?.Item as StoredEvent;
+  return streamInsert(item, sequenceNumber);
 }
 const chargedFor = (orderId: string, n: number) =>
   newEvent({
