@@ -1,7 +1,7 @@
-import { applyOnce } from '../shared/apply-once';
-import type { ConsumerContext } from '../shared/consumer-bootstrap';
-import type { Envelope } from '../shared/envelope';
-import { keys } from '../shared/keys';
+import { keys } from '../contracts/keys';
+import type { Envelope } from '../messages/envelope';
+import { applyOnce } from '../runtime/consumer/apply-once';
+import type { ConsumerContext } from '../runtime/consumer/bootstrap';
 
 /** The consumer's name: its idempotency keys, effect markers and parked messages carry it. */
 export const ANALYTICS_CONSUMER = 'analytics-consumer';

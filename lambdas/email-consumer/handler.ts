@@ -1,4 +1,4 @@
-import { bootstrapConsumer } from '../shared/consumer-bootstrap';
+import { bootstrapConsumer } from '../runtime/consumer/bootstrap';
 import { EMAIL_CONSUMER, sendOutcomeEmail } from './send-email';
 
 /** Order outcomes from the SNS fan-out (SNS envelope, not raw) → one customer e-mail each. */

@@ -1,8 +1,8 @@
-import { applyOnce } from '../shared/apply-once';
-import type { ConsumerContext } from '../shared/consumer-bootstrap';
-import type { Envelope } from '../shared/envelope';
-import { keys } from '../shared/keys';
-import { ORDER_OUTCOME_TYPES } from '../shared/schemas';
+import { keys } from '../contracts/keys';
+import type { Envelope } from '../messages/envelope';
+import { ORDER_OUTCOME_TYPES } from '../messages/schemas';
+import { applyOnce } from '../runtime/consumer/apply-once';
+import type { ConsumerContext } from '../runtime/consumer/bootstrap';
 
 /** The consumer's name: its idempotency keys, effect markers and parked messages carry it. */
 export const EMAIL_CONSUMER = 'email-consumer';

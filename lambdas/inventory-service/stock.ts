@@ -1,9 +1,9 @@
-import { newEvent, ORDER_SERVICE_SOURCE, type TypedEnvelope } from '../shared/envelope';
-import type { TransactItem } from '../shared/event-store';
-import { keys } from '../shared/keys';
-import type { SagaDeps, SagaOperation } from '../shared/saga-service';
-import type { OrderItem } from '../shared/schemas';
-import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../shared/service-records';
+import { keys } from '../contracts/keys';
+import type { TransactItem } from '../event-store/event-store';
+import { newEvent, ORDER_SERVICE_SOURCE, type TypedEnvelope } from '../messages/envelope';
+import type { OrderItem } from '../messages/schemas';
+import type { SagaDeps, SagaOperation } from '../runtime/saga/saga-service';
+import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';
 
 interface ReservationRecord {
   status: 'RESERVED' | 'REJECTED' | 'RELEASED';

@@ -1,4 +1,4 @@
-import { bootstrapConsumer } from '../shared/consumer-bootstrap';
+import { bootstrapConsumer } from '../runtime/consumer/bootstrap';
 import { awardPoints, LOYALTY_CONSUMER } from './award-points';
 
 /** Confirmed orders with total ≥ 100 (SNS payload filter, raw delivery) → loyalty points. */

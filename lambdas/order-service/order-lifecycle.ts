@@ -1,8 +1,8 @@
-import { type Envelope, newEvent, ORDER_SERVICE_SOURCE, type TypedEnvelope } from '../shared/envelope';
-import { keys } from '../shared/keys';
-import { failureReason } from '../shared/saga-contract';
-import type { SagaDeps, SagaOperation } from '../shared/saga-service';
-import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../shared/service-records';
+import { keys } from '../contracts/keys';
+import { failureReason } from '../contracts/saga';
+import { type Envelope, newEvent, ORDER_SERVICE_SOURCE, type TypedEnvelope } from '../messages/envelope';
+import type { SagaDeps, SagaOperation } from '../runtime/saga/saga-service';
+import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';
 
 /**
  * The order's own record: PENDING while the saga runs, then CONFIRMED or

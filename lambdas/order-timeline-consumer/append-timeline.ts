@@ -1,9 +1,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
-import { applyOnce, type EffectWrite } from '../shared/apply-once';
-import type { ConsumerContext } from '../shared/consumer-bootstrap';
-import type { Envelope } from '../shared/envelope';
-import { keys } from '../shared/keys';
+import { keys } from '../contracts/keys';
+import type { Envelope } from '../messages/envelope';
+import { applyOnce, type EffectWrite } from '../runtime/consumer/apply-once';
+import type { ConsumerContext } from '../runtime/consumer/bootstrap';
 
 /** The consumer's name: its idempotency keys, effect markers and parked messages carry it. */
 export const TIMELINE_CONSUMER = 'order-timeline-consumer';

@@ -1,4 +1,4 @@
-import type { Envelope } from '../shared/envelope';
+import type { Envelope } from '../messages/envelope';
 
 /** The order history index of the summary table: a customer's orders, newest last (`customerId`, `placedAt`). */
 export const ORDER_HISTORY_INDEX = 'byCustomer';

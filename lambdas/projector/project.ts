@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
-import { storedEnvelope, type TransactItem } from '../shared/event-store';
-import { storedEventOf } from '../shared/stream';
+import { storedEnvelope, type TransactItem } from '../event-store/event-store';
+import { storedEventOf } from '../event-store/stream-records';
 import { CUSTOMER_STATS_COUNTERS, type CustomerStatsDelta, customerStatsDelta } from './customer-stats';
 import { applyEvent, type OrderSummary } from './order-summary';
 

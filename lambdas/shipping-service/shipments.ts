@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../shared/envelope';
-import { keys } from '../shared/keys';
-import type { SagaDeps, SagaOperation } from '../shared/saga-service';
-import { UNSERVICEABLE_COUNTRIES } from '../shared/schemas';
-import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../shared/service-records';
+import { keys } from '../contracts/keys';
+import { newEvent, ORDER_SERVICE_SOURCE } from '../messages/envelope';
+import { UNSERVICEABLE_COUNTRIES } from '../messages/schemas';
+import type { SagaDeps, SagaOperation } from '../runtime/saga/saga-service';
+import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';
 
 interface ShipmentRecord {
   shipmentId: string;

@@ -22,19 +22,19 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ORDER_HISTORY_INDEX } from '../../lambdas/projector/order-summary';
-import { ENV } from '../../lambdas/shared/env';
-import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
-import { FAULTS_OFF } from '../../lambdas/shared/fault-injection';
+import { SAGA_STEPS } from '../../lambdas/contracts/saga';
+import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../lambdas/messages/envelope';
+import { LOYALTY_MIN_TOTAL, ORDER_OUTCOME_TYPES } from '../../lambdas/messages/schemas';
+import { ENV } from '../../lambdas/platform/env';
+import { FAULTS_OFF } from '../../lambdas/platform/fault-injection';
 import {
   BUSINESS_METRIC,
   BUSINESS_METRIC_NAMES,
   BUSINESS_METRICS_NAMESPACE,
   BUSINESS_METRICS_SERVICE,
   type BusinessMetricName,
-} from '../../lambdas/shared/metrics';
-import { SAGA_STEPS } from '../../lambdas/shared/saga-contract';
-import { LOYALTY_MIN_TOTAL, ORDER_OUTCOME_TYPES } from '../../lambdas/shared/schemas';
+} from '../../lambdas/platform/metrics';
+import { ORDER_HISTORY_INDEX } from '../../lambdas/projector/order-summary';
 import { DEFAULT_FAULT_INJECTION } from '../config/fault-injection';
 import { type OperationsConfig, readOperationsConfig } from '../config/operations-config';
 import { DEFAULT_SAGA_MODE, type SagaMode } from '../config/saga-mode';

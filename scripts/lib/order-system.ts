@@ -7,16 +7,16 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../lambdas/contracts/keys';
 import {
   CHECKOUT_SOURCE,
   checkedPutEventsEntry,
   newEvent,
   orderIdOf,
   type TypedEnvelope,
-} from '../../lambdas/shared/envelope';
-import type { FaultRule } from '../../lambdas/shared/fault-injection';
-import { keys } from '../../lambdas/shared/keys';
-import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
+} from '../../lambdas/messages/envelope';
+import type { OrderItem, OrderPlaced } from '../../lambdas/messages/schemas';
+import type { FaultRule } from '../../lambdas/platform/fault-injection';
 import { engineClientConfig } from '../../localstack/engine';
 import { deleteFaultSwitch, putFaultSwitch, waitForSwitchCaches } from './faults/switches';
 

@@ -1,9 +1,9 @@
 import { type Message, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
-import { keys } from '../../lambdas/shared/keys';
-import { PARK_ATTRIBUTES } from '../../lambdas/shared/queue-consumer';
-import { SCHEMA_VERSIONS } from '../../lambdas/shared/schemas';
+import { keys } from '../../lambdas/contracts/keys';
+import { newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/messages/envelope';
+import { SCHEMA_VERSIONS } from '../../lambdas/messages/schemas';
+import { PARK_ATTRIBUTES } from '../../lambdas/runtime/consumer/queue-consumer';
 import { anOrder, eventually, system } from './support/system';
 
 /**

@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
-import { keys } from '../../lambdas/shared/keys';
+import { keys } from '../../lambdas/contracts/keys';
+import { newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/messages/envelope';
 import { listDlqs, resolveDlq } from '../../scripts/lib/dlq/catalogue';
 import type { MessageReport } from '../../scripts/lib/dlq/describe';
 import { redrive } from '../../scripts/lib/dlq/redrive';

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { keys } from '../../lambdas/contracts/keys';
+import { appendEvents, type EventStoreTables } from '../../lambdas/event-store/event-store';
 import {
   eventEntryBytes,
   InvalidEventError,
   MAX_EVENT_BYTES,
   newEvent,
   PUT_EVENTS_LIMIT_BYTES,
-} from '../../lambdas/shared/envelope';
-import { appendEvents, type EventStoreTables } from '../../lambdas/shared/event-store';
-import { keys } from '../../lambdas/shared/keys';
+} from '../../lambdas/messages/envelope';
 import { anOrder, finalStatusOf, system } from './support/system';
 
 /**

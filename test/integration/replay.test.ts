@@ -12,7 +12,7 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { keys } from '../../lambdas/shared/keys';
+import { keys } from '../../lambdas/contracts/keys';
 import { replayArchive } from '../../scripts/lib/replay-events/replay';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
 

@@ -9,7 +9,7 @@ import {
   FAULT_SWITCH_MAX_AGE_SECONDS,
   type FaultSwitch,
   parseFaultSwitch,
-} from '../../../lambdas/shared/fault-injection';
+} from '../../../lambdas/platform/fault-injection';
 
 /**
  * The fault-injection switches of a deployed stack: the SSM parameters directly

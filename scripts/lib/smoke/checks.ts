@@ -1,5 +1,5 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { LOYALTY_MIN_TOTAL } from '../../../lambdas/shared/schemas';
+import { LOYALTY_MIN_TOTAL } from '../../../lambdas/messages/schemas';
 import {
   type Consumer,
   type DeadLetterScan,

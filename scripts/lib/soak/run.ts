@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { CHECKOUT_SOURCE, newEvent } from '../../../lambdas/shared/envelope';
-import { keys } from '../../../lambdas/shared/keys';
-import { DECLINED_PAYMENT_TOKEN, type OrderItem, type OrderPlaced } from '../../../lambdas/shared/schemas';
+import { keys } from '../../../lambdas/contracts/keys';
+import { CHECKOUT_SOURCE, newEvent } from '../../../lambdas/messages/envelope';
+import { DECLINED_PAYMENT_TOKEN, type OrderItem, type OrderPlaced } from '../../../lambdas/messages/schemas';
 import { type InvariantReport, mapLimit, type ParkedMessage, scanDeadLetters, verifyInvariants } from '../invariants';
 import type { System } from '../order-system';
 import { drawKind, FAULT_KINDS, type FaultKind, type OrderPlan, type PlannedRule, planOrder, planRules } from './plan';

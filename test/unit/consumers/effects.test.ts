@@ -3,16 +3,16 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ANALYTICS_CONSUMER, recordAnalytics } from '../../../lambdas/analytics-consumer/record-analytics';
+import { keys } from '../../../lambdas/contracts/keys';
 import { EMAIL_CONSUMER, sendOutcomeEmail } from '../../../lambdas/email-consumer/send-email';
 import { awardPoints, LOYALTY_CONSUMER } from '../../../lambdas/loyalty-consumer/award-points';
+import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/messages/envelope';
 import {
   appendTimeline,
   placeInTimeline,
   TIMELINE_CONSUMER,
 } from '../../../lambdas/order-timeline-consumer/append-timeline';
-import type { ConsumerContext } from '../../../lambdas/shared/consumer-bootstrap';
-import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
-import { keys } from '../../../lambdas/shared/keys';
+import type { ConsumerContext } from '../../../lambdas/runtime/consumer/bootstrap';
 import { sqsRecord } from '../../support/events';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);

@@ -8,6 +8,7 @@ import {
   relay,
   SEND_MESSAGE_BATCH_LIMIT_BYTES,
 } from '../../../lambdas/event-relay/relay';
+import { appendPut, type StoredEvent } from '../../../lambdas/event-store/event-store';
 import {
   type Envelope,
   eventEntryBytes,
@@ -15,9 +16,8 @@ import {
   ORDER_SERVICE_SOURCE,
   PUT_EVENTS_LIMIT_BYTES,
   putEventsEntryBytes,
-} from '../../../lambdas/shared/envelope';
-import { appendPut, type StoredEvent } from '../../../lambdas/shared/event-store';
-import { EVENT_TYPES } from '../../../lambdas/shared/schemas';
+} from '../../../lambdas/messages/envelope';
+import { EVENT_TYPES } from '../../../lambdas/messages/schemas';
 import { orderPlaced, storedEventRecord, streamInsert } from '../../support/events';
 
 const ebMock = mockClient(EventBridgeClient);

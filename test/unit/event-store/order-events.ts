@@ -1,4 +1,4 @@
-import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
+import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/messages/envelope';
 import { orderPlaced } from '../../support/events';
 
 /**

@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/messages/envelope';
 import { applyEvent } from '../../../lambdas/projector/order-summary';
 import { ProjectionGapError, projectBatch, projectRecord } from '../../../lambdas/projector/project';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
 import { orderPlaced, storedEventRecord } from '../../support/events';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);

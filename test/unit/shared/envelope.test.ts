@@ -5,8 +5,8 @@ import {
   ORDER_SERVICE_SOURCE,
   PUT_EVENTS_LIMIT_BYTES,
   parseEnvelope,
-} from '../../../lambdas/shared/envelope';
-import { SCHEMA_VERSIONS } from '../../../lambdas/shared/schemas';
+} from '../../../lambdas/messages/envelope';
+import { SCHEMA_VERSIONS } from '../../../lambdas/messages/schemas';
 import { orderPlaced } from '../../support/events';
 
 function reasonOf(fn: () => unknown): string | undefined {

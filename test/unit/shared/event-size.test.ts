@@ -10,7 +10,7 @@ import {
   PUT_EVENTS_LIMIT_BYTES,
   putEventsEntry,
   putEventsEntryBytes,
-} from '../../../lambdas/shared/envelope';
+} from '../../../lambdas/messages/envelope';
 import { orderPlaced } from '../../support/events';
 
 /** `event` with a metadata note that makes its PutEvents entry exactly `bytes` long. */

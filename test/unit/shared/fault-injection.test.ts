@@ -12,10 +12,10 @@ import {
   parseFaultSwitch,
   ruleHits,
   sampled,
-} from '../../../lambdas/shared/fault-injection';
-import { BusinessMetrics } from '../../../lambdas/shared/metrics';
-import { createQueueConsumer, PARK_ATTRIBUTES } from '../../../lambdas/shared/queue-consumer';
-import { createSagaService } from '../../../lambdas/shared/saga-service';
+} from '../../../lambdas/platform/fault-injection';
+import { BusinessMetrics } from '../../../lambdas/platform/metrics';
+import { createQueueConsumer, PARK_ATTRIBUTES } from '../../../lambdas/runtime/consumer/queue-consumer';
+import { createSagaService } from '../../../lambdas/runtime/saga/saga-service';
 import { orderPlaced, sqsRecord } from '../../support/events';
 import { inMemoryIdempotency } from '../../support/in-memory-idempotency';
 

@@ -5,7 +5,7 @@ import {
   BUSINESS_METRICS_NAMESPACE,
   BUSINESS_METRICS_SERVICE,
   BusinessMetrics,
-} from '../../../lambdas/shared/metrics';
+} from '../../../lambdas/platform/metrics';
 import { captureJsonLines, emfRecords } from '../../support/capture-output';
 
 describe('BusinessMetrics', () => {

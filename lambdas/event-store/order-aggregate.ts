@@ -1,6 +1,6 @@
-import type { Envelope } from './envelope';
+import type { Envelope } from '../messages/envelope';
+import type { EventDataOf, EventType, OrderItem } from '../messages/schemas';
 import type { Aggregate } from './event-store';
-import type { EventDataOf, EventType, OrderItem } from './schemas';
 
 /**
  * The order aggregate's state, rebuilt from its events: what the write side

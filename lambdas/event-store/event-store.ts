@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { assertEventFits, type Envelope, parseEnvelope } from './envelope';
+import { assertEventFits, type Envelope, parseEnvelope } from '../messages/envelope';
 
 /**
  * The event store library: append-only streams of events per aggregate on

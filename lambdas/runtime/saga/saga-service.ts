@@ -4,8 +4,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { createDocumentClient } from './clients';
-import { ENV, readEnv } from './env';
+import type { SagaTaskInput, StepResult } from '../../contracts/saga';
+import type { EventStoreTables } from '../../event-store/event-store';
 import {
   type Envelope,
   InvalidEventError,
@@ -13,13 +13,13 @@ import {
   orderIdOf,
   parseEnvelope,
   type TypedEnvelope,
-} from './envelope';
-import type { EventStoreTables } from './event-store';
-import { type FaultInjector, faultInjectorFromEnv, NO_FAULTS } from './fault-injection';
-import { idempotencyFor } from './idempotency';
-import { createLogger, envelopeLogKeys, loggerFor } from './logger';
-import { BUSINESS_METRIC, type BusinessMetricName, BusinessMetrics } from './metrics';
-import type { SagaTaskInput, StepResult } from './saga-contract';
+} from '../../messages/envelope';
+import { createDocumentClient } from '../../platform/clients';
+import { ENV, readEnv } from '../../platform/env';
+import { type FaultInjector, faultInjectorFromEnv, NO_FAULTS } from '../../platform/fault-injection';
+import { idempotencyFor } from '../../platform/idempotency';
+import { createLogger, envelopeLogKeys, loggerFor } from '../../platform/logger';
+import { BUSINESS_METRIC, type BusinessMetricName, BusinessMetrics } from '../../platform/metrics';
 
 /** What every saga operation receives: the validated order, clients, table names and a clock. */
 export interface SagaDeps {

@@ -3,8 +3,8 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { cancellationCodes } from './event-store';
-import { keys } from './keys';
+import { keys } from '../../contracts/keys';
+import { cancellationCodes } from '../../event-store/event-store';
 
 /** One write of a consumer's effect, as `TransactWriteItems` takes it (Put, Update, Delete or ConditionCheck). */
 export type EffectWrite = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

@@ -1,5 +1,5 @@
-import type { Envelope } from './envelope';
-import type { OrderPlaced } from './schemas';
+import type { Envelope } from '../messages/envelope';
+import type { OrderPlaced } from '../messages/schemas';
 
 /**
  * What the `Saga` construct (lib/constructs/saga.ts) sends to a step's Lambda:

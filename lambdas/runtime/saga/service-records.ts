@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { Envelope } from './envelope';
-import { recordFact, type TransactItem, WriteConditionFailedError } from './event-store';
-import { orderAggregate } from './order-aggregate';
+import { recordFact, type TransactItem, WriteConditionFailedError } from '../../event-store/event-store';
+import { orderAggregate } from '../../event-store/order-aggregate';
+import type { Envelope } from '../../messages/envelope';
 import type { SagaDeps } from './saga-service';
 
 /**

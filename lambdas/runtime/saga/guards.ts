@@ -1,4 +1,4 @@
-import { keys } from './keys';
+import { keys } from '../../contracts/keys';
 import type { SagaOperation } from './saga-service';
 import { getRecord } from './service-records';
 

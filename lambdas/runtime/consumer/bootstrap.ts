@@ -1,13 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
-import { createDocumentClient, createSqsClient } from './clients';
-import { ENV, readEnv } from './env';
-import type { Envelope } from './envelope';
-import { faultInjectorFromEnv } from './fault-injection';
-import { idempotencyFor } from './idempotency';
-import { createLogger } from './logger';
-import { BusinessMetrics } from './metrics';
+import type { Envelope } from '../../messages/envelope';
+import { createDocumentClient, createSqsClient } from '../../platform/clients';
+import { ENV, readEnv } from '../../platform/env';
+import { faultInjectorFromEnv } from '../../platform/fault-injection';
+import { idempotencyFor } from '../../platform/idempotency';
+import { createLogger } from '../../platform/logger';
+import { BusinessMetrics } from '../../platform/metrics';
 import { createQueueConsumer } from './queue-consumer';
 
 /** What a consumer's domain function receives besides the event. */

@@ -9,10 +9,10 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type Envelope, InvalidEventError, orderIdOf, parseEnvelope } from './envelope';
-import { type FaultInjector, NO_FAULTS } from './fault-injection';
-import { envelopeLogKeys, loggerFor } from './logger';
-import { BUSINESS_METRIC, type BusinessMetrics } from './metrics';
+import { type Envelope, InvalidEventError, orderIdOf, parseEnvelope } from '../../messages/envelope';
+import { type FaultInjector, NO_FAULTS } from '../../platform/fault-injection';
+import { envelopeLogKeys, loggerFor } from '../../platform/logger';
+import { BUSINESS_METRIC, type BusinessMetrics } from '../../platform/metrics';
 
 /** The message attributes a parked message carries in its DLQ; the DLQ tooling reads these names. */
 export const PARK_ATTRIBUTES = {
