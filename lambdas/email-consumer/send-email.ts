@@ -1,6 +1,6 @@
+import { ORDER_OUTCOME_TYPES } from '../contracts/events';
 import { keys } from '../contracts/keys';
 import type { Envelope } from '../messages/envelope';
-import { ORDER_OUTCOME_TYPES } from '../messages/schemas';
 import { applyOnce } from '../runtime/consumer/apply-once';
 import type { ConsumerContext } from '../runtime/consumer/bootstrap';
 

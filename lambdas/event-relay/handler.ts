@@ -1,6 +1,7 @@
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import { ENV } from '../contracts/env';
 import { createEventBridgeClient, createSqsClient } from '../platform/clients';
-import { ENV, readEnv } from '../platform/env';
+import { readEnv } from '../platform/env';
 import { createLogger, envelopeLogKeys } from '../platform/logger';
 import { type RelayDeps, relay } from './relay';
 

@@ -1,5 +1,7 @@
+import type { EventType } from '../contracts/events';
+import type { FinalOrderStatus } from '../contracts/order-status';
 import type { Envelope } from '../messages/envelope';
-import type { EventDataOf, EventType, OrderItem } from '../messages/schemas';
+import type { EventDataOf, OrderItem } from '../messages/schemas';
 import type { Aggregate } from './event-store';
 
 /**
@@ -14,10 +16,11 @@ export interface OrderState {
   total?: number;
   currency?: string;
   /**
-   * OPEN while the saga runs; CONFIRMED or CANCELLED at the end, or
-   * NEEDS_ATTENTION when a compensation failed and an operator must finish it.
+   * OPEN while the saga runs, then the order's final status
+   * (lambdas/contracts/order-status.ts). OPEN, not PENDING, because snapshots
+   * store this state: renaming it would need a new snapshotSchemaVersion.
    */
-  status: 'OPEN' | 'CONFIRMED' | 'CANCELLED' | 'NEEDS_ATTENTION';
+  status: 'OPEN' | FinalOrderStatus;
   stock?: 'RESERVED' | 'REJECTED' | 'RELEASED';
   payment?: { status: 'CHARGED' | 'DECLINED' | 'REFUNDED'; paymentId?: string; amount?: number };
   shipment?: { status: 'ARRANGED' | 'REJECTED' | 'CANCELLED'; shipmentId?: string };

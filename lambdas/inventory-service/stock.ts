@@ -1,6 +1,7 @@
+import { ORDER_SERVICE_SOURCE } from '../contracts/events';
 import { keys } from '../contracts/keys';
 import type { TransactItem } from '../event-store/event-store';
-import { newEvent, ORDER_SERVICE_SOURCE, type TypedEnvelope } from '../messages/envelope';
+import { newEvent, type TypedEnvelope } from '../messages/envelope';
 import type { OrderItem } from '../messages/schemas';
 import type { SagaDeps, SagaOperation } from '../runtime/saga/saga-service';
 import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';

@@ -2,23 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { EVENT_DATA_SCHEMAS, type EventDataOf, type EventType, SCHEMA_VERSIONS } from './schemas';
+import type { EventType } from '../contracts/events';
+import { EVENT_DATA_SCHEMAS, type EventDataOf, SCHEMA_VERSIONS } from './schemas';
 import { upcastData } from './upcasters';
 
 // zod/mini ships without messages: load the English ones, so a parked message's reason reads well.
 z.config(en());
-
-/**
- * The `source` of events a client sends to the bus (the checkout front end).
- * The saga's start rule matches on it.
- */
-export const CHECKOUT_SOURCE = 'shop.checkout';
-/**
- * The `source` of events the order service records in its event store; the
- * relay publishes these (and only these) to the bus, so an event that came in
- * from the bus is never published back onto it.
- */
-export const ORDER_SERVICE_SOURCE = 'shop.orders';
 
 /**
  * The ceiling on one `PutEvents` entry, and on the entries of one request

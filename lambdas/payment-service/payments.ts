@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { ORDER_SERVICE_SOURCE } from '../contracts/events';
 import { keys } from '../contracts/keys';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../messages/envelope';
-import { DECLINED_PAYMENT_TOKEN } from '../messages/schemas';
+import { DECLINED_PAYMENT_TOKEN } from '../contracts/order-rules';
+import { newEvent } from '../messages/envelope';
 import type { SagaDeps, SagaOperation } from '../runtime/saga/saga-service';
 import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';
 

@@ -1,8 +1,9 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { ENV } from '../contracts/env';
 import { type StoredEvent, storedEnvelope } from '../event-store/event-store';
 import { storedEventOf } from '../event-store/stream-records';
 import { createDocumentClient } from '../platform/clients';
-import { ENV, readEnv } from '../platform/env';
+import { readEnv } from '../platform/env';
 import { createLogger, envelopeLogKeys } from '../platform/logger';
 import { ProjectionGapError, projectBatch } from './project';
 

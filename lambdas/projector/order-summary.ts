@@ -1,7 +1,5 @@
+import type { OrderStatus } from '../contracts/order-status';
 import type { Envelope } from '../messages/envelope';
-
-/** The order history index of the summary table: a customer's orders, newest last (`customerId`, `placedAt`). */
-export const ORDER_HISTORY_INDEX = 'byCustomer';
 
 /**
  * The order summary read model: one item per order, keyed by `orderId`, and
@@ -13,7 +11,8 @@ export interface OrderSummary {
   /** When the order's first event happened; the history index's sort key. */
   placedAt?: string;
   total?: number;
-  status: 'PENDING' | 'RESERVED' | 'PAID' | 'SHIPPING' | 'CONFIRMED' | 'CANCELLED' | 'NEEDS_ATTENTION' | 'UNKNOWN';
+  /** The order's status (lambdas/contracts/order-status.ts), with the saga's progress in between. */
+  status: OrderStatus | 'RESERVED' | 'PAID' | 'SHIPPING' | 'UNKNOWN';
   /** The version of the last event applied; the projector applies version `lastVersion + 1` only. */
   lastVersion: number;
   /** Event types in version order, for people reading the model. */

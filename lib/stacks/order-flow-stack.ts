@@ -22,19 +22,19 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { SAGA_STEPS } from '../../lambdas/contracts/saga';
-import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../lambdas/messages/envelope';
-import { LOYALTY_MIN_TOTAL, ORDER_OUTCOME_TYPES } from '../../lambdas/messages/schemas';
-import { ENV } from '../../lambdas/platform/env';
-import { FAULTS_OFF } from '../../lambdas/platform/fault-injection';
+import { ENV } from '../../lambdas/contracts/env';
+import { CHECKOUT_SOURCE, ORDER_OUTCOME_TYPES, ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
+import { FAULTS_OFF } from '../../lambdas/contracts/fault-switch';
+import { ORDER_HISTORY_INDEX } from '../../lambdas/contracts/keys';
 import {
   BUSINESS_METRIC,
   BUSINESS_METRIC_NAMES,
   BUSINESS_METRICS_NAMESPACE,
   BUSINESS_METRICS_SERVICE,
   type BusinessMetricName,
-} from '../../lambdas/platform/metrics';
-import { ORDER_HISTORY_INDEX } from '../../lambdas/projector/order-summary';
+} from '../../lambdas/contracts/metrics';
+import { LOYALTY_MIN_TOTAL } from '../../lambdas/contracts/order-rules';
+import { SAGA_STEPS } from '../../lambdas/contracts/saga';
 import { DEFAULT_FAULT_INJECTION } from '../config/fault-injection';
 import { type OperationsConfig, readOperationsConfig } from '../config/operations-config';
 import { DEFAULT_SAGA_MODE, type SagaMode } from '../config/saga-mode';

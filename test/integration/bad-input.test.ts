@@ -1,9 +1,10 @@
 import { type Message, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
 import { keys } from '../../lambdas/contracts/keys';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/messages/envelope';
+import { PARK_ATTRIBUTES } from '../../lambdas/contracts/park-attributes';
+import { newEvent } from '../../lambdas/messages/envelope';
 import { SCHEMA_VERSIONS } from '../../lambdas/messages/schemas';
-import { PARK_ATTRIBUTES } from '../../lambdas/runtime/consumer/queue-consumer';
 import { anOrder, eventually, system } from './support/system';
 
 /**

@@ -1,9 +1,10 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, it } from 'vitest';
+import { ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
+import type { FaultRule } from '../../lambdas/contracts/fault-switch';
 import { keys } from '../../lambdas/contracts/keys';
-import { newEvent, ORDER_SERVICE_SOURCE, type TypedEnvelope } from '../../lambdas/messages/envelope';
-import type { FaultRule } from '../../lambdas/platform/fault-injection';
+import { newEvent, type TypedEnvelope } from '../../lambdas/messages/envelope';
 import { type ConsumerName, consumerDriver, expectParkedByFault, sleep } from './support/consumer-faults';
 import { expectInvariants } from './support/invariants';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';

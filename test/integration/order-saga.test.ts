@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/contracts/keys';
-import { DECLINED_PAYMENT_TOKEN, LOYALTY_MIN_TOTAL } from '../../lambdas/messages/schemas';
+import { DECLINED_PAYMENT_TOKEN, LOYALTY_MIN_TOTAL } from '../../lambdas/contracts/order-rules';
 import { anOrder, eventually, finalStatusOf, type System, system } from './support/system';
 
 /**

@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { keys } from '../../lambdas/contracts/keys';
+import { BUSINESS_METRIC, BUSINESS_METRICS_NAMESPACE, BUSINESS_METRICS_SERVICE } from '../../lambdas/contracts/metrics';
 import { SAGA_STEPS } from '../../lambdas/contracts/saga';
 import type { Envelope } from '../../lambdas/messages/envelope';
-import { BUSINESS_METRIC, BUSINESS_METRICS_NAMESPACE, BUSINESS_METRICS_SERVICE } from '../../lambdas/platform/metrics';
 import { engineClientConfig } from '../../localstack/engine';
 import { auditOrder } from '../../scripts/lib/order-audit';
 import { knownEngineGap } from './support/engine-gaps';

@@ -1,8 +1,8 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { keys } from '../../lambdas/contracts/keys';
+import { DECLINED_PAYMENT_TOKEN } from '../../lambdas/contracts/order-rules';
 import { SAGA_STEPS, type SagaTaskInput } from '../../lambdas/contracts/saga';
-import { DECLINED_PAYMENT_TOKEN } from '../../lambdas/messages/schemas';
 import { deployLocal, destroyLocal } from '../../localstack/deploy';
 import { engineClientConfig } from '../../localstack/engine';
 import { connect } from '../../scripts/lib/order-system';

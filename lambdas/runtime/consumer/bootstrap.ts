@@ -1,9 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
+import { ENV } from '../../contracts/env';
 import type { Envelope } from '../../messages/envelope';
 import { createDocumentClient, createSqsClient } from '../../platform/clients';
-import { ENV, readEnv } from '../../platform/env';
+import { readEnv } from '../../platform/env';
 import { faultInjectorFromEnv } from '../../platform/fault-injection';
 import { idempotencyFor } from '../../platform/idempotency';
 import { createLogger } from '../../platform/logger';

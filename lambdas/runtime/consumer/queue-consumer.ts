@@ -9,21 +9,12 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { BUSINESS_METRIC } from '../../contracts/metrics';
+import { PARK_ATTRIBUTES } from '../../contracts/park-attributes';
 import { type Envelope, InvalidEventError, orderIdOf, parseEnvelope } from '../../messages/envelope';
 import { type FaultInjector, NO_FAULTS } from '../../platform/fault-injection';
 import { envelopeLogKeys, loggerFor } from '../../platform/logger';
-import { BUSINESS_METRIC, type BusinessMetrics } from '../../platform/metrics';
-
-/** The message attributes a parked message carries in its DLQ; the DLQ tooling reads these names. */
-export const PARK_ATTRIBUTES = {
-  errorType: 'x-error-type',
-  errorMessage: 'x-error-message',
-  attempts: 'x-attempts',
-  firstReceivedAt: 'x-first-received-at',
-  failedAt: 'x-failed-at',
-  sourceMessageId: 'x-source-message-id',
-  consumer: 'x-consumer',
-} as const;
+import type { BusinessMetrics } from '../../platform/metrics';
 
 /** Limit kept under SQS's 256 KiB message attribute budget and readable in a console. */
 const MAX_ERROR_MESSAGE_CHARS = 1024;

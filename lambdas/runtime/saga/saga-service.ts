@@ -4,6 +4,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import { ENV } from '../../contracts/env';
+import { BUSINESS_METRIC, type BusinessMetricName } from '../../contracts/metrics';
 import type { SagaTaskInput, StepResult } from '../../contracts/saga';
 import type { EventStoreTables } from '../../event-store/event-store';
 import {
@@ -15,11 +17,11 @@ import {
   type TypedEnvelope,
 } from '../../messages/envelope';
 import { createDocumentClient } from '../../platform/clients';
-import { ENV, readEnv } from '../../platform/env';
+import { readEnv } from '../../platform/env';
 import { type FaultInjector, faultInjectorFromEnv, NO_FAULTS } from '../../platform/fault-injection';
 import { idempotencyFor } from '../../platform/idempotency';
 import { createLogger, envelopeLogKeys, loggerFor } from '../../platform/logger';
-import { BUSINESS_METRIC, type BusinessMetricName, BusinessMetrics } from '../../platform/metrics';
+import { BusinessMetrics } from '../../platform/metrics';
 
 /** What every saga operation receives: the validated order, clients, table names and a clock. */
 export interface SagaDeps {

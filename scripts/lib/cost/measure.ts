@@ -7,8 +7,9 @@ import {
 } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, ListExecutionsCommand, paginateGetExecutionHistory } from '@aws-sdk/client-sfn';
 import { keys } from '../../../lambdas/contracts/keys';
+import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
 import { orderIdOf } from '../../../lambdas/messages/envelope';
-import { DECLINED_PAYMENT_TOKEN, type OrderItem } from '../../../lambdas/messages/schemas';
+import type { OrderItem } from '../../../lambdas/messages/schemas';
 import { deployLocal, readOutputs, STACK } from '../../../localstack/deploy';
 import { awsEnv, endpoint, engineClientConfig, ensureEngine, LOG_FILE } from '../../../localstack/engine';
 import { anOrder, connect, type System } from '../order-system';

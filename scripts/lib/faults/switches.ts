@@ -5,11 +5,8 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import {
-  FAULT_SWITCH_MAX_AGE_SECONDS,
-  type FaultSwitch,
-  parseFaultSwitch,
-} from '../../../lambdas/platform/fault-injection';
+import { FAULT_SWITCH_MAX_AGE_SECONDS, type FaultSwitch } from '../../../lambdas/contracts/fault-switch';
+import { parseFaultSwitch } from '../../../lambdas/platform/fault-injection';
 
 /**
  * The fault-injection switches of a deployed stack: the SSM parameters directly

@@ -1,7 +1,7 @@
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUSINESS_METRIC_NAMES, BUSINESS_METRICS_NAMESPACE } from '../../../lambdas/platform/metrics';
+import { BUSINESS_METRIC_NAMES, BUSINESS_METRICS_NAMESPACE } from '../../../lambdas/contracts/metrics';
 import { OPERATIONS_CONTEXT } from '../../../lib/config/operations-config';
 import { refOf, resourcesOf, type TemplateJson } from '../support/cdk';
 import { deadLetterQueueIds, nagFindings, synthOrderFlow } from '../support/order-flow';

@@ -6,7 +6,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { expect, inject } from 'vitest';
 import { keys } from '../../../lambdas/contracts/keys';
-import { PARK_ATTRIBUTES } from '../../../lambdas/runtime/consumer/queue-consumer';
+import { PARK_ATTRIBUTES } from '../../../lambdas/contracts/park-attributes';
 import { engineClientConfig } from '../../../localstack/engine';
 import { peek, release, SQS_BATCH } from '../../../scripts/lib/dlq/peek';
 import type { System } from './system';

@@ -3,10 +3,11 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ANALYTICS_CONSUMER, recordAnalytics } from '../../../lambdas/analytics-consumer/record-analytics';
+import { ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
 import { keys } from '../../../lambdas/contracts/keys';
 import { EMAIL_CONSUMER, sendOutcomeEmail } from '../../../lambdas/email-consumer/send-email';
 import { awardPoints, LOYALTY_CONSUMER } from '../../../lambdas/loyalty-consumer/award-points';
-import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/messages/envelope';
+import { type Envelope, newEvent } from '../../../lambdas/messages/envelope';
 import {
   appendTimeline,
   placeInTimeline,

@@ -2,6 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { EVENT_TYPES, ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
 import {
   PUT_EVENTS_BATCH,
   putEventsBatches,
@@ -13,11 +14,9 @@ import {
   type Envelope,
   eventEntryBytes,
   newEvent,
-  ORDER_SERVICE_SOURCE,
   PUT_EVENTS_LIMIT_BYTES,
   putEventsEntryBytes,
 } from '../../../lambdas/messages/envelope';
-import { EVENT_TYPES } from '../../../lambdas/messages/schemas';
 import { orderPlaced, storedEventRecord, streamInsert } from '../../support/events';
 
 const ebMock = mockClient(EventBridgeClient);

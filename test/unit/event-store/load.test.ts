@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { CHECKOUT_SOURCE } from '../../../lambdas/contracts/events';
 import {
   appendEvents,
   type EventStoreTables,
@@ -10,7 +11,7 @@ import {
   storedEnvelope,
 } from '../../../lambdas/event-store/event-store';
 import { orderAggregate } from '../../../lambdas/event-store/order-aggregate';
-import { CHECKOUT_SOURCE, parseEnvelope } from '../../../lambdas/messages/envelope';
+import { parseEnvelope } from '../../../lambdas/messages/envelope';
 import { SCHEMA_VERSIONS } from '../../../lambdas/messages/schemas';
 import { upcastData } from '../../../lambdas/messages/upcasters';
 import { inMemoryEventStore } from '../../support/in-memory-event-store';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/messages/schemas';
+import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
 import { authorize } from '../../../lambdas/payment-service/payments';
 
 describe('authorize', () => {

@@ -4,17 +4,18 @@ import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { FaultRule } from '../../../lambdas/contracts/fault-switch';
+import { PARK_ATTRIBUTES } from '../../../lambdas/contracts/park-attributes';
 import {
   createFaultInjector,
   FaultInjectedError,
-  type FaultRule,
   faultInjectorFromEnv,
   parseFaultSwitch,
   ruleHits,
   sampled,
 } from '../../../lambdas/platform/fault-injection';
 import { BusinessMetrics } from '../../../lambdas/platform/metrics';
-import { createQueueConsumer, PARK_ATTRIBUTES } from '../../../lambdas/runtime/consumer/queue-consumer';
+import { createQueueConsumer } from '../../../lambdas/runtime/consumer/queue-consumer';
 import { createSagaService } from '../../../lambdas/runtime/saga/saga-service';
 import { orderPlaced, sqsRecord } from '../../support/events';
 import { inMemoryIdempotency } from '../../support/in-memory-idempotency';
