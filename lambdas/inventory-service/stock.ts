@@ -3,7 +3,7 @@ import { keys } from '../contracts/keys';
 import type { TransactItem } from '../event-store/event-store';
 import { newEvent, type TypedEnvelope } from '../messages/envelope';
 import type { OrderItem } from '../messages/schemas';
-import type { SagaDeps, SagaOperation } from '../runtime/saga/saga-service';
+import type { SagaDeps, SagaOperation } from '../runtime/saga/operation';
 import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';
 
 interface ReservationRecord {

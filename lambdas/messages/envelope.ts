@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
+import { InvalidEventError } from '../contracts/errors';
 import type { EventType } from '../contracts/events';
 import { EVENT_DATA_SCHEMAS, type EventDataOf, SCHEMA_VERSIONS } from './schemas';
 import { upcastData } from './upcasters';
@@ -70,18 +71,6 @@ export const envelopeSchema = z.object({
 
 export type Envelope<T = unknown> = Omit<z.infer<typeof envelopeSchema>, 'data'> & { data: T };
 export type TypedEnvelope<K extends EventType> = Envelope<EventDataOf<K>> & { type: K };
-
-/** Why an incoming message was refused; the consumer reports it as a batch item failure. */
-export class InvalidEventError extends Error {
-  override readonly name = 'InvalidEventError';
-  constructor(
-    message: string,
-    readonly reason: 'MALFORMED_JSON' | 'SCHEMA_VIOLATION' | 'UNKNOWN_TYPE' | 'UNSUPPORTED_VERSION' | 'OVERSIZED',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
 
 export interface NewEventInput<K extends EventType> {
   type: K;

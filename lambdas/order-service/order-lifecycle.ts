@@ -3,7 +3,7 @@ import { keys } from '../contracts/keys';
 import type { FinalOrderStatus, OrderStatus } from '../contracts/order-status';
 import { failureReason } from '../contracts/saga';
 import { type Envelope, newEvent, type TypedEnvelope } from '../messages/envelope';
-import type { SagaDeps, SagaOperation } from '../runtime/saga/saga-service';
+import type { SagaDeps, SagaOperation } from '../runtime/saga/operation';
 import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';
 
 /** The order's own record (its status: lambdas/contracts/order-status.ts). */

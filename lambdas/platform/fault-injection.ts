@@ -5,6 +5,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { ENV } from '../contracts/env';
+import { FaultInjectedError } from '../contracts/errors';
 import {
   FAULT_MODES,
   FAULT_SWITCH_MAX_AGE_SECONDS,
@@ -109,17 +110,6 @@ export function sampled(ruleId: string, orderId: string, fraction: number): bool
   if (fraction >= 1) return true;
   const digest = createHash('sha256').update(`${ruleId}:${orderId}`).digest();
   return digest.readUInt32BE(0) / 2 ** 32 < fraction;
-}
-
-/** Thrown by an injected fault, so logs and parked messages say the failure was injected. */
-export class FaultInjectedError extends Error {
-  override readonly name = 'FaultInjectedError';
-  constructor(
-    message: string,
-    readonly faultId: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Asked at each fault point of a unit of work; returns normally when no rule hits. */

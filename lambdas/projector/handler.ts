@@ -1,11 +1,12 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { ENV } from '../contracts/env';
+import { ProjectionGapError } from '../contracts/errors';
 import { type StoredEvent, storedEnvelope } from '../event-store/event-store';
 import { storedEventOf } from '../event-store/stream-records';
 import { createDocumentClient } from '../platform/clients';
 import { readEnv } from '../platform/env';
 import { createLogger, envelopeLogKeys } from '../platform/logger';
-import { ProjectionGapError, projectBatch } from './project';
+import { projectBatch } from './project';
 
 const env = readEnv([ENV.READ_MODEL_TABLE_NAME, ENV.CUSTOMER_STATS_TABLE_NAME]);
 const deps = {

@@ -3,7 +3,7 @@ import { ORDER_SERVICE_SOURCE } from '../contracts/events';
 import { keys } from '../contracts/keys';
 import { UNSERVICEABLE_COUNTRIES } from '../contracts/order-rules';
 import { newEvent } from '../messages/envelope';
-import type { SagaDeps, SagaOperation } from '../runtime/saga/saga-service';
+import type { SagaDeps, SagaOperation } from '../runtime/saga/operation';
 import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';
 
 interface ShipmentRecord {

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { AppendTooLargeError, ConcurrencyError } from '../../lambdas/contracts/errors';
 import {
-  AppendTooLargeError,
   appendEvents,
-  ConcurrencyError,
   type EventStoreTables,
   loadAggregate,
   readStream,

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidEventError } from '../../lambdas/contracts/errors';
 import { keys } from '../../lambdas/contracts/keys';
 import { appendEvents, type EventStoreTables } from '../../lambdas/event-store/event-store';
-import {
-  eventEntryBytes,
-  InvalidEventError,
-  MAX_EVENT_BYTES,
-  newEvent,
-  PUT_EVENTS_LIMIT_BYTES,
-} from '../../lambdas/messages/envelope';
+import { eventEntryBytes, MAX_EVENT_BYTES, newEvent, PUT_EVENTS_LIMIT_BYTES } from '../../lambdas/messages/envelope';
 import { anOrder, finalStatusOf, system } from './support/system';
 
 /**

@@ -1,6 +1,6 @@
 import { keys } from '../../contracts/keys';
 import type { OrderStatus } from '../../contracts/order-status';
-import type { SagaOperation } from './saga-service';
+import type { SagaOperation } from './operation';
 import { getRecord } from './service-records';
 
 /**

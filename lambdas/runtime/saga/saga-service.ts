@@ -1,48 +1,20 @@
-import { type IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { ENV } from '../../contracts/env';
-import { BUSINESS_METRIC, type BusinessMetricName } from '../../contracts/metrics';
+import { isPermanentError, WrongEventTypeError } from '../../contracts/errors';
+import { EVENT_TYPE } from '../../contracts/events';
+import { FAULT_TARGET_PREFIX } from '../../contracts/fault-switch';
 import type { SagaTaskInput, StepResult } from '../../contracts/saga';
-import type { EventStoreTables } from '../../event-store/event-store';
-import {
-  type Envelope,
-  InvalidEventError,
-  isEventOfType,
-  orderIdOf,
-  parseEnvelope,
-  type TypedEnvelope,
-} from '../../messages/envelope';
-import { createDocumentClient } from '../../platform/clients';
-import { readEnv } from '../../platform/env';
-import { type FaultInjector, faultInjectorFromEnv, NO_FAULTS } from '../../platform/fault-injection';
-import { idempotencyFor } from '../../platform/idempotency';
-import { createLogger, envelopeLogKeys, loggerFor } from '../../platform/logger';
-import { BusinessMetrics } from '../../platform/metrics';
+import { type Envelope, isEventOfType, orderIdOf, parseEnvelope } from '../../messages/envelope';
+import { envelopeLogKeys, loggerFor } from '../../platform/logger';
+import { createRunnerCore, type RunnerDeps } from '../core';
+import type { OutcomeMetrics, SagaDeps, SagaOperations } from './operation';
 
-/** What every saga operation receives: the validated order, clients, table names and a clock. */
-export interface SagaDeps {
-  ddb: DynamoDBDocumentClient;
-  /** The order aggregates' event store (and its snapshots). */
-  eventStore: EventStoreTables;
-  orderServiceTable: string;
-  now: () => Date;
-}
-
-export interface SagaOperationInput {
-  order: TypedEnvelope<'OrderPlaced'>;
-  executionId: string;
-  failure?: SagaTaskInput['failure'];
-  compensationFailure?: SagaTaskInput['compensationFailure'];
-}
-
-export type SagaOperation = (input: SagaOperationInput, deps: SagaDeps) => Promise<StepResult>;
-
-/** The operations one service offers, per saga step: the action and its compensation. */
-export type SagaOperations = Record<string, Partial<Record<SagaTaskInput['phase'], SagaOperation>>>;
+/**
+ * The saga runner: turns a service's operations into the Lambda handler the
+ * saga's Step Functions tasks call, with validation of the order, at most once
+ * per (order, step, phase, execution) for actions, and telemetry (built on the
+ * shared runner core, ../core.ts). Its bootstrap from the environment is
+ * ./bootstrap.ts; what an operation is, ./operation.ts.
+ */
 
 /**
  * Routes a saga task to its operation. An input that is not a valid OrderPlaced
@@ -50,7 +22,7 @@ export type SagaOperations = Record<string, Partial<Record<SagaTaskInput['phase'
  * no-op for a compensation (nothing can have been done for it).
  */
 export async function dispatchSagaTask(
-  task: SagaTaskInput<unknown>,
+  task: SagaTaskInput,
   operations: SagaOperations,
   deps: SagaDeps,
 ): Promise<StepResult> {
@@ -62,11 +34,12 @@ export async function dispatchSagaTask(
   let order: Envelope;
   try {
     order = parseEnvelope(task.input);
-    if (!isEventOfType(order, 'OrderPlaced')) {
-      throw new InvalidEventError(`Saga input must be OrderPlaced, got ${order.type}`, 'SCHEMA_VIOLATION');
+    if (!isEventOfType(order, EVENT_TYPE.OrderPlaced)) {
+      throw new WrongEventTypeError('saga input', [EVENT_TYPE.OrderPlaced], order.type);
     }
   } catch (error) {
-    if (!(error instanceof InvalidEventError)) throw error;
+    // Invalid or of the wrong type: permanent, so a business answer, never a retry.
+    if (!isPermanentError(error)) throw error;
     return task.phase === 'action'
       ? { ok: false, reason: `INVALID_ORDER: ${error.message.slice(0, 500)}` }
       : { ok: true, detail: { skipped: 'invalid order input' } };
@@ -75,21 +48,8 @@ export async function dispatchSagaTask(
   return operation({ order, executionId, failure, compensationFailure }, deps);
 }
 
-/**
- * Which business figures a step's fresh outcome counts (e.g. AcceptOrder that
- * recorded a new order → OrdersPlaced). Runs only when the operation ran, never
- * for an answer replayed from the idempotency store, so a figure is counted
- * once per fact. Keeps the services' domain functions free of telemetry.
- */
-export type OutcomeMetrics = (task: SagaTaskInput<unknown>, result: StepResult) => readonly BusinessMetricName[];
-
-export interface SagaServiceDeps {
+export interface SagaServiceDeps extends RunnerDeps {
   saga: SagaDeps;
-  logger: Logger;
-  metrics: BusinessMetrics;
-  idempotency: { persistenceStore: BasePersistenceLayer; config: IdempotencyConfig };
-  /** The fault-injection switch (testing aid); none by default. */
-  faults?: FaultInjector;
 }
 
 /**
@@ -117,117 +77,38 @@ export function createSagaService(
   deps: SagaServiceDeps,
   options: { outcomeMetrics?: OutcomeMetrics } = {},
 ) {
-  // Tasks whose operation ran in this invocation; a task not in here after
-  // `runOnce` was answered from the idempotency store.
-  const ran = new WeakSet<SagaTaskInput<unknown>>();
-  const faults = deps.faults ?? NO_FAULTS;
-  // The invocation's context, for a `timeout` fault's deadline; set per invocation.
-  let invocation: Context | undefined;
-  const runNow = async (task: SagaTaskInput<unknown>) => {
-    ran.add(task);
-    await faults.at('before', faultSubject(task), invocation);
-    const result = await dispatchSagaTask(task, operations, deps.saga);
-    await faults.at('after-effect', faultSubject(task), invocation);
-    return result;
-  };
-  const runOnce = makeIdempotent(runNow, { ...deps.idempotency, keyPrefix: name });
+  const core = createRunnerCore(deps, {
+    name,
+    run: (task: SagaTaskInput) => dispatchSagaTask(task, operations, deps.saga),
+    subject: faultSubject,
+  });
 
-  return async (task: SagaTaskInput<unknown>, context: Context): Promise<StepResult> => {
-    invocation = context;
-    deps.idempotency.config.registerLambdaContext(context);
-    deps.logger.addContext(context);
-    const input = task.input as Envelope;
-    const logKeys = input && typeof input === 'object' && typeof input.id === 'string' ? envelopeLogKeys(input) : {};
-    const log = loggerFor(deps.logger, { ...logKeys, step: task.step, phase: task.phase });
-    try {
-      const result = task.phase === 'compensation' ? await runNow(task) : await runOnce(task);
-      await faults.at('before-ack', faultSubject(task), context);
-      if (ran.has(task)) {
-        for (const figure of options.outcomeMetrics?.(task, result) ?? []) deps.metrics.count(figure);
-        log.info('saga task done', { result });
-      } else {
-        deps.metrics.count(BUSINESS_METRIC.DuplicatesSuppressed);
-        log.info('duplicate saga task suppressed: returning its first result', { result });
+  return (task: SagaTaskInput, context: Context): Promise<StepResult> =>
+    core.invoke(context, async () => {
+      const input = task.input as Envelope;
+      const logKeys = input && typeof input === 'object' && typeof input.id === 'string' ? envelopeLogKeys(input) : {};
+      const log = loggerFor(deps.logger, { ...logKeys, step: task.step, phase: task.phase });
+      try {
+        const { result, fresh } = await core.run(task, undefined, { cache: task.phase !== 'compensation' });
+        if (fresh) {
+          for (const figure of options.outcomeMetrics?.(task, result) ?? []) deps.metrics.count(figure);
+          log.info('saga task done', { result });
+        } else {
+          log.info('duplicate saga task suppressed: returning its first result', { result });
+        }
+        return result;
+      } catch (error) {
+        log.error('saga task failed', { error: error as Error });
+        throw error;
       }
-      return result;
-    } catch (error) {
-      log.error('saga task failed', { error: error as Error });
-      throw error;
-    } finally {
-      deps.metrics.publish();
-    }
-  };
+    });
 }
 
-/** Fault-switch target prefix per phase; a compensation's failure report is not its compensation. */
-const FAULT_TARGET_PREFIX: Record<SagaTaskInput['phase'], string> = {
-  action: 'step',
-  compensation: 'compensation',
-  compensationFailure: 'compensation-failure',
-};
-
 /** Who a saga task is, for the fault switch: `step:<name>` or `compensation:<name>`, its order and attempt. */
-function faultSubject(task: SagaTaskInput<unknown>) {
+function faultSubject(task: SagaTaskInput) {
   return {
     target: `${FAULT_TARGET_PREFIX[task.phase]}:${task.step}`,
     orderId: orderIdOf(task.input),
     attempt: (task.retryCount ?? 0) + 1,
   };
-}
-
-/**
- * Builds a saga service's Lambda handler from its environment: env read once,
- * clients built once, then {@link createSagaService}.
- */
-export function bootstrapSagaService(
-  name: string,
-  operations: SagaOperations,
-  options: { outcomeMetrics?: OutcomeMetrics } = {},
-) {
-  const env = readEnv([
-    ENV.EVENT_STORE_TABLE_NAME,
-    ENV.SNAPSHOT_TABLE_NAME,
-    ENV.SNAPSHOT_EVERY,
-    ENV.ORDER_SERVICE_TABLE_NAME,
-    ENV.IDEMPOTENCY_TABLE_NAME,
-  ]);
-  const dynamo = new DynamoDBClient({});
-  const logger = createLogger(name);
-  return createSagaService(
-    name,
-    operations,
-    {
-      saga: {
-        ddb: createDocumentClient(dynamo),
-        eventStore: {
-          eventTable: env.EVENT_STORE_TABLE_NAME,
-          snapshotTable: env.SNAPSHOT_TABLE_NAME,
-          snapshotEvery: readSnapshotEvery(env.SNAPSHOT_EVERY),
-        },
-        orderServiceTable: env.ORDER_SERVICE_TABLE_NAME,
-        now: () => new Date(),
-      },
-      logger,
-      faults: faultInjectorFromEnv(logger),
-      metrics: new BusinessMetrics(name),
-      idempotency: idempotencyFor({
-        tableName: env.IDEMPOTENCY_TABLE_NAME,
-        // (order id, step, phase, execution): a retried task returns its first
-        // result. A second execution for the same order is stopped by
-        // AcceptOrder (see order-service), not here.
-        eventKeyJmesPath: '[input.data.orderId, step, phase, executionId]',
-        client: dynamo,
-      }),
-    },
-    options,
-  );
-}
-
-/** `SNAPSHOT_EVERY` as a whole number ≥ 0 (0 = no snapshots), or a clear error naming the bad value. */
-export function readSnapshotEvery(raw: string): number {
-  const every = Number(raw);
-  if (!Number.isInteger(every) || every < 0) {
-    throw new Error(`${ENV.SNAPSHOT_EVERY} must be a whole number ≥ 0, got "${raw}"`);
-  }
-  return every;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidEventError } from '../../../lambdas/contracts/errors';
 import { ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
-import { InvalidEventError, newEvent, PUT_EVENTS_LIMIT_BYTES, parseEnvelope } from '../../../lambdas/messages/envelope';
+import { newEvent, PUT_EVENTS_LIMIT_BYTES, parseEnvelope } from '../../../lambdas/messages/envelope';
 import { SCHEMA_VERSIONS } from '../../../lambdas/messages/schemas';
 import { orderPlaced } from '../../support/events';
 

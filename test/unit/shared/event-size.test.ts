@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidEventError } from '../../../lambdas/contracts/errors';
 import {
   assertEventFits,
   checkedPutEventsEntry,
   type Envelope,
   EVENT_HEADROOM_BYTES,
   eventEntryBytes,
-  InvalidEventError,
   MAX_EVENT_BYTES,
   PUT_EVENTS_LIMIT_BYTES,
   putEventsEntry,

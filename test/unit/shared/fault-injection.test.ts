@@ -4,11 +4,11 @@ import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { FaultInjectedError } from '../../../lambdas/contracts/errors';
 import type { FaultRule } from '../../../lambdas/contracts/fault-switch';
 import { PARK_ATTRIBUTES } from '../../../lambdas/contracts/park-attributes';
 import {
   createFaultInjector,
-  FaultInjectedError,
   faultInjectorFromEnv,
   parseFaultSwitch,
   ruleHits,

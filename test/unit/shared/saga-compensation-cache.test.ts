@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SagaTaskInput } from '../../../lambdas/contracts/saga';
-import { bootstrapSagaService } from '../../../lambdas/runtime/saga/saga-service';
+import { bootstrapSagaService } from '../../../lambdas/runtime/saga/bootstrap';
 import { orderPlaced } from '../../support/events';
 
 const ENVIRONMENT = {

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { keys } from '../../../lambdas/contracts/keys';
 import { unlessConfirmed, whilePending } from '../../../lambdas/runtime/saga/guards';
-import type { SagaDeps, SagaOperationInput } from '../../../lambdas/runtime/saga/saga-service';
+import type { SagaDeps, SagaOperationInput } from '../../../lambdas/runtime/saga/operation';
 import { orderPlaced } from '../../support/events';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
