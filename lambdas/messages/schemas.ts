@@ -81,7 +81,7 @@ export type OrderPlaced = EventDataOf<'OrderPlaced'>;
 /**
  * The current schema version of each event type (the envelope's `version`).
  * Stored events are immutable, so a change of shape bumps the version here and
- * adds an upcaster (lambdas/shared/upcasters.ts) from the previous version;
+ * adds an upcaster (lambdas/messages/upcasters.ts) from the previous version;
  * readers upcast older events on read and refuse newer ones.
  */
 export const SCHEMA_VERSIONS: Readonly<Record<EventType, number>> = {

@@ -60,26 +60,30 @@ export function applyEvent(summary: OrderSummary | undefined, envelope: Envelope
     case 'OrderConfirmed':
       return { ...next, status: 'CONFIRMED' };
     case 'OrderCancelled':
-      // Also the first event of an order whose acceptance never landed.
-      return {
-        ...next,
-        status: 'CANCELLED',
-        customerId: next.customerId ?? String(data.customerId),
-        total: next.total ?? Number(data.total),
-        placedAt: next.placedAt ?? envelope.time,
-        cancelReason: String(data.reason),
-      };
+      return { ...orderOfFinalEvent(next, envelope), status: 'CANCELLED', cancelReason: String(data.reason) };
     case 'OrderNeedsAttention':
       // Final: the compensations that still ran after it (e.g. InventoryReleased) do not move it.
       return {
-        ...next,
+        ...orderOfFinalEvent(next, envelope),
         status: 'NEEDS_ATTENTION',
-        customerId: next.customerId ?? String(data.customerId),
-        total: next.total ?? Number(data.total),
-        placedAt: next.placedAt ?? envelope.time,
         attentionReason: `${String(data.step)}: ${String(data.reason)}`,
       };
     default:
       return next;
   }
+}
+
+/**
+ * A final event (OrderCancelled, OrderNeedsAttention) may be an order's first
+ * one, when its acceptance never landed: it then supplies the customer, the
+ * total and the placing time the summary has not seen yet.
+ */
+function orderOfFinalEvent(summary: OrderSummary, envelope: Envelope): OrderSummary {
+  const data = envelope.data as { customerId?: unknown; total?: unknown };
+  return {
+    ...summary,
+    customerId: summary.customerId ?? String(data.customerId),
+    total: summary.total ?? Number(data.total),
+    placedAt: summary.placedAt ?? envelope.time,
+  };
 }

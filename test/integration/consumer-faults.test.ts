@@ -12,7 +12,7 @@ import { anOrder, eventually, finalStatusOf, system } from './support/system';
 /**
  * Consumer fault scenarios of issue 6 (1 to 6), driven by sending envelopes
  * straight to a consumer's queue and switching faults on for this file's own
- * orders only (lambdas/shared/fault-injection.ts). Locally a consumer times
+ * orders only (lambdas/platform/fault-injection.ts). Locally a consumer times
  * out after 5 s, a message comes back 30 s after a failed attempt and is
  * parked on its 3rd. Every scenario asserts the effect counter (exactly 1),
  * the Powertools idempotency record and, where it matters, the DLQ.

@@ -9,7 +9,7 @@ import { anOrder, finalStatusOf, system } from './support/system';
  * Scenario 8: an event too big for a hop it would take is refused with a clear
  * error where it is produced, and nothing is half-written. Every event crosses
  * EventBridge (256 KiB per PutEvents entry), so the size rule is that entry's
- * size less headroom for later hops (MAX_EVENT_BYTES, lambdas/shared/envelope.ts).
+ * size less headroom for later hops (MAX_EVENT_BYTES, lambdas/messages/envelope.ts).
  */
 describe('oversized events', () => {
   const sys = system();

@@ -10,7 +10,7 @@ import { parseFaultSwitch } from '../../../lambdas/platform/fault-injection';
 
 /**
  * The fault-injection switches of a deployed stack: the SSM parameters directly
- * under its `FaultInjectionPath` output (lambdas/shared/fault-injection.ts).
+ * under its `FaultInjectionPath` output (lambdas/platform/fault-injection.ts).
  * Shared by `npm run faults`, the integration tests and the soak run.
  */
 

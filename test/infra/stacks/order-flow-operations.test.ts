@@ -132,7 +132,7 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
     expect(alarm?.AlarmDescription).toContain('re-run the failed compensation');
   });
 
-  it('draws the business figures under the names the handlers emit (lambdas/shared/metrics.ts)', () => {
+  it('draws the business figures under the names the handlers emit (lambdas/contracts/metrics.ts)', () => {
     const [[, dashboard]] = resourcesOf(json, 'AWS::CloudWatch::Dashboard');
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     for (const name of BUSINESS_METRIC_NAMES) {
