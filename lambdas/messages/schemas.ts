@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { EVENT_TYPES, type EventType } from '../contracts/events';
+import type { EventType } from '../contracts/events';
 
 /**
  * The event catalogue: one zod schema per event type (the names are in
@@ -85,7 +85,10 @@ export type OrderPlaced = EventDataOf<'OrderPlaced'>;
  * readers upcast older events on read and refuse newer ones.
  */
 export const SCHEMA_VERSIONS: Readonly<Record<EventType, number>> = {
-  ...(Object.fromEntries(EVENT_TYPES.map((type) => [type, 1])) as Record<EventType, number>),
+  ...(Object.fromEntries((Object.keys(EVENT_DATA_SCHEMAS) as EventType[]).map((type) => [type, 1])) as Record<
+    EventType,
+    number
+  >),
   // v2: `amount` in currency units, like every other money field (v1: integer `amountCents`).
   PaymentCharged: 2,
 };

@@ -1,6 +1,5 @@
 import type { Context } from 'aws-lambda';
 import { isPermanentError, WrongEventTypeError } from '../../contracts/errors';
-import { EVENT_TYPE } from '../../contracts/events';
 import { FAULT_TARGET_PREFIX } from '../../contracts/fault-switch';
 import type { SagaTaskInput, StepResult } from '../../contracts/saga';
 import { type Envelope, isEventOfType, orderIdOf, parseEnvelope } from '../../messages/envelope';
@@ -34,8 +33,8 @@ export async function dispatchSagaTask(
   let order: Envelope;
   try {
     order = parseEnvelope(task.input);
-    if (!isEventOfType(order, EVENT_TYPE.OrderPlaced)) {
-      throw new WrongEventTypeError('saga input', [EVENT_TYPE.OrderPlaced], order.type);
+    if (!isEventOfType(order, 'OrderPlaced')) {
+      throw new WrongEventTypeError('saga input', ['OrderPlaced'], order.type);
     }
   } catch (error) {
     // Invalid or of the wrong type: permanent, so a business answer, never a retry.
