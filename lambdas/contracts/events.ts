@@ -43,8 +43,7 @@ export const EVENT_TYPE = {
 
 export type EventType = (typeof EVENT_TYPE)[keyof typeof EVENT_TYPE];
 
-/** The event types in catalogue order. */
-// Marked pure so a bundle that does not use the list leaves it (and EVENT_TYPE) out.
+/** The event types in catalogue order (marked pure: a bundle that does not use the list leaves it out). */
 export const EVENT_TYPES: readonly EventType[] = /* @__PURE__ */ Object.values(EVENT_TYPE);
 
 /** The events that end an order's saga; they fan out to the SNS topic. */

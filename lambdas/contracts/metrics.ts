@@ -37,6 +37,5 @@ export const BUSINESS_METRIC = {
 
 export type BusinessMetricName = (typeof BUSINESS_METRIC)[keyof typeof BUSINESS_METRIC];
 
-/** The figures in the order the dashboard shows them. */
-// Marked pure so a handler bundle, which does not use the list, leaves it out.
+/** The figures in the order the dashboard shows them (marked pure: a handler bundle leaves it out). */
 export const BUSINESS_METRIC_NAMES: readonly BusinessMetricName[] = /* @__PURE__ */ Object.values(BUSINESS_METRIC);
