@@ -1,0 +1,41 @@
+/**
+ * What CDK synthesizes for an ARN in the deploying account and region
+ * (`Stack.formatArn` with no account or region given), written out once so
+ * template assertions can name it: `arn:<partition>:<service>:<region>:<account><resource…>`.
+ * `resource` continues the ARN after the account: strings, or intrinsics (e.g. `{ Ref }`) or matchers.
+ */
+export function arnInThisAccount(service: string, ...resource: unknown[]) {
+  return {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        `:${service}:`,
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        ...resource,
+      ],
+    ],
+  };
+}
+
+/*
+ * Note for the monitoring change: test/infra/constructs/operations-dashboard.test.ts still spells the alarm
+ * form out by hand (it was not edited here, its file being moved at the same time); that condition is
+ * `onBehalfOfThisAccount(arnInThisAccount('cloudwatch', ':alarm:*'))`.
+ */
+
+/**
+ * The confused-deputy guard a service principal is given: only on behalf of a
+ * resource of this account (`aws:SourceAccount`) whose ARN matches `sourceArn`
+ * (`aws:SourceArn`).
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+ */
+export function onBehalfOfThisAccount(sourceArn: unknown) {
+  return {
+    StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    ArnLike: { 'aws:SourceArn': sourceArn },
+  };
+}
