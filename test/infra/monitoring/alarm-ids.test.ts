@@ -6,8 +6,9 @@ import { synthOrderFlow } from '../support/order-flow';
  * Every alarm of the order-flow stack: logical id and alarm name, in the order the monitoring creates them.
  *
  * Both are pinned on purpose. A changed logical id is, to CloudFormation, a new alarm and a deleted one
- * (https://docs.aws.amazon.com/cdk/v2/guide/refactor.html); a changed name replaces the alarm, since the name
- * is its physical id (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html).
+ * (https://docs.aws.amazon.com/cdk/v2/guide/refactor.html); a changed name is a new alarm too, since the name
+ * is its physical id (`AlarmName`,
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html#cfn-cloudwatch-alarm-alarmname).
  * Renaming a watched construct does both, so it must show up here, as a failing test, and be deployed on
  * purpose (with `cdk refactor` for the ids), not slip through as a silent replacement. If the change is
  * intended, update this list in the same commit and say so in its message.
