@@ -21,12 +21,6 @@ export function arnInThisAccount(service: string, ...resource: unknown[]) {
   };
 }
 
-/*
- * Note for the monitoring change: test/infra/constructs/operations-dashboard.test.ts still spells the alarm
- * form out by hand (it was not edited here, its file being moved at the same time); that condition is
- * `onBehalfOfThisAccount(arnInThisAccount('cloudwatch', ':alarm:*'))`.
- */
-
 /**
  * The confused-deputy guard a service principal is given: only on behalf of a
  * resource of this account (`aws:SourceAccount`) whose ARN matches `sourceArn`
