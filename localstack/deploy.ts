@@ -2,12 +2,12 @@
  * Deploys the stack to the local engine with the ordinary CDK CLI (bootstrap included).
  * The engine must already be running (see engine.ts; callers run ensureEngine() first).
  *
- *   npx tsx localstack/deploy.ts [deploy|destroy] [--stack-name <name>] [-c key=value ...]
+ *   npx tsx localstack/deploy.ts [deploy|destroy] [--stack <name>] [-c key=value ...]
  *
- * With no options it deploys `OrderFlow` and writes its outputs to .engine/outputs.json. `--stack-name`
+ * With no options it deploys `OrderFlow` and writes its outputs to .engine/outputs.json. `--stack`
  * deploys another copy of the app's stack beside it (the app reads the name from the `stackName` context),
  * with its outputs in .engine/outputs.<name>.json; `-c` passes more context, e.g.
- * `--stack-name OrderFlowExpress -c sagaMode=express` (what the saga-mode tests deploy).
+ * `--stack OrderFlowExpress -c sagaMode=express` (what test/integration/order-saga.test.ts deploys).
  *
  * CDK_LOCAL_APP overrides the app command (`cdk --app …`), otherwise cdk.json decides.
  * DEPLOY_LOCAL_QUIET=1 hides the CDK output unless the command fails.
@@ -218,7 +218,7 @@ export async function deployLocal(opts: DeployOptions = {}): Promise<Record<stri
 /** A stack's outputs (OrderFlow unless named) written by the last deployLocal() of that stack. */
 export function readOutputs(stackName: string = STACK): Record<string, string> {
   const file = outputsFileOf(stackName);
-  const command = stackName === STACK ? 'npm run deploy:local' : `npm run deploy:local -- --stack-name ${stackName}`;
+  const command = stackName === STACK ? 'npm run deploy:local' : `npm run deploy:local -- --stack ${stackName}`;
   if (!existsSync(file)) {
     throw new Error(`deploy: ${rel(file)} not found; run ${command} first`);
   }
@@ -259,8 +259,8 @@ export async function destroyLocal(opts: DeployOptions = {}): Promise<void> {
 export const CLI = command({
   name: 'deploy',
   helpCommand: 'npm run deploy:local -- --help',
-  usage: `usage: npm run deploy:local | destroy:local [-- --stack-name NAME] [-c key=value ...]
-       npx tsx localstack/deploy.ts [deploy|destroy] [--stack-name NAME] [-c key=value ...]   (default deploy)
+  usage: `usage: npm run deploy:local | destroy:local [-- --stack NAME] [-c key=value ...]
+       npx tsx localstack/deploy.ts [deploy|destroy] [--stack NAME] [-c key=value ...]   (default deploy)
 
 Deploys the stack to (or destroys it on) the local engine on AWS_ENDPOINT_URL (default
 http://127.0.0.1:4566) with the ordinary CDK CLI, bootstrap included; the engine must be running
@@ -268,7 +268,7 @@ http://127.0.0.1:4566) with the ordinary CDK CLI, bootstrap included; the engine
 fails, 2 for bad arguments.
 
 options
-  --stack-name NAME      another copy of the app's stack beside the default (default ${STACK})
+  --stack NAME           another copy of the app's stack beside the default (default ${STACK})
   -c, --context K=V      more CDK context, repeatable, e.g. -c sagaMode=express
   -h, --help             this text
 environment
@@ -281,7 +281,7 @@ what it writes
   config: {
     allowPositionals: true,
     options: {
-      'stack-name': { type: 'string' },
+      stack: { type: 'string' },
       context: { type: 'string', short: 'c', multiple: true },
       help: HELP_OPTION,
     },
@@ -308,7 +308,7 @@ async function main(argv: string[]) {
     }
     context[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  const options: DeployOptions = { ...(values['stack-name'] ? { stackName: values['stack-name'] } : {}), context };
+  const options: DeployOptions = { ...(values.stack ? { stackName: values.stack } : {}), context };
   if (cmd === 'deploy') {
     const outputs = await deployLocal(options);
     console.log(JSON.stringify(outputs, null, 2));

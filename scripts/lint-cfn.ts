@@ -50,12 +50,12 @@ async function main(args: string[]) {
     return;
   }
   // Loaded here, not at the top: it brings in the CDK app, which importing this module for CLI need not load.
-  const { synthOrderFlow } = await import('../test/infra/support/order-flow');
+  const { synthOrderFlowApp } = await import('./lib/synth');
   rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(OUT_DIR, { recursive: true });
   const files: string[] = [];
   for (const { stage, sagaMode, file } of STACK_VARIANTS) {
-    const { json } = synthOrderFlow(stage, { sagaMode, 'aws:cdk:bundling-stacks': [] });
+    const { json } = synthOrderFlowApp(stage, { sagaMode, 'aws:cdk:bundling-stacks': [] });
     const path = join(OUT_DIR, file);
     writeFileSync(path, JSON.stringify(json, null, 1));
     files.push(path);

@@ -17,7 +17,7 @@ const MAX_TIMEOUT_SECONDS = 1_800;
 export const CLI = command({
   name: 'smoke',
   helpCommand: 'npm run smoke -- --help',
-  usage: `usage: npm run smoke [-- --target aws] [--stack-name NAME] [--timeout SECONDS]
+  usage: `usage: npm run smoke [-- --target aws] [--stack NAME] [--timeout SECONDS]
 
 The post-deploy smoke check. Places 5 orders (6 deliveries) and checks that the deployed
 system handled them: each order's outcome, the invariants (one final state, no double
@@ -32,8 +32,7 @@ flags
                      with the outputs of the last \`npm run deploy:local\`.
                      aws: your default AWS credentials and region (AWS_PROFILE, AWS_REGION, …)
                      and the outputs of the deployed CloudFormation stack (DescribeStacks).
-  --stack-name NAME  the stack (default ${STACK}); --stack is the same flag, as in the
-                     other operator commands
+  --stack NAME       the stack (default ${STACK})
   --timeout SECONDS  longest wait for the orders to settle, from placing them
                      (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS}); the checks then read
                      once more (about half a minute). An order not settled
@@ -74,7 +73,6 @@ cloudwatch:GetDashboard and DescribeAlarms.`,
   config: {
     options: {
       target: { type: 'string' },
-      'stack-name': { type: 'string' },
       stack: { type: 'string' },
       timeout: { type: 'string' },
       help: HELP_OPTION,
@@ -91,10 +89,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     usageError(CLI, message);
     return 2;
   };
-  if (values['stack-name'] && values.stack && values['stack-name'] !== values.stack) {
-    return fail(`--stack-name ${values['stack-name']} and --stack ${values.stack} disagree; give one`);
-  }
-  const stack = values['stack-name'] ?? values.stack ?? STACK;
+  const stack = values.stack ?? STACK;
   const timeoutSeconds = values.timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : Number(values.timeout);
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 10 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
     return fail(

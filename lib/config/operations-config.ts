@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
-import type { OperationsAlarmThresholds } from '../constructs/operations-dashboard';
 import { formatValue, type PropProblem } from '../constructs/validation';
+import { DEFAULT_ALARM_THRESHOLDS, type OperationsAlarmThresholds } from '../monitoring/thresholds';
 
 /**
  * The operations settings read from CDK context: `cdk.json` → `context`, or
@@ -42,23 +42,10 @@ export interface OperationsConfig {
 }
 
 /**
- * The defaults when a key is absent: alarm on the first dead letter, error,
- * throttle, failed execution, order needing attention and failed rule delivery; on a message older than
- * 5 minutes; and on more than 5 compensated orders in 5 minutes (declined
- * cards are normal, a burst of them is not; tune it to your volume).
+ * The defaults when a key is absent: the monitoring's own (`DEFAULT_ALARM_THRESHOLDS` in
+ * lib/monitoring/thresholds.ts), and no e-mail subscription.
  */
-export const OPERATIONS_DEFAULTS: OperationsConfig = {
-  thresholds: {
-    deadLetterQueueMessages: 0,
-    oldestMessageAge: Duration.minutes(5),
-    functionErrors: 0,
-    functionThrottles: 0,
-    sagaFailures: 0,
-    compensations: 5,
-    ordersNeedingAttention: 0,
-    ruleTargetFailures: 0,
-  },
-};
+export const OPERATIONS_DEFAULTS: OperationsConfig = { thresholds: DEFAULT_ALARM_THRESHOLDS };
 
 /** A loose check that catches typos (no `@`, spaces, no domain dot); the subscription confirmation does the rest. */
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

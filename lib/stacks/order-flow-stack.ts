@@ -42,10 +42,10 @@ import { EventRouter } from '../constructs/event-router';
 import { EventStore } from '../constructs/event-store';
 import { FanoutTopic } from '../constructs/fanout-topic';
 import { IdempotencyTable } from '../constructs/idempotency-table';
-import { OperationsDashboard } from '../constructs/operations-dashboard';
 import { QueueConsumer } from '../constructs/queue-consumer';
 import { QueueWithDlq } from '../constructs/queue-with-dlq';
 import { Saga, type SagaProps } from '../constructs/saga';
+import { OperationsMonitoring } from '../monitoring/operations-monitoring';
 
 /** Where the stack runs: real AWS, or the local LocalStack-compatible engine. */
 export type Stage = 'aws' | 'local';
@@ -453,7 +453,7 @@ export class OrderFlowStack extends Stack {
         statistic: cloudwatch.Stats.SUM,
         period: Duration.minutes(5),
       });
-    const operations = new OperationsDashboard(this, 'Operations', {
+    const operations = new OperationsMonitoring(this, 'Operations', {
       businessMetrics: BUSINESS_METRIC_NAMES.map(businessMetric),
       compensationMetric: businessMetric(BUSINESS_METRIC.OrdersCompensated),
       needsAttentionMetric: businessMetric(BUSINESS_METRIC.OrdersNeedingAttention),

@@ -1,19 +1,9 @@
-import {
-  DeleteRuleCommand,
-  DescribeArchiveCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-  RemoveTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-} from '@aws-sdk/client-sqs';
+import { DescribeArchiveCommand } from '@aws-sdk/client-eventbridge';
+import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/contracts/keys';
 import { replayArchive } from '../../scripts/lib/replay-events/replay';
+import { createQueue, queueArn, temporaryRule } from '../support/bus-rules';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
 
 describe('replay of the bus archive', () => {
@@ -66,26 +56,13 @@ describe('replay of the bus archive', () => {
 
     // A probe rule on the bus that catches replayed events of this order only.
     const probeName = sys.uniqueId('replay-probe');
-    const { QueueUrl: probeUrl } = await sys.sqs.send(new CreateQueueCommand({ QueueName: probeName }));
-    const { Attributes } = await sys.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: probeUrl, AttributeNames: ['QueueArn'] }),
-    );
-    const bus = sys.output('EventBusName');
-    await sys.eventBridge.send(
-      new PutRuleCommand({
-        Name: probeName,
-        EventBusName: bus,
-        EventPattern: JSON.stringify({ 'replay-name': [{ exists: true }], detail: { data: { orderId: [orderId] } } }),
-      }),
-    );
-    await sys.eventBridge.send(
-      new PutTargetsCommand({
-        Rule: probeName,
-        EventBusName: bus,
-        Targets: [{ Id: 'probe', Arn: Attributes!.QueueArn }],
-      }),
-    );
+    const probeUrl = await createQueue(sys, probeName);
+    const probe = await temporaryRule(sys, {
+      name: probeName,
+      pattern: { 'replay-name': [{ exists: true }], detail: { data: { orderId: [orderId] } } },
+    });
     try {
+      expect(await probe.addTargets([{ Id: 'probe', Arn: await queueArn(sys, probeUrl) }])).toBe(0);
       const result = await replayArchive(sys, { from, to, log: () => {} });
       expect(result.state).toBe('COMPLETED');
 
@@ -138,8 +115,7 @@ describe('replay of the bus archive', () => {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect(await effects()).toEqual(before);
     } finally {
-      await sys.eventBridge.send(new RemoveTargetsCommand({ Rule: probeName, EventBusName: bus, Ids: ['probe'] }));
-      await sys.eventBridge.send(new DeleteRuleCommand({ Name: probeName, EventBusName: bus }));
+      await probe.remove();
       await sys.sqs.send(new DeleteQueueCommand({ QueueUrl: probeUrl }));
     }
   });

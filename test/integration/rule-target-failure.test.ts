@@ -1,21 +1,7 @@
-import {
-  DeleteRuleCommand,
-  ListRulesCommand,
-  ListTargetsByRuleCommand,
-  PutEventsCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-  RemoveTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SetQueueAttributesCommand,
-} from '@aws-sdk/client-sqs';
+import { ListRulesCommand, ListTargetsByRuleCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DeleteQueueCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowRuleToSend, createQueue, queueArn, temporaryRule } from '../support/bus-rules';
 import { knownEngineGap } from './support/engine-gaps';
 import { eventually, type System, system } from './support/system';
 
@@ -68,7 +54,7 @@ describe('EventBridge rule target failure', () => {
     const busName = sys.output('EventBusName');
     const source = 'test.rule-target-failure';
     const marker = sys.uniqueId('event');
-    const created: { queues: string[]; ruleArn?: string } = { queues: [] };
+    const created: { queues: string[]; rule?: Awaited<ReturnType<typeof temporaryRule>> } = { queues: [] };
     let okQueueUrl: string;
     let dlqUrl: string;
     let missingTargetArn: string;
@@ -81,32 +67,23 @@ describe('EventBridge rule target failure', () => {
       const [, , , region, account] = dlqArn.split(':');
       missingTargetArn = `arn:aws:sqs:${region}:${account}:${id}-missing`;
 
-      const { RuleArn } = await sys.eventBridge.send(
-        new PutRuleCommand({
-          Name: id,
-          EventBusName: busName,
-          EventPattern: JSON.stringify({ source: [source], 'detail-type': [marker] }),
-          Description: 'Temporary rule of test/integration/rule-target-failure.test.ts',
-        }),
-      );
-      created.ruleArn = RuleArn;
-      await Promise.all([dlqUrl, okQueueUrl].map((url) => allowRuleToSend(sys, url, RuleArn!)));
-      const { FailedEntryCount } = await sys.eventBridge.send(
-        new PutTargetsCommand({
-          Rule: id,
-          EventBusName: busName,
-          Targets: [
-            { Id: 'delivers', Arn: okArn },
-            {
-              Id: 'fails',
-              Arn: missingTargetArn,
-              RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
-              DeadLetterConfig: { Arn: dlqArn },
-            },
-          ],
-        }),
-      );
-      expect(FailedEntryCount ?? 0).toBe(0);
+      const rule = await temporaryRule(sys, {
+        name: id,
+        pattern: { source: [source], 'detail-type': [marker] },
+        description: 'Temporary rule of test/integration/rule-target-failure.test.ts',
+      });
+      created.rule = rule;
+      await Promise.all([dlqUrl, okQueueUrl].map((url) => allowRuleToSend(sys, url, rule.ruleArn)));
+      const failedTargets = await rule.addTargets([
+        { Id: 'delivers', Arn: okArn },
+        {
+          Id: 'fails',
+          Arn: missingTargetArn,
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+          DeadLetterConfig: { Arn: dlqArn },
+        },
+      ]);
+      expect(failedTargets).toBe(0);
       const put = await sys.eventBridge.send(
         new PutEventsCommand({
           Entries: [{ EventBusName: busName, Source: source, DetailType: marker, Detail: JSON.stringify({ marker }) }],
@@ -116,12 +93,7 @@ describe('EventBridge rule target failure', () => {
     });
 
     afterAll(async () => {
-      if (created.ruleArn) {
-        await sys.eventBridge.send(
-          new RemoveTargetsCommand({ Rule: id, EventBusName: busName, Ids: ['delivers', 'fails'] }),
-        );
-        await sys.eventBridge.send(new DeleteRuleCommand({ Name: id, EventBusName: busName }));
-      }
+      await created.rule?.remove();
       await Promise.all(created.queues.map((url) => sys.sqs.send(new DeleteQueueCommand({ QueueUrl: url }))));
     });
 
@@ -141,7 +113,7 @@ describe('EventBridge rule target failure', () => {
         const [dead] = await receiveUntil(sys, dlqUrl, marker, 60_000);
         expect(JSON.parse(dead.Body ?? '{}').detail).toEqual({ marker });
         const attribute = (name: string) => dead.MessageAttributes?.[name]?.StringValue;
-        expect(attribute('RULE_ARN')).toBe(created.ruleArn);
+        expect(attribute('RULE_ARN')).toBe(created.rule?.ruleArn);
         expect(attribute('TARGET_ARN')).toBe(missingTargetArn);
         expect(attribute('ERROR_CODE')).toMatch(/\S/);
         expect(attribute('ERROR_MESSAGE')).toMatch(/\S/);
@@ -149,40 +121,6 @@ describe('EventBridge rule target failure', () => {
     );
   });
 });
-
-async function queueArn(sys: System, queueUrl: string): Promise<string> {
-  const { Attributes } = await sys.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  const arn = Attributes?.QueueArn;
-  if (!arn) throw new Error(`No QueueArn for ${queueUrl}`);
-  return arn;
-}
-
-async function createQueue(sys: System, name: string): Promise<string> {
-  const { QueueUrl } = await sys.sqs.send(new CreateQueueCommand({ QueueName: name }));
-  if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
-  return QueueUrl;
-}
-
-/** What AWS needs before a rule may write to a queue: a queue policy for EventBridge, scoped to that rule. */
-async function allowRuleToSend(sys: System, queueUrl: string, ruleArn: string): Promise<void> {
-  const policy = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Service: 'events.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: await queueArn(sys, queueUrl),
-        Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
-      },
-    ],
-  };
-  await sys.sqs.send(
-    new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { Policy: JSON.stringify(policy) } }),
-  );
-}
 
 /** Receives from a queue of this test's own until a message carrying `marker` arrives. */
 async function receiveUntil(sys: System, queueUrl: string, marker: string, timeoutMs: number): Promise<Message[]> {

@@ -79,13 +79,13 @@ describe('npm run smoke (against the local engine)', () => {
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
   });
 
-  it('documents --target aws, --stack-name, the time bound, the prefix, what it writes and production safety in --help', async () => {
+  it('documents --target aws, --stack, the time bound, the prefix, what it writes and production safety in --help', async () => {
     const help = await smoke('--help');
     expect(help.code).toBe(0);
     for (const text of [
       '--target',
       'aws:',
-      '--stack-name',
+      '--stack',
       '--timeout',
       'smoke-<run>-',
       'what it writes',

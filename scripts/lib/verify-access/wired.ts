@@ -106,6 +106,22 @@ function deliver(
   return out;
 }
 
+/** One wired request for each action, alike in everything else (a service making several calls for one wiring). */
+function wiredEach(
+  actions: string[],
+  request: Pick<AccessRequest, 'principal' | 'resource' | 'context' | 'by' | 'source'>,
+): AccessRequest[] {
+  return actions.map((action) => ({
+    principal: request.principal,
+    action,
+    resource: request.resource,
+    context: request.context,
+    origin: 'wired',
+    by: request.by,
+    source: request.source,
+  }));
+}
+
 /** Every service-to-service request the template wires. */
 export function wiredRequests(template: CfnTemplate): AccessRequest[] {
   const out: AccessRequest[] = [];
@@ -257,41 +273,28 @@ export function wiredRequests(template: CfnTemplate): AccessRequest[] {
         source: DOCS.sfnLambda,
       });
     if (p.LoggingConfiguration)
-      for (const action of [
-        'logs:CreateLogDelivery',
-        'logs:GetLogDelivery',
-        'logs:UpdateLogDelivery',
-        'logs:DeleteLogDelivery',
-        'logs:ListLogDeliveries',
-        'logs:PutResourcePolicy',
-        'logs:DescribeResourcePolicies',
-        'logs:DescribeLogGroups',
-      ])
-        out.push({
-          principal: roleArn,
-          action,
-          resource: '*',
-          context: ctx,
-          origin: 'wired',
-          by: `${id}/logs`,
-          source: DOCS.sfnLogs,
-        });
+      out.push(
+        ...wiredEach(
+          [
+            'logs:CreateLogDelivery',
+            'logs:GetLogDelivery',
+            'logs:UpdateLogDelivery',
+            'logs:DeleteLogDelivery',
+            'logs:ListLogDeliveries',
+            'logs:PutResourcePolicy',
+            'logs:DescribeResourcePolicies',
+            'logs:DescribeLogGroups',
+          ],
+          { principal: roleArn, resource: '*', context: ctx, by: `${id}/logs`, source: DOCS.sfnLogs },
+        ),
+      );
     if ((p.TracingConfiguration as { Enabled?: boolean } | undefined)?.Enabled)
-      for (const action of [
-        'xray:PutTraceSegments',
-        'xray:PutTelemetryRecords',
-        'xray:GetSamplingRules',
-        'xray:GetSamplingTargets',
-      ])
-        out.push({
-          principal: roleArn,
-          action,
-          resource: '*',
-          context: ctx,
-          origin: 'wired',
-          by: `${id}/xray`,
-          source: DOCS.sfnXray,
-        });
+      out.push(
+        ...wiredEach(
+          ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+          { principal: roleArn, resource: '*', context: ctx, by: `${id}/xray`, source: DOCS.sfnXray },
+        ),
+      );
   }
 
   // Event source mappings: Lambda polls with the function's role and writes failed batches to the on-failure destination.
@@ -303,17 +306,11 @@ export function wiredRequests(template: CfnTemplate): AccessRequest[] {
     const ctx = roleContext(roleArn);
     const source = resolve(template, p.EventSourceArn) as string;
     const sourceId = targetId(p.EventSourceArn);
+    /** The requests Lambda makes with the function's role while it polls the source. */
+    const polls = (actions: string[], resource: string, doc: string) =>
+      wiredEach(actions, { principal: roleArn, resource, context: ctx, by: id, source: doc });
     if (source.startsWith('arn:aws:sqs:')) {
-      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'])
-        out.push({
-          principal: roleArn,
-          action,
-          resource: source,
-          context: ctx,
-          origin: 'wired',
-          by: id,
-          source: DOCS.esmSqs,
-        });
+      out.push(...polls(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], source, DOCS.esmSqs));
       const key = sourceId ? cmkOf(template, sourceId) : undefined;
       if (key)
         out.push({
@@ -326,25 +323,11 @@ export function wiredRequests(template: CfnTemplate): AccessRequest[] {
           source: DOCS.sqsKms,
         });
     } else if (source.includes(':dynamodb:') && source.includes('/stream/')) {
-      for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'])
-        out.push({
-          principal: roleArn,
-          action,
-          resource: source,
-          context: ctx,
-          origin: 'wired',
-          by: id,
-          source: DOCS.esmStream,
-        });
-      out.push({
-        principal: roleArn,
-        action: 'dynamodb:ListStreams',
-        resource: '*',
-        context: ctx,
-        origin: 'wired',
-        by: id,
-        source: DOCS.esmStream,
-      });
+      const streamActions = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
+      out.push(
+        ...polls(streamActions, source, DOCS.esmStream),
+        ...polls(['dynamodb:ListStreams'], '*', DOCS.esmStream),
+      );
     } else {
       throw new Error(`wired: event source ${source} of ${id} is not modelled`);
     }

@@ -11,6 +11,7 @@ import {
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventRouter } from '../../../lib/constructs/event-router';
+import { arnInThisAccount, onBehalfOfThisAccount } from '../../support/template-arns';
 import { testStack } from '../support/cdk';
 
 describe('EventRouter', () => {
@@ -74,27 +75,10 @@ describe('EventRouter', () => {
           Action: 'sts:AssumeRole',
           Effect: 'Allow',
           Principal: { Service: 'events.amazonaws.com' },
-          Condition: {
-            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-            ArnLike: {
-              'aws:SourceArn': {
-                'Fn::Join': [
-                  '',
-                  [
-                    'arn:',
-                    { Ref: 'AWS::Partition' },
-                    ':events:',
-                    { Ref: 'AWS::Region' },
-                    ':',
-                    { Ref: 'AWS::AccountId' },
-                    ':rule/',
-                    { Ref: expect.stringMatching(/^RouterBus/) },
-                    '/*',
-                  ],
-                ],
-              },
-            },
-          },
+          // Rules on this bus only: arn:<partition>:events:<region>:<account>:rule/<bus>/*.
+          Condition: onBehalfOfThisAccount(
+            arnInThisAccount('events', ':rule/', { Ref: expect.stringMatching(/^RouterBus/) }, '/*'),
+          ),
         },
       ]);
     }

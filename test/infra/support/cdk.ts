@@ -1,17 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import { cdkContext } from '../../../scripts/lib/synth';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 
 /** A one-line handler entry for construct tests (bundles in milliseconds). */
 export const NOOP_ENTRY = join(ROOT, 'test', 'infra', 'fixtures', 'noop-handler.ts');
 
-/** The context of cdk.json (feature flags and the default stage), so tests synthesize what `cdk synth` does. */
-export function cdkContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  return { ...cdkJson.context };
-}
+export { cdkContext } from '../../../scripts/lib/synth';
 
 /** A fresh app and stack with the project's feature flags, for construct tests. */
 export function testStack(id = 'Test'): { app: App; stack: Stack } {

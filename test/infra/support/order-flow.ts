@@ -1,17 +1,12 @@
-import { App, type PolicyValidationPluginReport } from 'aws-cdk-lib';
+import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { FAULT_INJECTION_CONTEXT_KEY, parseFaultInjection } from '../../../lib/config/fault-injection';
-import { parseSagaMode, SAGA_MODE_CONTEXT_KEY } from '../../../lib/config/saga-mode';
-import { OrderFlowStack, type Stage } from '../../../lib/stacks/order-flow-stack';
-import { cdkContext, refOf, resourcesOf, type TemplateJson } from './cdk';
+import type { OrderFlowStack, Stage } from '../../../lib/stacks/order-flow-stack';
+import { synthOrderFlowApp } from '../../../scripts/lib/synth';
+import { refOf, resourcesOf, type TemplateJson } from './cdk';
 
 /**
- * The stack as bin/app.ts builds it (cdk.json context, stack name, saga mode from the `sagaMode` context, the
- * fault-injection switch from the `faultInjection` context or the stage's default),
- * its template and the cdk-nag report. `context` is added on top of cdk.json's, as `-c key=value` would be.
- * The template carries every cdk-nag acknowledgement of a resource (its own and its ancestors') as
- * `Metadata.cdk_nag.rules_to_suppress`, cdk-nag's audit-trail format, so checks can read them back.
+ * The stack as bin/app.ts builds it, its template and the cdk-nag report (scripts/lib/synth.ts, which
+ * `npm run lint:cfn` uses too), with the template also as an assertions `Template`.
  */
 export function synthOrderFlow(
   stage: Stage,
@@ -22,15 +17,9 @@ export function synthOrderFlow(
   json: TemplateJson;
   nag: PolicyValidationPluginReport;
 } {
-  const app = new App({ context: { ...cdkContext(), stage, ...context } });
-  const sagaMode = parseSagaMode(app.node.tryGetContext(SAGA_MODE_CONTEXT_KEY));
-  const faultInjection = parseFaultInjection(app.node.tryGetContext(FAULT_INJECTION_CONTEXT_KEY), stage);
-  const stack = new OrderFlowStack(app, 'OrderFlow', { stackName: 'OrderFlow', stage, sagaMode, faultInjection });
-  // Created before synthesis: with writeSuppressionsToCloudFormation it adds the aspect that writes the metadata.
-  const checks = new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true });
+  const { stack, nag } = synthOrderFlowApp(stage, context);
+  // The app is synthesized already: this reads the same assembly.
   const template = Template.fromStack(stack);
-  // cdk-nag 3 is a policy-validation plugin; validateScope runs the same checks synth runs.
-  const nag = checks.validateScope(app);
   return { stack, template, json: template.toJSON() as TemplateJson, nag };
 }
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isSustainable } from '../../../scripts/lib/bench/pipeline';
 import { auditOrder, summarize } from '../../../scripts/lib/order-audit';
+import { SAGA_EVENTS } from '../../support/saga-events';
 
 const stream = (...types: string[]) => types.map((type, i) => ({ version: i + 1, type }));
-const confirmed = stream('OrderPlaced', 'InventoryReserved', 'PaymentCharged', 'ShipmentArranged', 'OrderConfirmed');
+const confirmed = stream(...SAGA_EVENTS.confirmed);
 
 describe('auditOrder', () => {
   it('passes a confirmed order and a fully compensated one', () => {
@@ -13,15 +14,7 @@ describe('auditOrder', () => {
       violations: [],
       leftUndone: [],
     });
-    const refunded = stream(
-      'OrderPlaced',
-      'InventoryReserved',
-      'PaymentCharged',
-      'ShipmentRejected',
-      'PaymentRefunded',
-      'InventoryReleased',
-      'OrderCancelled',
-    );
+    const refunded = stream(...SAGA_EVENTS.shipmentRejected);
     expect(auditOrder({ orderId: 'b', events: refunded, recordStatus: 'CANCELLED' }).violations).toEqual([]);
   });
 
@@ -45,14 +38,7 @@ describe('auditOrder', () => {
 
   it('treats a NEEDS_ATTENTION order as finished, not broken, and lists what its failed compensation left', () => {
     // The refund failed; the saga still released the stock, and CancelOrder left the order alone.
-    const refundFailed = stream(
-      'OrderPlaced',
-      'InventoryReserved',
-      'PaymentCharged',
-      'ShipmentRejected',
-      'OrderNeedsAttention',
-      'InventoryReleased',
-    );
+    const refundFailed = stream(...SAGA_EVENTS.refundFailed);
     expect(auditOrder({ orderId: 'e', events: refundFailed, recordStatus: 'NEEDS_ATTENTION' })).toEqual({
       orderId: 'e',
       finalStatus: 'NEEDS_ATTENTION',

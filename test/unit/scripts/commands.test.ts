@@ -53,10 +53,16 @@ describe('every command has one shape', () => {
       const options = Object.entries(cli.config.options ?? {});
       expect(options.map(([name]) => name)).toContain('help');
       for (const [name, option] of options) {
-        // `--stack` must be there as itself, not only as the start of `--stack-name`.
+        // An option must be there as itself, not only as the start of a longer one.
         expect(cli.usage, `--${name}`).toMatch(new RegExp(`--${name}(?![\\w-])`));
         if (option.short) expect(cli.usage, `-${option.short}`).toMatch(new RegExp(`(^|[\\s,])-${option.short}\\b`));
       }
+    });
+
+    it('names the stack --stack, as every other command does (no second spelling such as --stack-name)', () => {
+      const names = Object.keys(cli.config.options ?? {});
+      expect(names.filter((name) => name !== 'stack' && /stack/i.test(name))).toEqual([]);
+      expect(cli.usage).not.toMatch(/--stack-/);
     });
 
     it('says what it does, where it runs and what it writes', () => {

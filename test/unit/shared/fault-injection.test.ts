@@ -154,7 +154,12 @@ describe('fault points of a queue consumer', () => {
     sqsMock.on(SendMessageCommand).resolves({ MessageId: 'parked' });
   });
 
-  function consumer(rules: FaultRule[], effects: string[], idempotency = inMemoryIdempotency()) {
+  /** A queue consumer whose effect records the event id, with the fault injector given. */
+  function consumerWith(
+    faults: ReturnType<typeof createFaultInjector>,
+    effects: string[],
+    idempotency = inMemoryIdempotency(),
+  ) {
     return createQueueConsumer(
       {
         name: 'test-consumer',
@@ -169,10 +174,11 @@ describe('fault points of a queue consumer', () => {
         deadLetterQueueUrl: 'https://sqs.local/dlq',
         maxReceiveCount: 3,
         idempotency,
-        faults: injector(rules),
+        faults,
       },
     );
   }
+  const consumer = (rules: FaultRule[], effects: string[]) => consumerWith(injector(rules), effects);
   const event = orderPlaced({ orderId: 'o-1' });
   const body = JSON.stringify(event);
 
@@ -197,26 +203,19 @@ describe('fault points of a queue consumer', () => {
     const effects: string[] = [];
     const idempotency = inMemoryIdempotency();
     let atCrash: { status?: string; effects: string[] } | undefined;
-    const handler = createQueueConsumer(
-      { name: 'test-consumer', process: async (e) => void effects.push(e.id) },
-      {
-        sqs: new SQSClient({ region: 'us-east-1' }),
+    const handler = consumerWith(
+      createFaultInjector({
+        loadRules: async () => [{ id: 'crash', target: 'test-consumer', mode: 'crash-after-effect' }],
         logger: silent,
-        metrics: new BusinessMetrics('test-consumer'),
-        deadLetterQueueUrl: 'https://sqs.local/dlq',
-        maxReceiveCount: 3,
-        idempotency,
-        faults: createFaultInjector({
-          loadRules: async () => [{ id: 'crash', target: 'test-consumer', mode: 'crash-after-effect' }],
-          logger: silent,
-          exit: () => {
-            // What a real exit would leave behind: the effect done, the record still INPROGRESS.
-            const [record] = [...idempotency.persistenceStore.records.values()];
-            atCrash = { status: record?.getStatus(), effects: [...effects] };
-            throw new Crashed('exit 1');
-          },
-        }),
-      },
+        exit: () => {
+          // What a real exit would leave behind: the effect done, the record still INPROGRESS.
+          const [record] = [...idempotency.persistenceStore.records.values()];
+          atCrash = { status: record?.getStatus(), effects: [...effects] };
+          throw new Crashed('exit 1');
+        },
+      }),
+      effects,
+      idempotency,
     );
     await handler({ Records: [sqsRecord(body, { messageId: 'm1' })] } as SQSEvent, context);
     expect(atCrash).toEqual({ status: 'INPROGRESS', effects: [event.id] });

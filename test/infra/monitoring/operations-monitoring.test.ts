@@ -1,14 +1,22 @@
 import { aws_cloudwatch as cloudwatch, Duration, aws_lambda as lambda } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventRouter } from '../../../lib/constructs/event-router';
-import { OperationsDashboard, type OperationsDashboardProps } from '../../../lib/constructs/operations-dashboard';
 import { QueueWithDlq } from '../../../lib/constructs/queue-with-dlq';
 import { Saga } from '../../../lib/constructs/saga';
+import { OperationsMonitoring, type OperationsMonitoringProps } from '../../../lib/monitoring/operations-monitoring';
+import { arnInThisAccount, onBehalfOfThisAccount } from '../../support/template-arns';
 import { testStack } from '../support/cdk';
 
-/** A stack with one of each watched construct and an OperationsDashboard over them. */
-function dashboardStack(overrides: Partial<OperationsDashboardProps> = {}) {
+/** The dashboard's body as one string (its `Fn::Join` parts, tokens included). */
+function dashboardBody(template: Template): string {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  return JSON.stringify(dashboard.Properties.DashboardBody);
+}
+
+/** A stack with one of each watched construct and an OperationsMonitoring over them. */
+function dashboardStack(overrides: Partial<OperationsMonitoringProps> = {}) {
   const { stack } = testStack();
   const queue = new QueueWithDlq(stack, 'Orders');
   const fn = lambda.Function.fromFunctionArn(stack, 'Fn', 'arn:aws:lambda:us-east-1:111122223333:function:fn');
@@ -16,7 +24,7 @@ function dashboardStack(overrides: Partial<OperationsDashboardProps> = {}) {
   const router = new EventRouter(stack, 'Router');
   router.routeToStateMachine('Start', saga.stateMachine, { eventPattern: { source: ['x'] } });
   const compensated = new cloudwatch.Metric({ namespace: 'Shop', metricName: 'OrdersCompensated' });
-  const operations = new OperationsDashboard(stack, 'Operations', {
+  const operations = new OperationsMonitoring(stack, 'Operations', {
     queues: [queue],
     deadLetterQueues: [router.deadLetterQueue],
     functions: [fn],
@@ -30,9 +38,9 @@ function dashboardStack(overrides: Partial<OperationsDashboardProps> = {}) {
   return { stack, operations, template: Template.fromStack(stack) };
 }
 
-describe('OperationsDashboard', () => {
+describe('OperationsMonitoring', () => {
   let template: Template;
-  let operations: OperationsDashboard;
+  let operations: OperationsMonitoring;
 
   beforeAll(() => {
     ({ template, operations } = dashboardStack());
@@ -54,6 +62,40 @@ describe('OperationsDashboard', () => {
         'Test-RouterStart-FailedInvocations',
         'Test-RouterStart-InvocationsFailedToBeSentToDlq',
       ].sort(),
+    );
+  });
+
+  it('scopes every alarm under the watched construct: <monitoring>/<its path below the stack>/<kind>', () => {
+    expect(operations.alarms.map((a) => a.node.path)).toEqual([
+      'Test/Operations/Saga/ExecutionsFailed',
+      'Test/Operations/Saga/ExecutionsTimedOut',
+      'Test/Operations/Orders/Compensated',
+      'Test/Operations/Orders/DlqDepth',
+      'Test/Operations/Orders/OldestMessageAge',
+      'Test/Operations/Router/DeadLetterQueue/Depth',
+      'Test/Operations/Fn/Errors',
+      'Test/Operations/Fn/Throttles',
+      'Test/Operations/Router/Start/FailedInvocations',
+      'Test/Operations/Router/Start/InvocationsFailedToBeSentToDlq',
+    ]);
+  });
+
+  it('keeps two watched constructs with the same id apart (each consumer has a `Function`)', () => {
+    const { stack } = testStack();
+    const fn = (parent: string) =>
+      lambda.Function.fromFunctionArn(
+        new Construct(stack, parent),
+        'Function',
+        `arn:aws:lambda:us-east-1:111122223333:function:${parent}`,
+      );
+    const operations = new OperationsMonitoring(stack, 'Operations', { functions: [fn('Email'), fn('Loyalty')] });
+    expect(operations.alarms.map((a) => [a.node.path, (a.node.defaultChild as cloudwatch.CfnAlarm).alarmName])).toEqual(
+      [
+        ['Test/Operations/Email/Function/Errors', 'Test-EmailFunction-Errors'],
+        ['Test/Operations/Email/Function/Throttles', 'Test-EmailFunction-Throttles'],
+        ['Test/Operations/Loyalty/Function/Errors', 'Test-LoyaltyFunction-Errors'],
+        ['Test/Operations/Loyalty/Function/Throttles', 'Test-LoyaltyFunction-Throttles'],
+      ],
     );
   });
 
@@ -115,25 +157,7 @@ describe('OperationsDashboard', () => {
     });
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     // On both the key and the topic, only on behalf of an alarm of this account and region.
-    const fromThisAccountsAlarms = {
-      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-      ArnLike: {
-        'aws:SourceArn': {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':cloudwatch:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              ':alarm:*',
-            ],
-          ],
-        },
-      },
-    };
+    const fromThisAccountsAlarms = onBehalfOfThisAccount(arnInThisAccount('cloudwatch', ':alarm:*'));
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([
@@ -165,8 +189,7 @@ describe('OperationsDashboard', () => {
   });
 
   it('draws one dashboard with the business figures, rule and function rows', () => {
-    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
-    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    const body = dashboardBody(template);
     for (const text of [
       'OrdersPlaced',
       'OrdersCompensated',
@@ -178,6 +201,21 @@ describe('OperationsDashboard', () => {
     }
   });
 
+  it('lays the sections out top to bottom: business, sagas, queues, other DLQs, functions, rules, alarms', () => {
+    const body = dashboardBody(template);
+    const positions = [
+      '### Business',
+      '### Saga Saga',
+      '### Queues',
+      'Other dead-letter queues',
+      '### Functions',
+      '### Rules',
+      'Alarms',
+    ].map((text) => body.indexOf(text));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+  });
+
   it('reports every invalid prop at once', () => {
     expect(() =>
       dashboardStack({
@@ -187,7 +225,7 @@ describe('OperationsDashboard', () => {
       }),
     ).toThrow(
       [
-        'OperationsDashboard at Test/Operations: 4 invalid props:',
+        'OperationsMonitoring at Test/Operations: 4 invalid props:',
         '  - thresholds.oldestMessageAge = 30 s: must be at least 60 seconds (SQS publishes the metric once a minute). Fix: use e.g. Duration.minutes(5)',
         '  - thresholds.functionErrors = -1: must be a number of 0 or more. Fix: use 0 to alarm on the first occurrence',
         '  - alarmEmail = "oncall": must be one e-mail address. Fix: use e.g. "oncall@example.com"',
