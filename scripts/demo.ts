@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { checkedPutEventsEntry } from '../lambdas/shared/envelope';
-import { keys } from '../lambdas/shared/keys';
-import { PARK_ATTRIBUTES } from '../lambdas/shared/queue-consumer';
-import { DECLINED_PAYMENT_TOKEN, type OrderItem } from '../lambdas/shared/schemas';
+import { keys } from '../lambdas/contracts/keys';
+import { DECLINED_PAYMENT_TOKEN } from '../lambdas/contracts/order-rules';
+import { PARK_ATTRIBUTES } from '../lambdas/contracts/park-attributes';
+import { checkedPutEventsEntry } from '../lambdas/messages/envelope';
+import type { OrderItem } from '../lambdas/messages/schemas';
 import { deployLocal } from '../localstack/deploy';
 import { awsEnv, ensureEngine } from '../localstack/engine';
 import { command, HELP_OPTION, isMain, parseCommandLine } from './lib/cli';

@@ -8,7 +8,7 @@
  * Functions pick a change up within FAULT_SWITCH_MAX_AGE_SECONDS.
  */
 import { readFileSync } from 'node:fs';
-import { FAULT_SWITCH_MAX_AGE_SECONDS, FAULTS_OFF } from '../lambdas/shared/fault-injection';
+import { FAULT_SWITCH_MAX_AGE_SECONDS, FAULTS_OFF } from '../lambdas/contracts/fault-switch';
 import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from './lib/cli';
 import { deleteFaultSwitch, listFaultSwitches, putFaultSwitch } from './lib/faults/switches';
 import { connectTarget, parseTarget, TARGET_OPTIONS, TARGET_USAGE } from './lib/target';

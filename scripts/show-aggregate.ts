@@ -4,8 +4,8 @@
  * Prints an order aggregate's state, rebuilt from its events (time travel to
  * a version or an instant), and optionally its events with their versions.
  */
-import { type EventStoreTables, loadAggregate, readStream, storedEnvelope } from '../lambdas/shared/event-store';
-import { orderAggregate } from '../lambdas/shared/order-aggregate';
+import { type EventStoreTables, loadAggregate, readStream, storedEnvelope } from '../lambdas/event-store/event-store';
+import { orderAggregate } from '../lambdas/event-store/order-aggregate';
 import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from './lib/cli';
 import { connectTarget, parseTarget, TARGET_OPTIONS, TARGET_USAGE } from './lib/target';
 

@@ -1,7 +1,6 @@
-import { applyOnce } from '../shared/apply-once';
-import type { ConsumerContext } from '../shared/consumer-bootstrap';
-import type { Envelope } from '../shared/envelope';
-import { keys } from '../shared/keys';
+import { keys } from '../contracts/keys';
+import { applyEffectOnce } from '../runtime/consumer/apply-once';
+import type { ConsumerProcess } from '../runtime/consumer/context';
 
 /** The consumer's name: its idempotency keys, effect markers and parked messages carry it. */
 export const ANALYTICS_CONSUMER = 'analytics-consumer';
@@ -10,23 +9,16 @@ export const ANALYTICS_CONSUMER = 'analytics-consumer';
  * Counts each order's outcome events, at most once per event id (`applyOnce`);
  * a duplicate delivery would show as `events` > number of types.
  */
-export async function recordAnalytics(envelope: Envelope, ctx: ConsumerContext): Promise<void> {
-  const { orderId } = envelope.data as { orderId: string };
-  const now = ctx.now();
-  await applyOnce(ctx.ddb, {
-    tableName: ctx.tableName,
-    consumer: ANALYTICS_CONSUMER,
-    eventId: envelope.id,
-    now,
-    effect: [
-      {
-        Update: {
-          TableName: ctx.tableName,
-          Key: keys.analytics(orderId),
-          UpdateExpression: 'ADD events :one, types :type SET lastEventAt = :now',
-          ExpressionAttributeValues: { ':one': 1, ':type': new Set([envelope.type]), ':now': now.toISOString() },
-        },
+export const recordAnalytics: ConsumerProcess = async (envelope, ctx) => {
+  const { orderId } = envelope.data;
+  await applyEffectOnce(ctx, ANALYTICS_CONSUMER, envelope, (now) => [
+    {
+      Update: {
+        TableName: ctx.tableName,
+        Key: keys.analytics(orderId),
+        UpdateExpression: 'ADD events :one, types :type SET lastEventAt = :now',
+        ExpressionAttributeValues: { ':one': 1, ':type': new Set([envelope.type]), ':now': now.toISOString() },
       },
-    ],
-  });
-}
+    },
+  ]);
+};

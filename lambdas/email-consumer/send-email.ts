@@ -1,37 +1,27 @@
-import { applyOnce } from '../shared/apply-once';
-import type { ConsumerContext } from '../shared/consumer-bootstrap';
-import type { Envelope } from '../shared/envelope';
-import { keys } from '../shared/keys';
-import { ORDER_OUTCOME_TYPES } from '../shared/schemas';
+import type { OrderOutcomeType } from '../contracts/events';
+import { keys } from '../contracts/keys';
+import { applyEffectOnce } from '../runtime/consumer/apply-once';
+import type { ConsumerProcess } from '../runtime/consumer/context';
 
 /** The consumer's name: its idempotency keys, effect markers and parked messages carry it. */
 export const EMAIL_CONSUMER = 'email-consumer';
 
 /**
- * "Sends" the customer e-mail for an order outcome. The stand-in for a mail
- * provider is a counter per (order, outcome), applied at most once per event
- * id (`applyOnce`): it must end at exactly 1, which is what the tests check.
+ * "Sends" the customer e-mail for an order outcome (the runner refuses any
+ * other type: see the handler's `accepts`). The stand-in for a mail provider
+ * is a counter per (order, outcome), applied at most once per event id
+ * (`applyOnce`): it must end at exactly 1, which is what the tests check.
  */
-export async function sendOutcomeEmail(envelope: Envelope, ctx: ConsumerContext): Promise<void> {
-  if (!(ORDER_OUTCOME_TYPES as readonly string[]).includes(envelope.type)) {
-    throw new Error(`${EMAIL_CONSUMER} only handles ${ORDER_OUTCOME_TYPES.join(', ')}, got ${envelope.type}`);
-  }
-  const { orderId } = envelope.data as { orderId: string };
-  const now = ctx.now();
-  await applyOnce(ctx.ddb, {
-    tableName: ctx.tableName,
-    consumer: EMAIL_CONSUMER,
-    eventId: envelope.id,
-    now,
-    effect: [
-      {
-        Update: {
-          TableName: ctx.tableName,
-          Key: keys.email(orderId, envelope.type),
-          UpdateExpression: 'ADD sends :one SET lastEventId = :id, sentAt = :now',
-          ExpressionAttributeValues: { ':one': 1, ':id': envelope.id, ':now': now.toISOString() },
-        },
+export const sendOutcomeEmail: ConsumerProcess<OrderOutcomeType> = async (envelope, ctx) => {
+  const { orderId } = envelope.data;
+  await applyEffectOnce(ctx, EMAIL_CONSUMER, envelope, (now) => [
+    {
+      Update: {
+        TableName: ctx.tableName,
+        Key: keys.email(orderId, envelope.type),
+        UpdateExpression: 'ADD sends :one SET lastEventId = :id, sentAt = :now',
+        ExpressionAttributeValues: { ':one': 1, ':id': envelope.id, ':now': now.toISOString() },
       },
-    ],
-  });
-}
+    },
+  ]);
+};

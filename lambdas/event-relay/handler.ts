@@ -1,7 +1,8 @@
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { createEventBridgeClient, createSqsClient } from '../shared/clients';
-import { ENV, readEnv } from '../shared/env';
-import { createLogger, envelopeLogKeys } from '../shared/logger';
+import { ENV } from '../contracts/env';
+import { createEventBridgeClient, createSqsClient } from '../platform/clients';
+import { readEnv } from '../platform/env';
+import { createLogger, envelopeLogKeys } from '../platform/logger';
 import { type RelayDeps, relay } from './relay';
 
 const env = readEnv([ENV.EVENT_BUS_NAME, ENV.TIMELINE_QUEUE_URL]);

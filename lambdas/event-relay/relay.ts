@@ -1,15 +1,10 @@
 import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
-import {
-  type Envelope,
-  ORDER_SERVICE_SOURCE,
-  PUT_EVENTS_LIMIT_BYTES,
-  putEventsEntry,
-  putEventsEntryBytes,
-} from '../shared/envelope';
-import { storedEnvelope } from '../shared/event-store';
-import { storedEventOf } from '../shared/stream';
+import { ORDER_SERVICE_SOURCE } from '../contracts/events';
+import { storedEnvelope } from '../event-store/event-store';
+import { storedEventOf } from '../event-store/stream-records';
+import { type Envelope, PUT_EVENTS_LIMIT_BYTES, putEventsEntry, putEventsEntryBytes } from '../messages/envelope';
 
 /** PutEvents takes at most 10 entries per call. */
 export const PUT_EVENTS_BATCH = 10;

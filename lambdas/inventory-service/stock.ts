@@ -1,9 +1,10 @@
-import { newEvent, ORDER_SERVICE_SOURCE, type TypedEnvelope } from '../shared/envelope';
-import type { TransactItem } from '../shared/event-store';
-import { keys } from '../shared/keys';
-import type { SagaDeps, SagaOperation } from '../shared/saga-service';
-import type { OrderItem } from '../shared/schemas';
-import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../shared/service-records';
+import { ORDER_SERVICE_SOURCE } from '../contracts/events';
+import { keys } from '../contracts/keys';
+import type { TransactItem } from '../event-store/event-store';
+import { newEvent, type TypedEnvelope } from '../messages/envelope';
+import type { OrderItem } from '../messages/schemas';
+import type { SagaDeps, SagaOperation } from '../runtime/saga/operation';
+import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';
 
 interface ReservationRecord {
   status: 'RESERVED' | 'REJECTED' | 'RELEASED';

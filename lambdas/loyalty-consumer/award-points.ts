@@ -1,37 +1,28 @@
-import { applyOnce } from '../shared/apply-once';
-import type { ConsumerContext } from '../shared/consumer-bootstrap';
-import { type Envelope, isEventOfType } from '../shared/envelope';
-import { keys } from '../shared/keys';
+import { keys } from '../contracts/keys';
+import { applyEffectOnce } from '../runtime/consumer/apply-once';
+import type { ConsumerProcess } from '../runtime/consumer/context';
 
 /** The consumer's name: its idempotency keys, effect markers and parked messages carry it. */
 export const LOYALTY_CONSUMER = 'loyalty-consumer';
 
 /**
  * Awards one point per whole currency unit of a confirmed order, at most once
- * per event id (`applyOnce`). The SNS filter policy only lets confirmed orders
- * of at least LOYALTY_MIN_TOTAL through; this function trusts that filter, so a
+ * per event id (`applyOnce`); the runner refuses any other type (see the
+ * handler's `accepts`). The SNS filter policy only lets confirmed orders of
+ * at least LOYALTY_MIN_TOTAL through; this function trusts that filter, so a
  * test that sees points for a small order has found a broken filter rather
  * than a masked one.
  */
-export async function awardPoints(envelope: Envelope, ctx: ConsumerContext): Promise<void> {
-  if (!isEventOfType(envelope, 'OrderConfirmed')) {
-    throw new Error(`${LOYALTY_CONSUMER} only handles OrderConfirmed, got ${envelope.type}`);
-  }
+export const awardPoints: ConsumerProcess<'OrderConfirmed'> = async (envelope, ctx) => {
   const { customerId, total } = envelope.data;
-  await applyOnce(ctx.ddb, {
-    tableName: ctx.tableName,
-    consumer: LOYALTY_CONSUMER,
-    eventId: envelope.id,
-    now: ctx.now(),
-    effect: [
-      {
-        Update: {
-          TableName: ctx.tableName,
-          Key: keys.loyalty(customerId),
-          UpdateExpression: 'ADD points :points, orders :one',
-          ExpressionAttributeValues: { ':points': Math.floor(total), ':one': 1 },
-        },
+  await applyEffectOnce(ctx, LOYALTY_CONSUMER, envelope, () => [
+    {
+      Update: {
+        TableName: ctx.tableName,
+        Key: keys.loyalty(customerId),
+        UpdateExpression: 'ADD points :points, orders :one',
+        ExpressionAttributeValues: { ':points': Math.floor(total), ':one': 1 },
       },
-    ],
-  });
-}
+    },
+  ]);
+};

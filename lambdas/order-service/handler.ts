@@ -1,6 +1,6 @@
-import { SAGA_STEPS } from '../shared/saga-contract';
-import { whilePending } from '../shared/saga-guards';
-import { bootstrapSagaService } from '../shared/saga-service';
+import { SAGA_STEPS } from '../contracts/saga';
+import { bootstrapSagaService } from '../runtime/saga/bootstrap';
+import { whilePending } from '../runtime/saga/guards';
 import { acceptOrder, cancelOrder, confirmOrder, markNeedsAttention } from './order-lifecycle';
 import { orderOutcomeMetrics } from './order-metrics';
 

@@ -1,14 +1,12 @@
-import { type Envelope, newEvent, ORDER_SERVICE_SOURCE, type TypedEnvelope } from '../shared/envelope';
-import { keys } from '../shared/keys';
-import { failureReason } from '../shared/saga-contract';
-import type { SagaDeps, SagaOperation } from '../shared/saga-service';
-import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../shared/service-records';
+import { ORDER_SERVICE_SOURCE } from '../contracts/events';
+import { keys } from '../contracts/keys';
+import type { FinalOrderStatus, OrderStatus } from '../contracts/order-status';
+import { failureReason } from '../contracts/saga';
+import { type Envelope, newEvent, type TypedEnvelope } from '../messages/envelope';
+import type { SagaDeps, SagaOperation } from '../runtime/saga/operation';
+import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';
 
-/**
- * The order's own record: PENDING while the saga runs, then CONFIRMED or
- * CANCELLED, or NEEDS_ATTENTION when a compensation failed; never back.
- */
-export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'NEEDS_ATTENTION';
+/** The order's own record (its status: lambdas/contracts/order-status.ts). */
 interface OrderRecord {
   status: OrderStatus;
   sagaExecutionId: string;
@@ -172,7 +170,7 @@ function newOrderRecord(
  */
 async function finish(
   orderId: string,
-  to: Exclude<OrderStatus, 'PENDING'>,
+  to: FinalOrderStatus,
   event: Envelope,
   deps: SagaDeps,
 ): Promise<{ status: OrderStatus | 'MISSING'; recorded: boolean }> {

@@ -1,5 +1,5 @@
-import { BUSINESS_METRIC, type BusinessMetricName } from '../shared/metrics';
-import { SAGA_STEPS, type SagaTaskInput, type StepResult } from '../shared/saga-contract';
+import { BUSINESS_METRIC, type BusinessMetricName } from '../contracts/metrics';
+import { SAGA_STEPS, type SagaTaskInput, type StepResult } from '../contracts/saga';
 import { DUPLICATE_ORDER } from './order-lifecycle';
 
 /**

@@ -1,9 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSRecord } from 'aws-lambda';
-import { applyOnce, type EffectWrite } from '../shared/apply-once';
-import type { ConsumerContext } from '../shared/consumer-bootstrap';
-import type { Envelope } from '../shared/envelope';
-import { keys } from '../shared/keys';
+import { keys } from '../contracts/keys';
+import { applyEffectOnce, type EffectWrite } from '../runtime/consumer/apply-once';
+import type { ConsumerProcess } from '../runtime/consumer/context';
 
 /** The consumer's name: its idempotency keys, effect markers and parked messages carry it. */
 export const TIMELINE_CONSUMER = 'order-timeline-consumer';
@@ -50,21 +48,19 @@ export function placeInTimeline(lastSequence: number | undefined, sequence: numb
  * on `lastSequence` being unchanged; the FIFO group makes a conflict rare, and a
  * conflict fails the record (`EffectConflictError`) for a retry that reads again.
  */
-export async function appendTimeline(envelope: Envelope, ctx: ConsumerContext, record: SQSRecord): Promise<void> {
-  const { orderId } = envelope.data as { orderId: string };
+export const appendTimeline: ConsumerProcess = async (envelope, ctx, record) => {
+  const { orderId } = envelope.data;
   const version = envelope.metadata.aggregateVersion;
   const sequence = typeof version === 'number' ? version : undefined;
   const key = keys.timeline(orderId);
   const current = await ctx.ddb.send(new GetCommand({ TableName: ctx.tableName, Key: key, ConsistentRead: true }));
   const lastSequence = current.Item?.lastSequence as number | undefined;
   const placement = placeInTimeline(lastSequence, sequence);
-  const now = ctx.now();
   const entry = `${sequence ?? '-'}:${envelope.type}`;
   const values: Record<string, unknown> = {
     ':group': new Set([record.attributes.MessageGroupId ?? 'none']),
     ':empty': [],
     ':entry': [entry],
-    ':now': now.toISOString(),
   };
 
   let update: Pick<NonNullable<EffectWrite['Update']>, 'UpdateExpression' | 'ConditionExpression'>;
@@ -101,11 +97,14 @@ export async function appendTimeline(envelope: Envelope, ctx: ConsumerContext, r
       break;
   }
 
-  await applyOnce(ctx.ddb, {
-    tableName: ctx.tableName,
-    consumer: TIMELINE_CONSUMER,
-    eventId: envelope.id,
-    now,
-    effect: [{ Update: { TableName: ctx.tableName, Key: key, ...update, ExpressionAttributeValues: values } }],
-  });
-}
+  await applyEffectOnce(ctx, TIMELINE_CONSUMER, envelope, (now) => [
+    {
+      Update: {
+        TableName: ctx.tableName,
+        Key: key,
+        ...update,
+        ExpressionAttributeValues: { ...values, ':now': now.toISOString() },
+      },
+    },
+  ]);
+};

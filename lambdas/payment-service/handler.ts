@@ -1,6 +1,6 @@
-import { SAGA_STEPS } from '../shared/saga-contract';
-import { unlessConfirmed, whilePending } from '../shared/saga-guards';
-import { bootstrapSagaService } from '../shared/saga-service';
+import { SAGA_STEPS } from '../contracts/saga';
+import { bootstrapSagaService } from '../runtime/saga/bootstrap';
+import { unlessConfirmed, whilePending } from '../runtime/saga/guards';
 import { chargePayment, refundPayment } from './payments';
 
 /** Payments: charge (undo: refund). */

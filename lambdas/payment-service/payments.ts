@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../shared/envelope';
-import { keys } from '../shared/keys';
-import type { SagaDeps, SagaOperation } from '../shared/saga-service';
-import { DECLINED_PAYMENT_TOKEN } from '../shared/schemas';
-import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../shared/service-records';
+import { ORDER_SERVICE_SOURCE } from '../contracts/events';
+import { keys } from '../contracts/keys';
+import { DECLINED_PAYMENT_TOKEN } from '../contracts/order-rules';
+import { newEvent } from '../messages/envelope';
+import type { SagaDeps, SagaOperation } from '../runtime/saga/operation';
+import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';
 
 export type PaymentStatus = 'CHARGED' | 'DECLINED' | 'REFUNDED';
 interface PaymentRecord {

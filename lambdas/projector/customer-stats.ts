@@ -1,4 +1,4 @@
-import type { Envelope } from '../shared/envelope';
+import type { Envelope } from '../messages/envelope';
 import type { OrderSummary } from './order-summary';
 
 /**

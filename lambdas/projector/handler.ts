@@ -1,10 +1,12 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { createDocumentClient } from '../shared/clients';
-import { ENV, readEnv } from '../shared/env';
-import { type StoredEvent, storedEnvelope } from '../shared/event-store';
-import { createLogger, envelopeLogKeys } from '../shared/logger';
-import { storedEventOf } from '../shared/stream';
-import { ProjectionGapError, projectBatch } from './project';
+import { ENV } from '../contracts/env';
+import { ProjectionGapError } from '../contracts/errors';
+import { type StoredEvent, storedEnvelope } from '../event-store/event-store';
+import { storedEventOf } from '../event-store/stream-records';
+import { createDocumentClient } from '../platform/clients';
+import { readEnv } from '../platform/env';
+import { createLogger, envelopeLogKeys } from '../platform/logger';
+import { projectBatch } from './project';
 
 const env = readEnv([ENV.READ_MODEL_TABLE_NAME, ENV.CUSTOMER_STATS_TABLE_NAME]);
 const deps = {

@@ -1,7 +1,5 @@
-import type { Envelope } from '../shared/envelope';
-
-/** The order history index of the summary table: a customer's orders, newest last (`customerId`, `placedAt`). */
-export const ORDER_HISTORY_INDEX = 'byCustomer';
+import type { OrderStatus } from '../contracts/order-status';
+import type { Envelope } from '../messages/envelope';
 
 /**
  * The order summary read model: one item per order, keyed by `orderId`, and
@@ -13,7 +11,8 @@ export interface OrderSummary {
   /** When the order's first event happened; the history index's sort key. */
   placedAt?: string;
   total?: number;
-  status: 'PENDING' | 'RESERVED' | 'PAID' | 'SHIPPING' | 'CONFIRMED' | 'CANCELLED' | 'NEEDS_ATTENTION' | 'UNKNOWN';
+  /** The order's status (lambdas/contracts/order-status.ts), with the saga's progress in between. */
+  status: OrderStatus | 'RESERVED' | 'PAID' | 'SHIPPING' | 'UNKNOWN';
   /** The version of the last event applied; the projector applies version `lastVersion + 1` only. */
   lastVersion: number;
   /** Event types in version order, for people reading the model. */
@@ -61,26 +60,30 @@ export function applyEvent(summary: OrderSummary | undefined, envelope: Envelope
     case 'OrderConfirmed':
       return { ...next, status: 'CONFIRMED' };
     case 'OrderCancelled':
-      // Also the first event of an order whose acceptance never landed.
-      return {
-        ...next,
-        status: 'CANCELLED',
-        customerId: next.customerId ?? String(data.customerId),
-        total: next.total ?? Number(data.total),
-        placedAt: next.placedAt ?? envelope.time,
-        cancelReason: String(data.reason),
-      };
+      return { ...orderOfFinalEvent(next, envelope), status: 'CANCELLED', cancelReason: String(data.reason) };
     case 'OrderNeedsAttention':
       // Final: the compensations that still ran after it (e.g. InventoryReleased) do not move it.
       return {
-        ...next,
+        ...orderOfFinalEvent(next, envelope),
         status: 'NEEDS_ATTENTION',
-        customerId: next.customerId ?? String(data.customerId),
-        total: next.total ?? Number(data.total),
-        placedAt: next.placedAt ?? envelope.time,
         attentionReason: `${String(data.step)}: ${String(data.reason)}`,
       };
     default:
       return next;
   }
+}
+
+/**
+ * A final event (OrderCancelled, OrderNeedsAttention) may be an order's first
+ * one, when its acceptance never landed: it then supplies the customer, the
+ * total and the placing time the summary has not seen yet.
+ */
+function orderOfFinalEvent(summary: OrderSummary, envelope: Envelope): OrderSummary {
+  const data = envelope.data as { customerId?: unknown; total?: unknown };
+  return {
+    ...summary,
+    customerId: summary.customerId ?? String(data.customerId),
+    total: summary.total ?? Number(data.total),
+    placedAt: summary.placedAt ?? envelope.time,
+  };
 }

@@ -1,7 +1,8 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
-import { storedEnvelope, type TransactItem } from '../shared/event-store';
-import { storedEventOf } from '../shared/stream';
+import { ProjectionGapError } from '../contracts/errors';
+import { storedEnvelope, type TransactItem } from '../event-store/event-store';
+import { storedEventOf } from '../event-store/stream-records';
 import { CUSTOMER_STATS_COUNTERS, type CustomerStatsDelta, customerStatsDelta } from './customer-stats';
 import { applyEvent, type OrderSummary } from './order-summary';
 
@@ -11,18 +12,6 @@ export interface ProjectorDeps {
   readModelTable: string;
   /** Customer statistics (pk `customerId`). */
   customerStatsTable: string;
-}
-
-/** An event arrived before the one it follows; the record is retried until the gap closes. */
-export class ProjectionGapError extends Error {
-  override readonly name = 'ProjectionGapError';
-  constructor(
-    readonly orderId: string,
-    readonly expected: number,
-    readonly got: number,
-  ) {
-    super(`Order ${orderId}: read model expects version ${expected}, stream delivered ${got}`);
-  }
 }
 
 export type ProjectOutcome = 'applied' | 'duplicate' | 'ignored';

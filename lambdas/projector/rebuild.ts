@@ -1,4 +1,4 @@
-import { type StoredEvent, storedEnvelope } from '../shared/event-store';
+import { type StoredEvent, storedEnvelope } from '../event-store/event-store';
 import { addToStats, type CustomerStats, customerStatsDelta } from './customer-stats';
 import { applyEvent, type OrderSummary } from './order-summary';
 

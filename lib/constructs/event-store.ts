@@ -55,7 +55,7 @@ export interface EventStoreProps {
 
 /**
  * An append-only event store on DynamoDB, for the library in
- * `lambdas/shared/event-store.ts`: one item per event, keyed by the aggregate
+ * `lambdas/event-store/event-store.ts`: one item per event, keyed by the aggregate
  * (`aggregateId`) and its 1-based, gap-free `version`, plus a table of
  * snapshots with the same keys.
  *

@@ -22,19 +22,19 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ORDER_HISTORY_INDEX } from '../../lambdas/projector/order-summary';
-import { ENV } from '../../lambdas/shared/env';
-import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
-import { FAULTS_OFF } from '../../lambdas/shared/fault-injection';
+import { ENV } from '../../lambdas/contracts/env';
+import { CHECKOUT_SOURCE, ORDER_OUTCOME_TYPES, ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
+import { FAULTS_OFF } from '../../lambdas/contracts/fault-switch';
+import { ORDER_HISTORY_INDEX } from '../../lambdas/contracts/keys';
 import {
   BUSINESS_METRIC,
   BUSINESS_METRIC_NAMES,
   BUSINESS_METRICS_NAMESPACE,
   BUSINESS_METRICS_SERVICE,
   type BusinessMetricName,
-} from '../../lambdas/shared/metrics';
-import { SAGA_STEPS } from '../../lambdas/shared/saga-contract';
-import { LOYALTY_MIN_TOTAL, ORDER_OUTCOME_TYPES } from '../../lambdas/shared/schemas';
+} from '../../lambdas/contracts/metrics';
+import { LOYALTY_MIN_TOTAL } from '../../lambdas/contracts/order-rules';
+import { SAGA_STEPS } from '../../lambdas/contracts/saga';
 import { DEFAULT_FAULT_INJECTION } from '../config/fault-injection';
 import { type OperationsConfig, readOperationsConfig } from '../config/operations-config';
 import { DEFAULT_SAGA_MODE, type SagaMode } from '../config/saga-mode';
@@ -198,7 +198,7 @@ export class OrderFlowStack extends Stack {
     const operationsConfig = props.operations ?? readOperationsConfig(this.node);
     this.removalPolicy = removalPolicy;
 
-    // 1. Tables. Key formats are documented once here and built by lambdas/shared/keys.ts.
+    // 1. Tables. Key formats are documented once, in lambdas/contracts/keys.ts, and built by its `keys` only.
     //    Idempotency: pk `id` (Powertools), TTL `expiration`.
     const idempotency = new IdempotencyTable(this, 'Idempotency', { removalPolicy });
     //    Event store: pk `aggregateId` (= orderId), sk `version` (number, 1-based, no gaps);
@@ -225,22 +225,12 @@ export class OrderFlowStack extends Stack {
     const customerStats = this.table('CustomerStatsReadModel', {
       partitionKey: { name: 'customerId', type: dynamodb.AttributeType.STRING },
     });
-    //    Order-service table (owned by the saga's services):
-    //      pk = SKU#<sku>        sk = STOCK        { available }                      stock per SKU
-    //      pk = ORDER#<orderId>  sk = ORDER        { status: PENDING|CONFIRMED|CANCELLED, customerId, total, sagaExecutionId }
-    //      pk = ORDER#<orderId>  sk = RESERVATION  { items, status: RESERVED|REJECTED|RELEASED }
-    //      pk = ORDER#<orderId>  sk = PAYMENT      { paymentId, amount, status: CHARGED|DECLINED|REFUNDED }
-    //      pk = ORDER#<orderId>  sk = SHIPMENT     { shipmentId, status: ARRANGED|REJECTED|CANCELLED }
+    //    Order-service table (owned by the saga's services): `pk`/`sk`, formats in lambdas/contracts/keys.ts.
     const orderServiceTable = this.table('OrderServiceTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
     });
-    //    Consumer-state table (side effects of the queue consumers):
-    //      pk = ORDER#<orderId>        sk = EMAIL#<eventType>  { sends }            one e-mail per outcome
-    //      pk = ORDER#<orderId>        sk = ANALYTICS          { events, types }
-    //      pk = CUSTOMER#<customerId>  sk = LOYALTY            { points, orders }
-    //      pk = ORDER#<orderId>        sk = TIMELINE           { entries, messageGroupIds } in arrival order
-    //      pk = APPLIED#<consumer>#<eventId>  sk = APPLIED     marker: that event's effect is applied (no TTL)
+    //    Consumer-state table (side effects of the queue consumers): `pk`/`sk`, formats in lambdas/contracts/keys.ts.
     const consumerStateTable = this.table('ConsumerStateTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
@@ -305,7 +295,7 @@ export class OrderFlowStack extends Stack {
     //    Standard or Express per deployment (context `sagaMode`); both are safe
     //    under a duplicated or re-run execution: AcceptOrder lets one execution own
     //    the order, every step's effect is anchored on (order id, step), and the
-    //    guards in lambdas/shared/saga-guards.ts keep a re-run off a finished order.
+    //    guards in lambdas/runtime/saga/guards.ts keep a re-run off a finished order.
     const sagaMode = props.sagaMode ?? DEFAULT_SAGA_MODE;
     const saga = new Saga(this, 'OrderSaga', {
       ...SAGA_SETTINGS[sagaMode],
@@ -454,7 +444,7 @@ export class OrderFlowStack extends Stack {
       projector,
       ...consumers.map((c) => c.fn),
     ];
-    // The business figures the handlers write in EMF (lambdas/shared/metrics.ts), summed per 5 minutes.
+    // The business figures the handlers write in EMF (names: lambdas/contracts/metrics.ts), summed per 5 minutes.
     const businessMetric = (metricName: BusinessMetricName) =>
       new cloudwatch.Metric({
         namespace: BUSINESS_METRICS_NAMESPACE,

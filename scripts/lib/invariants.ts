@@ -1,7 +1,9 @@
 import { GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
-import { orderIdOf } from '../../lambdas/shared/envelope';
-import { keys } from '../../lambdas/shared/keys';
-import { LOYALTY_MIN_TOTAL, ORDER_OUTCOME_TYPES, type OrderItem } from '../../lambdas/shared/schemas';
+import { ORDER_OUTCOME_TYPES } from '../../lambdas/contracts/events';
+import { keys } from '../../lambdas/contracts/keys';
+import { LOYALTY_MIN_TOTAL } from '../../lambdas/contracts/order-rules';
+import { orderIdOf } from '../../lambdas/messages/envelope';
+import type { OrderItem } from '../../lambdas/messages/schemas';
 import { describeMessage } from './dlq/describe';
 import { peek, release } from './dlq/peek';
 import { auditOrder } from './order-audit';

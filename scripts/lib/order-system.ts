@@ -7,16 +7,12 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  CHECKOUT_SOURCE,
-  checkedPutEventsEntry,
-  newEvent,
-  orderIdOf,
-  type TypedEnvelope,
-} from '../../lambdas/shared/envelope';
-import type { FaultRule } from '../../lambdas/shared/fault-injection';
-import { keys } from '../../lambdas/shared/keys';
-import type { OrderItem, OrderPlaced } from '../../lambdas/shared/schemas';
+import { CHECKOUT_SOURCE } from '../../lambdas/contracts/events';
+import type { FaultRule } from '../../lambdas/contracts/fault-switch';
+import { keys } from '../../lambdas/contracts/keys';
+import { FINAL_ORDER_STATUSES } from '../../lambdas/contracts/order-status';
+import { checkedPutEventsEntry, newEvent, orderIdOf, type TypedEnvelope } from '../../lambdas/messages/envelope';
+import type { OrderItem, OrderPlaced } from '../../lambdas/messages/schemas';
 import { engineClientConfig } from '../../localstack/engine';
 import { deleteFaultSwitch, putFaultSwitch, waitForSwitchCaches } from './faults/switches';
 
@@ -197,13 +193,11 @@ export async function eventually<T>(
 }
 
 /** The order record's final states (NEEDS_ATTENTION: a compensation failed; an operator finishes it). */
-const FINAL_STATUSES = ['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION'];
-
 /** Waits until the order reaches a final state in the order service; returns that state. */
 export async function finalStatusOf(sys: System, orderId: string, timeoutMs = 60_000): Promise<string> {
   const record = await eventually(
     () => sys.serviceRecord(keys.order(orderId)),
-    (item) => FINAL_STATUSES.includes(item?.status as string),
+    (item) => (FINAL_ORDER_STATUSES as readonly string[]).includes(item?.status as string),
     { timeoutMs, what: `order ${orderId} to reach a final state` },
   );
   return record!.status as string;

@@ -1,7 +1,8 @@
 import { BatchGetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
-import { keys } from '../../lambdas/shared/keys';
+import { ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
+import { keys } from '../../lambdas/contracts/keys';
+import { newEvent } from '../../lambdas/messages/envelope';
 import { consumerDriver, sleep } from './support/consumer-faults';
 import { eventually, system } from './support/system';
 

@@ -1,9 +1,11 @@
 import { type Message, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
-import { keys } from '../../lambdas/shared/keys';
-import { PARK_ATTRIBUTES } from '../../lambdas/shared/queue-consumer';
-import { SCHEMA_VERSIONS } from '../../lambdas/shared/schemas';
+import { ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
+import { keys } from '../../lambdas/contracts/keys';
+import { PARK_ATTRIBUTES } from '../../lambdas/contracts/park-attributes';
+import { newEvent } from '../../lambdas/messages/envelope';
+import { SCHEMA_VERSIONS } from '../../lambdas/messages/schemas';
+import { consumerDriver } from './support/consumer-faults';
 import { anOrder, eventually, system } from './support/system';
 
 /**
@@ -13,7 +15,7 @@ import { anOrder, eventually, system } from './support/system';
  * in the queue's DLQ with its reason (PARK_ATTRIBUTES), none is acknowledged
  * and dropped, because each is a permanent error (`InvalidEventError` from
  * `parseEnvelope`) that no retry can fix, so it is parked on its first attempt
- * (see lambdas/shared/queue-consumer.ts):
+ * (see lambdas/runtime/consumer/queue-consumer.ts):
  *
  * | kind                  | reason (`InvalidEventError.reason`) | end state        |
  * | malformed JSON        | MALFORMED_JSON                      | parked, 1 attempt |
@@ -113,9 +115,48 @@ describe('bad input on a consumer queue', () => {
 });
 
 /**
+ * A valid event of a type its consumer does not handle (here an
+ * InventoryReserved on the e-mail queue, which takes order outcomes only): a
+ * routing mistake no retry can fix. The consumer refuses it with a permanent
+ * `WrongEventTypeError` and parks it on its first attempt with its reason,
+ * like the invalid input above, instead of failing it `maxReceiveCount` times
+ * first. Nothing is applied for it (no effect marker).
+ */
+describe('a valid event of the wrong type on a consumer queue', () => {
+  it('is parked on its first attempt with WrongEventTypeError as its reason, and nothing is applied', async () => {
+    const sys = system();
+    const driver = consumerDriver(sys);
+    const wrong = newEvent({
+      type: 'InventoryReserved',
+      source: ORDER_SERVICE_SOURCE,
+      data: { orderId: sys.uniqueId('order'), items: [{ sku: 'sku-1', quantity: 1, unitPrice: 10 }] },
+    });
+    await driver.send('email-consumer', [{ body: JSON.stringify(wrong) }]);
+
+    const [parked] = await eventually(
+      () => driver.parked('email-consumer', (m) => m.Body?.includes(wrong.id) === true),
+      (messages) => messages.length > 0,
+      { what: 'the wrong-type event in the e-mail DLQ', timeoutMs: 120_000, intervalMs: 2_000 },
+    );
+    const reason = (name: string) => parked.MessageAttributes?.[name]?.StringValue;
+    expect(parked.Body).toBe(JSON.stringify(wrong));
+    expect(reason(PARK_ATTRIBUTES.errorType)).toBe('WrongEventTypeError');
+    expect(reason(PARK_ATTRIBUTES.errorMessage)).toBe(
+      'email-consumer only handles OrderConfirmed, OrderCancelled, got InventoryReserved',
+    );
+    expect(reason(PARK_ATTRIBUTES.consumer)).toBe('email-consumer');
+    // Parked on the first attempt: the queue allows more, so this was not its last one.
+    expect(reason(PARK_ATTRIBUTES.attempts)).toBe('1');
+    expect(await driver.marker('email-consumer', wrong.id)).toBeUndefined();
+    // Parked once: not also moved by the redrive policy after further receives.
+    expect(await driver.parked('email-consumer', (m) => m.Body?.includes(wrong.id) === true)).toHaveLength(1);
+  });
+});
+
+/**
  * Bad input at the saga's entry: an OrderPlaced that breaks its schema reaches
  * the saga (EventBridge routes on source and type only). `dispatchSagaTask`
- * (lambdas/shared/saga-service.ts) answers it as a business rejection,
+ * (lambdas/runtime/saga/saga-service.ts) answers it as a business rejection,
  * `INVALID_ORDER`, rather than an error to retry: the execution compensates
  * (compensations of an invalid order are no-ops) and ends `Compensated`, and
  * nothing is recorded, reserved or charged. (Malformed JSON cannot get this

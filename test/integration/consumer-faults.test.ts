@@ -1,9 +1,10 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, it } from 'vitest';
-import { newEvent, ORDER_SERVICE_SOURCE, type TypedEnvelope } from '../../lambdas/shared/envelope';
-import type { FaultRule } from '../../lambdas/shared/fault-injection';
-import { keys } from '../../lambdas/shared/keys';
+import { ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
+import type { FaultRule } from '../../lambdas/contracts/fault-switch';
+import { keys } from '../../lambdas/contracts/keys';
+import { newEvent, type TypedEnvelope } from '../../lambdas/messages/envelope';
 import { type ConsumerName, consumerDriver, expectParkedByFault, sleep } from './support/consumer-faults';
 import { expectInvariants } from './support/invariants';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
@@ -11,7 +12,7 @@ import { anOrder, eventually, finalStatusOf, system } from './support/system';
 /**
  * Consumer fault scenarios of issue 6 (1 to 6), driven by sending envelopes
  * straight to a consumer's queue and switching faults on for this file's own
- * orders only (lambdas/shared/fault-injection.ts). Locally a consumer times
+ * orders only (lambdas/platform/fault-injection.ts). Locally a consumer times
  * out after 5 s, a message comes back 30 s after a failed attempt and is
  * parked on its 3rd. Every scenario asserts the effect counter (exactly 1),
  * the Powertools idempotency record and, where it matters, the DLQ.

@@ -9,8 +9,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
-import { keys } from '../../lambdas/shared/keys';
+import { ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
+import { keys } from '../../lambdas/contracts/keys';
+import { newEvent } from '../../lambdas/messages/envelope';
 import { listDlqs, resolveDlq } from '../../scripts/lib/dlq/catalogue';
 import type { MessageReport } from '../../scripts/lib/dlq/describe';
 import { redrive } from '../../scripts/lib/dlq/redrive';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keys } from '../../lambdas/shared/keys';
+import { keys } from '../../lambdas/contracts/keys';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
 
 describe('duplicate delivery', () => {

@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { applyEvent, type OrderSummary } from '../../lambdas/projector/order-summary';
-import { type Envelope, newEvent } from '../../lambdas/shared/envelope';
+import { AppendTooLargeError, ConcurrencyError } from '../../lambdas/contracts/errors';
 import {
-  AppendTooLargeError,
   appendEvents,
-  ConcurrencyError,
   type EventStoreTables,
   loadAggregate,
   readStream,
   storedEnvelope,
-} from '../../lambdas/shared/event-store';
-import { orderAggregate } from '../../lambdas/shared/order-aggregate';
+} from '../../lambdas/event-store/event-store';
+import { orderAggregate } from '../../lambdas/event-store/order-aggregate';
+import { type Envelope, newEvent } from '../../lambdas/messages/envelope';
+import { applyEvent, type OrderSummary } from '../../lambdas/projector/order-summary';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
 
 /** Events for the race: valid catalogue events from a source the relay never publishes. */

@@ -1,7 +1,8 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { CHECKOUT_SOURCE, type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../lambdas/shared/envelope';
-import { keys } from '../../lambdas/shared/keys';
+import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
+import { keys } from '../../lambdas/contracts/keys';
+import { type Envelope, newEvent } from '../../lambdas/messages/envelope';
 import { consumerDriver, expectParkedByFault, sleep } from './support/consumer-faults';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';
 

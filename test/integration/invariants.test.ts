@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../lambdas/shared/keys';
+import { keys } from '../../lambdas/contracts/keys';
 import { verifyInvariants } from '../../scripts/lib/invariants';
 import { expectInvariants } from './support/invariants';
 import { anOrder, eventually, finalStatusOf, type System, system } from './support/system';

@@ -10,7 +10,7 @@ import {
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DECLINED_PAYMENT_TOKEN } from '../../lambdas/shared/schemas';
+import { DECLINED_PAYMENT_TOKEN } from '../../lambdas/contracts/order-rules';
 import { ROOT } from '../../localstack/engine';
 import type { OpsState } from '../../scripts/lib/ops/state';
 import { anOrder, eventually, finalStatusOf, type System, system } from './support/system';

@@ -1,8 +1,8 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { keys } from '../../lambdas/shared/keys';
-import { SAGA_STEPS, type SagaTaskInput } from '../../lambdas/shared/saga-contract';
-import { DECLINED_PAYMENT_TOKEN, LOYALTY_MIN_TOTAL } from '../../lambdas/shared/schemas';
+import { keys } from '../../lambdas/contracts/keys';
+import { DECLINED_PAYMENT_TOKEN, LOYALTY_MIN_TOTAL } from '../../lambdas/contracts/order-rules';
+import { SAGA_STEPS, type SagaTaskInput } from '../../lambdas/contracts/saga';
 import { deployLocal, destroyLocal } from '../../localstack/deploy';
 import { engineClientConfig } from '../../localstack/engine';
 import { connect } from '../../scripts/lib/order-system';

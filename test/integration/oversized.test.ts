@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import {
-  eventEntryBytes,
-  InvalidEventError,
-  MAX_EVENT_BYTES,
-  newEvent,
-  PUT_EVENTS_LIMIT_BYTES,
-} from '../../lambdas/shared/envelope';
-import { appendEvents, type EventStoreTables } from '../../lambdas/shared/event-store';
-import { keys } from '../../lambdas/shared/keys';
+import { InvalidEventError } from '../../lambdas/contracts/errors';
+import { keys } from '../../lambdas/contracts/keys';
+import { appendEvents, type EventStoreTables } from '../../lambdas/event-store/event-store';
+import { eventEntryBytes, MAX_EVENT_BYTES, newEvent, PUT_EVENTS_LIMIT_BYTES } from '../../lambdas/messages/envelope';
 import { anOrder, finalStatusOf, system } from './support/system';
 
 /**
  * Scenario 8: an event too big for a hop it would take is refused with a clear
  * error where it is produced, and nothing is half-written. Every event crosses
  * EventBridge (256 KiB per PutEvents entry), so the size rule is that entry's
- * size less headroom for later hops (MAX_EVENT_BYTES, lambdas/shared/envelope.ts).
+ * size less headroom for later hops (MAX_EVENT_BYTES, lambdas/messages/envelope.ts).
  */
 describe('oversized events', () => {
   const sys = system();

@@ -1,7 +1,7 @@
 import { DescribeArchiveCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { keys } from '../../lambdas/shared/keys';
+import { keys } from '../../lambdas/contracts/keys';
 import { replayArchive } from '../../scripts/lib/replay-events/replay';
 import { createQueue, queueArn, temporaryRule } from '../support/bus-rules';
 import { anOrder, eventually, finalStatusOf, system } from './support/system';

@@ -7,10 +7,10 @@ import {
   GetExecutionHistoryCommand,
 } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Envelope } from '../../lambdas/shared/envelope';
-import { keys } from '../../lambdas/shared/keys';
-import { BUSINESS_METRIC, BUSINESS_METRICS_NAMESPACE, BUSINESS_METRICS_SERVICE } from '../../lambdas/shared/metrics';
-import { SAGA_STEPS } from '../../lambdas/shared/saga-contract';
+import { keys } from '../../lambdas/contracts/keys';
+import { BUSINESS_METRIC, BUSINESS_METRICS_NAMESPACE, BUSINESS_METRICS_SERVICE } from '../../lambdas/contracts/metrics';
+import { SAGA_STEPS } from '../../lambdas/contracts/saga';
+import type { Envelope } from '../../lambdas/messages/envelope';
 import { engineClientConfig } from '../../localstack/engine';
 import { auditOrder } from '../../scripts/lib/order-audit';
 import { SAGA_EVENTS } from '../support/saga-events';

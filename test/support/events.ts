@@ -1,8 +1,9 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
-import { CHECKOUT_SOURCE, type Envelope, newEvent, type TypedEnvelope } from '../../lambdas/shared/envelope';
-import type { StoredEvent } from '../../lambdas/shared/event-store';
-import type { OrderPlaced } from '../../lambdas/shared/schemas';
+import { CHECKOUT_SOURCE } from '../../lambdas/contracts/events';
+import type { StoredEvent } from '../../lambdas/event-store/event-store';
+import { type Envelope, newEvent, type TypedEnvelope } from '../../lambdas/messages/envelope';
+import type { OrderPlaced } from '../../lambdas/messages/schemas';
 
 /** Event factories shared by unit tests: valid by default, overridable per test. */
 export function orderPlaced(overrides: Partial<OrderPlaced> = {}, id?: string): TypedEnvelope<'OrderPlaced'> {

@@ -12,7 +12,7 @@ type Item = Record<string, unknown> & { aggregateId: string; version: number };
 
 /**
  * An in-memory stand-in for the event store's two tables, answering exactly
- * the Query and TransactWriteItems shapes lambdas/shared/event-store.ts sends
+ * the Query and TransactWriteItems shapes lambdas/event-store/event-store.ts sends
  * (key conditions on `version`, `Limit` before `FilterExpression` as DynamoDB
  * does, paging, and all-or-nothing conditional transactions), so the
  * library's logic is unit-tested without an engine. The integration tests run

@@ -1,7 +1,8 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { checkedPutEventsEntry } from '../../../lambdas/shared/envelope';
-import { keys } from '../../../lambdas/shared/keys';
-import { DECLINED_PAYMENT_TOKEN, type OrderItem } from '../../../lambdas/shared/schemas';
+import { keys } from '../../../lambdas/contracts/keys';
+import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
+import { checkedPutEventsEntry } from '../../../lambdas/messages/envelope';
+import type { OrderItem } from '../../../lambdas/messages/schemas';
 import { type AuditSummary, auditOrder, summarize } from '../order-audit';
 import { anOrder, type System } from '../order-system';
 import { percentile } from '../stats';

@@ -18,8 +18,8 @@ import {
   type Message,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { ENV } from '../../../lambdas/shared/env';
-import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
+import { ENV } from '../../../lambdas/contracts/env';
+import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
 import { anOrder, type System } from '../order-system';
 import { percentile } from '../stats';
 

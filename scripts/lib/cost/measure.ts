@@ -6,9 +6,10 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, ListExecutionsCommand, paginateGetExecutionHistory } from '@aws-sdk/client-sfn';
-import { orderIdOf } from '../../../lambdas/shared/envelope';
-import { keys } from '../../../lambdas/shared/keys';
-import { DECLINED_PAYMENT_TOKEN, type OrderItem } from '../../../lambdas/shared/schemas';
+import { keys } from '../../../lambdas/contracts/keys';
+import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
+import { orderIdOf } from '../../../lambdas/messages/envelope';
+import type { OrderItem } from '../../../lambdas/messages/schemas';
 import { deployLocal, readOutputs, STACK } from '../../../localstack/deploy';
 import { awsEnv, endpoint, engineClientConfig, ensureEngine, LOG_FILE } from '../../../localstack/engine';
 import { anOrder, connect, type System } from '../order-system';

@@ -1,5 +1,5 @@
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { PARK_ATTRIBUTES } from '../../../lambdas/shared/queue-consumer';
+import { PARK_ATTRIBUTES } from '../../../lambdas/contracts/park-attributes';
 
 /**
  * The attribute the redrive loop sets on a message it sends back, counting how

@@ -8,7 +8,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { PARK_ATTRIBUTES } from '../../../lambdas/shared/queue-consumer';
+import { PARK_ATTRIBUTES } from '../../../lambdas/contracts/park-attributes';
 import { type DlqEntry, KIND_DESCRIPTIONS } from './catalogue';
 import { describeMessage, REDRIVE_COUNT_ATTRIBUTE } from './describe';
 import { DlqRefusal, isUnsupportedOperation } from './errors';

@@ -5,15 +5,12 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import {
-  FAULT_SWITCH_MAX_AGE_SECONDS,
-  type FaultSwitch,
-  parseFaultSwitch,
-} from '../../../lambdas/shared/fault-injection';
+import { FAULT_SWITCH_MAX_AGE_SECONDS, type FaultSwitch } from '../../../lambdas/contracts/fault-switch';
+import { parseFaultSwitch } from '../../../lambdas/platform/fault-injection';
 
 /**
  * The fault-injection switches of a deployed stack: the SSM parameters directly
- * under its `FaultInjectionPath` output (lambdas/shared/fault-injection.ts).
+ * under its `FaultInjectionPath` output (lambdas/platform/fault-injection.ts).
  * Shared by `npm run faults`, the integration tests and the soak run.
  */
 

@@ -15,8 +15,8 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from '@aws-sdk/client-sqs';
-import { orderIdOf } from '../../../lambdas/shared/envelope';
-import { failureReason, SAGA_STEPS, type SagaTaskInput, type StepResult } from '../../../lambdas/shared/saga-contract';
+import { failureReason, SAGA_STEPS, type SagaTaskInput, type StepResult } from '../../../lambdas/contracts/saga';
+import { orderIdOf } from '../../../lambdas/messages/envelope';
 
 /** A queue of the stack, as found in its outputs or resources. */
 export interface QueueRef {

@@ -6,8 +6,8 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type BatchWriteCommandInput, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { StoredEvent } from '../../../lambdas/event-store/event-store';
 import { rebuildReadModels } from '../../../lambdas/projector/rebuild';
-import type { StoredEvent } from '../../../lambdas/shared/event-store';
 import type { System } from '../order-system';
 
 export interface RebuildOptions {

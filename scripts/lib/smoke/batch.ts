@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { checkedPutEventsEntry, type TypedEnvelope } from '../../../lambdas/shared/envelope';
-import { SAGA_STEPS } from '../../../lambdas/shared/saga-contract';
-import { DECLINED_PAYMENT_TOKEN, LOYALTY_MIN_TOTAL, UNSERVICEABLE_COUNTRIES } from '../../../lambdas/shared/schemas';
+import {
+  DECLINED_PAYMENT_TOKEN,
+  LOYALTY_MIN_TOTAL,
+  UNSERVICEABLE_COUNTRIES,
+} from '../../../lambdas/contracts/order-rules';
+import { SAGA_STEPS } from '../../../lambdas/contracts/saga';
+import { checkedPutEventsEntry, type TypedEnvelope } from '../../../lambdas/messages/envelope';
 import { anOrder, type System } from '../order-system';
 
 /** What each smoke order exercises. */

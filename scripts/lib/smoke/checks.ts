@@ -1,5 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { LOYALTY_MIN_TOTAL } from '../../../lambdas/shared/schemas';
+import { LOYALTY_MIN_TOTAL } from '../../../lambdas/contracts/order-rules';
+import { FINAL_ORDER_STATUSES } from '../../../lambdas/contracts/order-status';
 import {
   type Consumer,
   type DeadLetterScan,
@@ -38,7 +39,7 @@ export function outcomeOf(order: OrderInvariantFacts | undefined): { status?: st
 export function isFinal(order: OrderInvariantFacts | undefined): boolean {
   const status = String(order?.order?.status);
   return (
-    ['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION'].includes(status) &&
+    (FINAL_ORDER_STATUSES as readonly string[]).includes(status) &&
     !!order?.events.some((e) => finalEventTypes.includes(e.type))
   );
 }

@@ -1,5 +1,6 @@
-import { type FaultMode, type FaultRule, ruleHits, sampled } from '../../../lambdas/shared/fault-injection';
-import { SAGA_STEPS as SAGA_STEPS_BY_NAME } from '../../../lambdas/shared/saga-contract';
+import type { FaultMode, FaultRule } from '../../../lambdas/contracts/fault-switch';
+import { SAGA_STEPS as SAGA_STEPS_BY_NAME } from '../../../lambdas/contracts/saga';
+import { ruleHits, sampled } from '../../../lambdas/platform/fault-injection';
 
 /**
  * What a soak run mixes in, and at which rate (share of orders, or of bad

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { CHECKOUT_SOURCE, newEvent } from '../../../lambdas/shared/envelope';
-import { keys } from '../../../lambdas/shared/keys';
-import { DECLINED_PAYMENT_TOKEN, type OrderItem, type OrderPlaced } from '../../../lambdas/shared/schemas';
+import { CHECKOUT_SOURCE } from '../../../lambdas/contracts/events';
+import { keys } from '../../../lambdas/contracts/keys';
+import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
+import { newEvent } from '../../../lambdas/messages/envelope';
+import type { OrderItem, OrderPlaced } from '../../../lambdas/messages/schemas';
 import { type InvariantReport, mapLimit, type ParkedMessage, scanDeadLetters, verifyInvariants } from '../invariants';
 import type { System } from '../order-system';
 import { drawKind, FAULT_KINDS, type FaultKind, type OrderPlan, type PlannedRule, planOrder, planRules } from './plan';

@@ -7,8 +7,8 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { keys } from '../../../lambdas/shared/keys';
-import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/shared/schemas';
+import { keys } from '../../../lambdas/contracts/keys';
+import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
 import { deployLocal, readOutputs, STACK } from '../../../localstack/deploy';
 import { awsEnv, endpoint, engineClientConfig, ensureEngine } from '../../../localstack/engine';
 import { type Recorder, startRecorder } from '../cost/recorder';

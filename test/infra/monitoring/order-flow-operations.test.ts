@@ -1,7 +1,7 @@
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUSINESS_METRIC_NAMES, BUSINESS_METRICS_NAMESPACE } from '../../../lambdas/shared/metrics';
+import { BUSINESS_METRIC_NAMES, BUSINESS_METRICS_NAMESPACE } from '../../../lambdas/contracts/metrics';
 import { OPERATIONS_CONTEXT } from '../../../lib/config/operations-config';
 import { refOf, resourcesOf, type TemplateJson } from '../support/cdk';
 import { deadLetterQueueIds, nagFindings, synthOrderFlow } from '../support/order-flow';
@@ -132,7 +132,7 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
     expect(alarm?.AlarmDescription).toContain('re-run the failed compensation');
   });
 
-  it('draws the business figures under the names the handlers emit (lambdas/shared/metrics.ts)', () => {
+  it('draws the business figures under the names the handlers emit (lambdas/contracts/metrics.ts)', () => {
     const [[, dashboard]] = resourcesOf(json, 'AWS::CloudWatch::Dashboard');
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     for (const name of BUSINESS_METRIC_NAMES) {

@@ -1,7 +1,7 @@
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ORDER_HISTORY_INDEX } from '../../../lambdas/projector/order-summary';
+import { ORDER_HISTORY_INDEX } from '../../../lambdas/contracts/keys';
 import { definitionOf, refOf, resourcesOf, type TemplateJson } from '../support/cdk';
 import { deadLetterQueueIds, nagFindings, synthOrderFlow } from '../support/order-flow';
 

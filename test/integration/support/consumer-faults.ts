@@ -5,8 +5,8 @@ import { type Message, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { expect, inject } from 'vitest';
-import { keys } from '../../../lambdas/shared/keys';
-import { PARK_ATTRIBUTES } from '../../../lambdas/shared/queue-consumer';
+import { keys } from '../../../lambdas/contracts/keys';
+import { PARK_ATTRIBUTES } from '../../../lambdas/contracts/park-attributes';
 import { engineClientConfig } from '../../../localstack/engine';
 import { peek, release, SQS_BATCH } from '../../../scripts/lib/dlq/peek';
 import type { System } from './system';
@@ -64,7 +64,7 @@ export function consumerDriver(sys: System) {
     /**
      * The Powertools idempotency record of an event in a consumer: key
      * `<keyPrefix>#<base64 md5 of the JSON key>`, the key being the envelope's
-     * `id` and the prefix the consumer's name (lambdas/shared/queue-consumer.ts).
+     * `id` and the prefix the consumer's name (lambdas/runtime/consumer/queue-consumer.ts).
      */
     async idempotencyRecord(consumer: ConsumerName, eventId: string) {
       const hash = createHash('md5').update(JSON.stringify(eventId)).digest('base64');
@@ -78,7 +78,7 @@ export function consumerDriver(sys: System) {
       return result.Item as { status: string; expiration: number; in_progress_expiration?: number } | undefined;
     },
 
-    /** The "effect applied" marker of an event in a consumer (lambdas/shared/apply-once.ts). */
+    /** The "effect applied" marker of an event in a consumer (lambdas/runtime/consumer/apply-once.ts). */
     marker: (consumer: ConsumerName, eventId: string) => sys.consumerRecord(keys.applied(consumer, eventId)),
 
     /**
@@ -126,7 +126,7 @@ export type ConsumerDriver = ReturnType<typeof consumerDriver>;
 
 /**
  * Asserts that `message` was parked by `consumer` on its last allowed attempt because the fault rule
- * `ruleId` made it throw: the reason attributes the consumer writes when it parks (lambdas/shared/queue-consumer.ts).
+ * `ruleId` made it throw: the reason attributes the consumer writes when it parks (lambdas/runtime/consumer/queue-consumer.ts).
  */
 export function expectParkedByFault(
   message: Message,

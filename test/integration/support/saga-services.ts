@@ -4,7 +4,7 @@ import {
   type LambdaClient,
   ListFunctionsCommand,
 } from '@aws-sdk/client-lambda';
-import type { SagaTaskInput, StepResult } from '../../../lambdas/shared/saga-contract';
+import type { SagaTaskInput, StepResult } from '../../../lambdas/contracts/saga';
 
 /**
  * Invokes one of a stack's saga services directly with a task, as the state

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ruleHits } from '../../../lambdas/shared/fault-injection';
+import { ruleHits } from '../../../lambdas/platform/fault-injection';
 import { DEFAULT_RATES, parseRates, planOrder, planRules } from '../../../scripts/lib/soak/plan';
 import { formatSoakTable, markdownSoakTable } from '../../../scripts/lib/soak/run';
 

@@ -3,16 +3,17 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ANALYTICS_CONSUMER, recordAnalytics } from '../../../lambdas/analytics-consumer/record-analytics';
+import { ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
+import { keys } from '../../../lambdas/contracts/keys';
 import { EMAIL_CONSUMER, sendOutcomeEmail } from '../../../lambdas/email-consumer/send-email';
 import { awardPoints, LOYALTY_CONSUMER } from '../../../lambdas/loyalty-consumer/award-points';
+import { newEvent } from '../../../lambdas/messages/envelope';
 import {
   appendTimeline,
   placeInTimeline,
   TIMELINE_CONSUMER,
 } from '../../../lambdas/order-timeline-consumer/append-timeline';
-import type { ConsumerContext } from '../../../lambdas/shared/consumer-bootstrap';
-import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
-import { keys } from '../../../lambdas/shared/keys';
+import type { ConsumerContext } from '../../../lambdas/runtime/consumer/context';
 import { sqsRecord } from '../../support/events';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
@@ -47,7 +48,7 @@ describe.each([
 ])('$consumer', ({ consumer, run, effectKey, counter }) => {
   it('writes its counter and the marker of its own name and the event id in one transaction', async () => {
     const event = confirmed();
-    await run(event as Envelope, ctx);
+    await run(event, ctx, sqsRecord('{}'));
     const [marker, effect] = transaction();
     expect(marker.Put?.Item).toMatchObject(keys.applied(consumer, event.id));
     expect(marker.Put?.ConditionExpression).toBe('attribute_not_exists(pk)');
@@ -59,7 +60,7 @@ describe.each([
 describe('loyalty-consumer', () => {
   it('awards the whole currency units of the total', async () => {
     const event = confirmed();
-    await awardPoints(event as Envelope, ctx);
+    await awardPoints(event, ctx, sqsRecord('{}'));
     expect(transaction()[1].Update?.ExpressionAttributeValues).toEqual({ ':points': 150, ':one': 1 });
   });
 });
@@ -91,7 +92,7 @@ describe('order-timeline-consumer', () => {
       source: ORDER_SERVICE_SOURCE,
       data: { orderId: 'o-1', paymentId: 'p-1', amount: 10 },
       metadata: version === undefined ? {} : { aggregateVersion: version },
-    }) as Envelope;
+    });
   const record = sqsRecord('{}', { attributes: { ...sqsRecord('{}').attributes, MessageGroupId: 'o-1' } });
   const timelineUpdate = () => {
     const [marker, effect] = transaction();

@@ -2,22 +2,21 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { EVENT_TYPES, ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
 import {
   PUT_EVENTS_BATCH,
   putEventsBatches,
   relay,
   SEND_MESSAGE_BATCH_LIMIT_BYTES,
 } from '../../../lambdas/event-relay/relay';
+import { appendPut, type StoredEvent } from '../../../lambdas/event-store/event-store';
 import {
   type Envelope,
   eventEntryBytes,
   newEvent,
-  ORDER_SERVICE_SOURCE,
   PUT_EVENTS_LIMIT_BYTES,
   putEventsEntryBytes,
-} from '../../../lambdas/shared/envelope';
-import { appendPut, type StoredEvent } from '../../../lambdas/shared/event-store';
-import { EVENT_TYPES } from '../../../lambdas/shared/schemas';
+} from '../../../lambdas/messages/envelope';
 import { orderPlaced, storedEventRecord, streamInsert } from '../../support/events';
 
 const ebMock = mockClient(EventBridgeClient);

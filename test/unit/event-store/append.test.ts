@@ -1,20 +1,18 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  eventEntryBytes,
-  InvalidEventError,
-  MAX_EVENT_BYTES,
-  PUT_EVENTS_LIMIT_BYTES,
-} from '../../../lambdas/shared/envelope';
-import {
   AppendTooLargeError,
-  appendEvents,
   ConcurrencyError,
+  InvalidEventError,
+  WriteConditionFailedError,
+} from '../../../lambdas/contracts/errors';
+import {
+  appendEvents,
   MAX_TRANSACTION_ITEMS,
   recordFact,
   type TransactItem,
-  WriteConditionFailedError,
-} from '../../../lambdas/shared/event-store';
+} from '../../../lambdas/event-store/event-store';
+import { eventEntryBytes, MAX_EVENT_BYTES, PUT_EVENTS_LIMIT_BYTES } from '../../../lambdas/messages/envelope';
 import { orderPlaced } from '../../support/events';
 import { inMemoryEventStore } from '../../support/in-memory-event-store';
 import { refundedOrderEvents } from './order-events';

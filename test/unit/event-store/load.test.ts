@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CHECKOUT_SOURCE, parseEnvelope } from '../../../lambdas/shared/envelope';
+import { CHECKOUT_SOURCE } from '../../../lambdas/contracts/events';
 import {
   appendEvents,
   type EventStoreTables,
@@ -9,10 +9,11 @@ import {
   recordFact,
   type StoredEvent,
   storedEnvelope,
-} from '../../../lambdas/shared/event-store';
-import { orderAggregate } from '../../../lambdas/shared/order-aggregate';
-import { SCHEMA_VERSIONS } from '../../../lambdas/shared/schemas';
-import { upcastData } from '../../../lambdas/shared/upcasters';
+} from '../../../lambdas/event-store/event-store';
+import { orderAggregate } from '../../../lambdas/event-store/order-aggregate';
+import { parseEnvelope } from '../../../lambdas/messages/envelope';
+import { SCHEMA_VERSIONS } from '../../../lambdas/messages/schemas';
+import { upcastData } from '../../../lambdas/messages/upcasters';
 import { inMemoryEventStore } from '../../support/in-memory-event-store';
 import { refundedOrderEvents } from './order-events';
 

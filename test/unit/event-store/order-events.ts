@@ -1,4 +1,5 @@
-import { type Envelope, newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
+import { ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
+import { type Envelope, newEvent } from '../../../lambdas/messages/envelope';
 import { orderPlaced } from '../../support/events';
 
 /**

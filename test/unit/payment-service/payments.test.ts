@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
 import { authorize } from '../../../lambdas/payment-service/payments';
-import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/shared/schemas';
 
 describe('authorize', () => {
   it('declines the deterministic decline token', () => {

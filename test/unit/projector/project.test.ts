@@ -2,9 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ProjectionGapError } from '../../../lambdas/contracts/errors';
+import { ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
+import { newEvent } from '../../../lambdas/messages/envelope';
 import { applyEvent } from '../../../lambdas/projector/order-summary';
-import { ProjectionGapError, projectBatch, projectRecord } from '../../../lambdas/projector/project';
-import { newEvent, ORDER_SERVICE_SOURCE } from '../../../lambdas/shared/envelope';
+import { projectBatch, projectRecord } from '../../../lambdas/projector/project';
 import { orderPlaced, storedEventRecord } from '../../support/events';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);

@@ -2,8 +2,9 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyOnce, EffectConflictError, type EffectWrite } from '../../../lambdas/shared/apply-once';
-import { keys } from '../../../lambdas/shared/keys';
+import { EffectConflictError } from '../../../lambdas/contracts/errors';
+import { keys } from '../../../lambdas/contracts/keys';
+import { applyOnce, type EffectWrite } from '../../../lambdas/runtime/consumer/apply-once';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));

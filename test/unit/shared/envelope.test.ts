@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  InvalidEventError,
-  newEvent,
-  ORDER_SERVICE_SOURCE,
-  PUT_EVENTS_LIMIT_BYTES,
-  parseEnvelope,
-} from '../../../lambdas/shared/envelope';
-import { SCHEMA_VERSIONS } from '../../../lambdas/shared/schemas';
+import { InvalidEventError } from '../../../lambdas/contracts/errors';
+import { ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
+import { newEvent, PUT_EVENTS_LIMIT_BYTES, parseEnvelope } from '../../../lambdas/messages/envelope';
+import { SCHEMA_VERSIONS } from '../../../lambdas/messages/schemas';
 import { orderPlaced } from '../../support/events';
 
 function reasonOf(fn: () => unknown): string | undefined {

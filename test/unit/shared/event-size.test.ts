@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidEventError } from '../../../lambdas/contracts/errors';
 import {
   assertEventFits,
   checkedPutEventsEntry,
   type Envelope,
   EVENT_HEADROOM_BYTES,
   eventEntryBytes,
-  InvalidEventError,
   MAX_EVENT_BYTES,
   PUT_EVENTS_LIMIT_BYTES,
   putEventsEntry,
   putEventsEntryBytes,
-} from '../../../lambdas/shared/envelope';
+} from '../../../lambdas/messages/envelope';
 import { orderPlaced } from '../../support/events';
 
 /** `event` with a metadata note that makes its PutEvents entry exactly `bytes` long. */

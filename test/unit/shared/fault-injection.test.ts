@@ -4,18 +4,19 @@ import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { FaultInjectedError } from '../../../lambdas/contracts/errors';
+import type { FaultRule } from '../../../lambdas/contracts/fault-switch';
+import { PARK_ATTRIBUTES } from '../../../lambdas/contracts/park-attributes';
 import {
   createFaultInjector,
-  FaultInjectedError,
-  type FaultRule,
   faultInjectorFromEnv,
   parseFaultSwitch,
   ruleHits,
   sampled,
-} from '../../../lambdas/shared/fault-injection';
-import { BusinessMetrics } from '../../../lambdas/shared/metrics';
-import { createQueueConsumer, PARK_ATTRIBUTES } from '../../../lambdas/shared/queue-consumer';
-import { createSagaService } from '../../../lambdas/shared/saga-service';
+} from '../../../lambdas/platform/fault-injection';
+import { BusinessMetrics } from '../../../lambdas/platform/metrics';
+import { createQueueConsumer } from '../../../lambdas/runtime/consumer/queue-consumer';
+import { createSagaService } from '../../../lambdas/runtime/saga/saga-service';
 import { orderPlaced, sqsRecord } from '../../support/events';
 import { inMemoryIdempotency } from '../../support/in-memory-idempotency';
 

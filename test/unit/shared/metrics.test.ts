@@ -4,8 +4,8 @@ import {
   BUSINESS_METRIC_NAMES,
   BUSINESS_METRICS_NAMESPACE,
   BUSINESS_METRICS_SERVICE,
-  BusinessMetrics,
-} from '../../../lambdas/shared/metrics';
+} from '../../../lambdas/contracts/metrics';
+import { BusinessMetrics } from '../../../lambdas/platform/metrics';
 import { captureJsonLines, emfRecords } from '../../support/capture-output';
 
 describe('BusinessMetrics', () => {

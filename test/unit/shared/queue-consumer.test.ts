@@ -3,9 +3,12 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Envelope } from '../../../lambdas/shared/envelope';
-import { BUSINESS_METRIC, BUSINESS_METRICS_NAMESPACE, BusinessMetrics } from '../../../lambdas/shared/metrics';
-import { createQueueConsumer, PARK_ATTRIBUTES, unwrapBody } from '../../../lambdas/shared/queue-consumer';
+import type { EventType } from '../../../lambdas/contracts/events';
+import { BUSINESS_METRIC, BUSINESS_METRICS_NAMESPACE } from '../../../lambdas/contracts/metrics';
+import { PARK_ATTRIBUTES } from '../../../lambdas/contracts/park-attributes';
+import type { Envelope } from '../../../lambdas/messages/envelope';
+import { BusinessMetrics } from '../../../lambdas/platform/metrics';
+import { createQueueConsumer, unwrapBody } from '../../../lambdas/runtime/consumer/queue-consumer';
 import { captureJsonLines, emfTotals, logEntries } from '../../support/capture-output';
 import { orderPlaced, sqsRecord } from '../../support/events';
 import { inMemoryIdempotency } from '../../support/in-memory-idempotency';
@@ -19,10 +22,10 @@ const sqsMock = mockClient(SQSClient);
 
 function consumer(
   process: (e: Envelope) => Promise<void>,
-  options: { fifo?: boolean; logLevel?: 'SILENT' | 'INFO' } = {},
+  options: { fifo?: boolean; logLevel?: 'SILENT' | 'INFO'; accepts?: readonly EventType[] } = {},
 ) {
   return createQueueConsumer(
-    { name: 'test-consumer', process, fifo: options.fifo },
+    { name: 'test-consumer', process, fifo: options.fifo, accepts: options.accepts },
     {
       sqs: new SQSClient({ region: 'us-east-1' }),
       logger: new Logger({ serviceName: 'test', logLevel: options.logLevel ?? 'SILENT' }),
@@ -94,6 +97,46 @@ describe('createQueueConsumer', () => {
       expect(p.MessageAttributes?.[PARK_ATTRIBUTES.errorType]?.StringValue).toBe('InvalidEventError');
       expect(p.MessageAttributes?.[PARK_ATTRIBUTES.attempts]?.StringValue).toBe('1');
     }
+  });
+
+  it('parks a valid event of a type the consumer does not accept on its first attempt, with its reason', async () => {
+    const seen: string[] = [];
+    const handler = consumer(
+      async (e) => {
+        seen.push(e.id);
+      },
+      { accepts: ['OrderConfirmed'] },
+    );
+    const wrong = orderPlaced();
+    const response = await handler(
+      { Records: [sqsRecord(JSON.stringify(wrong), { messageId: 'wrong-type' })] } as SQSEvent,
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen).toEqual([]);
+    const parked = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+    expect(parked).toHaveLength(1);
+    const reason = (name: string) => parked[0].MessageAttributes?.[name]?.StringValue;
+    expect(reason(PARK_ATTRIBUTES.errorType)).toBe('WrongEventTypeError');
+    expect(reason(PARK_ATTRIBUTES.errorMessage)).toBe('test-consumer only handles OrderConfirmed, got OrderPlaced');
+    expect(reason(PARK_ATTRIBUTES.attempts)).toBe('1');
+    expect(reason(PARK_ATTRIBUTES.sourceMessageId)).toBe('wrong-type');
+    expect(parked[0].MessageBody).toBe(JSON.stringify(wrong));
+  });
+
+  it('retries a plain failure of an accepted type instead of parking it on its first attempt', async () => {
+    const handler = consumer(
+      async () => {
+        throw new Error('transient');
+      },
+      { accepts: ['OrderPlaced'] },
+    );
+    const response = await handler(
+      { Records: [sqsRecord(JSON.stringify(orderPlaced()), { messageId: 'retry-me' })] } as SQSEvent,
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'retry-me' }]);
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
   it('processes an event id once, even when it arrives as two different SQS messages', async () => {

@@ -2,8 +2,8 @@ import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/clie
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { SagaTaskInput } from '../../../lambdas/shared/saga-contract';
-import { bootstrapSagaService } from '../../../lambdas/shared/saga-service';
+import type { SagaTaskInput } from '../../../lambdas/contracts/saga';
+import { bootstrapSagaService } from '../../../lambdas/runtime/saga/bootstrap';
 import { orderPlaced } from '../../support/events';
 
 const ENVIRONMENT = {

@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { keys } from '../../../lambdas/shared/keys';
-import { unlessConfirmed, whilePending } from '../../../lambdas/shared/saga-guards';
-import type { SagaDeps, SagaOperationInput } from '../../../lambdas/shared/saga-service';
+import { keys } from '../../../lambdas/contracts/keys';
+import { unlessConfirmed, whilePending } from '../../../lambdas/runtime/saga/guards';
+import type { SagaDeps, SagaOperationInput } from '../../../lambdas/runtime/saga/operation';
 import { orderPlaced } from '../../support/events';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);

@@ -3,10 +3,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
+import { BUSINESS_METRICS_NAMESPACE } from '../../../lambdas/contracts/metrics';
+import { failureReason, SAGA_STEPS, type SagaTaskInput, type StepResult } from '../../../lambdas/contracts/saga';
+import { newEvent } from '../../../lambdas/messages/envelope';
 import { orderOutcomeMetrics } from '../../../lambdas/order-service/order-metrics';
-import { BUSINESS_METRICS_NAMESPACE, BusinessMetrics } from '../../../lambdas/shared/metrics';
-import { failureReason, SAGA_STEPS, type SagaTaskInput, type StepResult } from '../../../lambdas/shared/saga-contract';
-import { createSagaService, dispatchSagaTask, type SagaDeps } from '../../../lambdas/shared/saga-service';
+import { BusinessMetrics } from '../../../lambdas/platform/metrics';
+import type { SagaDeps } from '../../../lambdas/runtime/saga/operation';
+import { createSagaService, dispatchSagaTask } from '../../../lambdas/runtime/saga/saga-service';
 import { captureJsonLines, emfTotals } from '../../support/capture-output';
 import { orderPlaced } from '../../support/events';
 import { inMemoryIdempotency } from '../../support/in-memory-idempotency';
@@ -23,6 +27,13 @@ const operations = {
     compensation: async () => ({ ok: true as const, detail: { ran: 'compensation' } }),
   },
 };
+
+const confirmedOrder = () =>
+  newEvent({
+    type: 'OrderConfirmed',
+    source: ORDER_SERVICE_SOURCE,
+    data: { orderId: 'o-1', customerId: 'c-1', total: 10 },
+  });
 
 describe('dispatchSagaTask', () => {
   it('runs the operation for the step and phase', async () => {
@@ -46,6 +57,18 @@ describe('dispatchSagaTask', () => {
     );
     expect(result.ok).toBe(false);
     expect(result.ok === false && result.reason).toMatch(/^INVALID_ORDER/);
+  });
+
+  it('rejects a valid event of another type than OrderPlaced as INVALID_ORDER, naming the type', async () => {
+    const result = await dispatchSagaTask(
+      { step: 'Charge', phase: 'action', input: confirmedOrder(), executionId: 'exec-1' },
+      operations,
+      deps,
+    );
+    expect(result).toEqual({
+      ok: false,
+      reason: 'INVALID_ORDER: saga input only handles OrderPlaced, got OrderConfirmed',
+    });
   });
 
   it('treats a compensation for an invalid order as a no-op', async () => {

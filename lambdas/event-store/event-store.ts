@@ -6,7 +6,8 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { assertEventFits, type Envelope, parseEnvelope } from './envelope';
+import { AppendTooLargeError, ConcurrencyError, WriteConditionFailedError } from '../contracts/errors';
+import { assertEventFits, type Envelope, parseEnvelope } from '../messages/envelope';
 
 /**
  * The event store library: append-only streams of events per aggregate on
@@ -71,45 +72,6 @@ export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
 const TRANSACTION_CONFLICT_ATTEMPTS = 4;
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
-/**
- * The aggregate is not at the version the writer expected: another writer
- * appended first (or the writer's view is otherwise stale). Nothing was written.
- */
-export class ConcurrencyError extends Error {
-  override readonly name = 'ConcurrencyError';
-  constructor(
-    readonly aggregateId: string,
-    readonly expectedVersion: number,
-    readonly actualVersion: number,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `Aggregate ${aggregateId}: expected version ${expectedVersion}, but it is at version ${actualVersion}; nothing was written`,
-      options,
-    );
-  }
-}
-
-/**
- * A condition on one of the caller's own writes failed (for example "stock ≥
- * quantity" or "no payment recorded yet"). `failedIndexes` are positions in the
- * caller's `writes` list, so the caller can tell which business rule said no.
- */
-export class WriteConditionFailedError extends Error {
-  override readonly name = 'WriteConditionFailedError';
-  constructor(
-    readonly failedIndexes: number[],
-    options?: { cause?: unknown },
-  ) {
-    super(`Conditional write(s) failed at index ${failedIndexes.join(', ')}`, options);
-  }
-}
-
-/** An append that DynamoDB could not take in one transaction (too many items or bytes); nothing was written. */
-export class AppendTooLargeError extends Error {
-  override readonly name = 'AppendTooLargeError';
-}
 
 /** The highest version stored for an aggregate, 0 when it has no events. */
 export async function currentVersion(ddb: DynamoDBDocumentClient, table: string, aggregateId: string): Promise<number> {

@@ -1,7 +1,8 @@
 /**
  * Environment variable names shared by the CDK stack (which sets them) and the
- * handlers (which read them). One constant per name, so a typo is a compile
- * error rather than an `undefined` at run time.
+ * handlers (which read them through lambdas/platform/env.ts). One constant per
+ * name, so a typo is a compile error rather than an `undefined` at run time.
+ * Imports nothing, so the stack can read it without loading handler code.
  */
 export const ENV = {
   /** DynamoDB table used by Powertools idempotency (partition key `id`, TTL `expiration`). */
@@ -33,25 +34,10 @@ export const ENV = {
   MAX_RECEIVE_COUNT: 'MAX_RECEIVE_COUNT',
   /**
    * Optional: the SSM path whose parameters hold the fault-injection switches
-   * (lambdas/shared/fault-injection.ts); unset, the function injects nothing.
+   * (./fault-switch.ts, read by lambdas/platform/fault-injection.ts); unset,
+   * the function injects nothing.
    */
   FAULT_INJECTION_PATH: 'FAULT_INJECTION_PATH',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
-
-/**
- * Reads the named variables once, throwing one error that lists every missing
- * name. There are no silent defaults: a function deployed without its wiring
- * fails at its first invocation with a message that says what is missing.
- */
-export function readEnv<const K extends EnvName>(
-  names: readonly K[],
-  source: NodeJS.ProcessEnv = process.env,
-): Record<K, string> {
-  const missing = names.filter((name) => !source[name]);
-  if (missing.length > 0) {
-    throw new Error(`Missing required environment variable(s): ${missing.join(', ')}`);
-  }
-  return Object.fromEntries(names.map((name) => [name, source[name] as string])) as Record<K, string>;
-}

@@ -1,18 +1,27 @@
-import type { Envelope } from './envelope';
-import type { OrderPlaced } from './schemas';
+/**
+ * The saga's contract: what the `Saga` construct (lib/constructs/saga.ts) and
+ * the stack send to a step's Lambda, what the step answers, and the step names
+ * both sides use. It lives here, not in the saga runner, because the stack
+ * (state names), the services' domain functions (dispatch), the operator tools
+ * (scripts/lib/ops) and the tests all read it; it imports nothing.
+ */
+
+/** Whether a task does its step (`action`), undoes it (`compensation`) or reports a failed undo. */
+export type SagaPhase = 'action' | 'compensation' | 'compensationFailure';
 
 /**
  * What the `Saga` construct (lib/constructs/saga.ts) sends to a step's Lambda:
  * the step name, whether to do or undo it, the saga's input (here the
- * OrderPlaced envelope) and, on the compensation path, why the saga failed.
+ * OrderPlaced envelope, validated by the runner, so `unknown` until then) and,
+ * on the compensation path, why the saga failed.
  */
-export interface SagaTaskInput<TInput = Envelope<OrderPlaced>> {
+export interface SagaTaskInput<TInput = unknown> {
   step: string;
   /**
    * `compensationFailure`: the saga's `onCompensationFailure` report that the
    * compensation of `step` failed after all its retries (see below).
    */
-  phase: 'action' | 'compensation' | 'compensationFailure';
+  phase: SagaPhase;
   input: TInput;
   /** The Step Functions execution running this task (`$$.Execution.Id`). */
   executionId: string;

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { Envelope } from './envelope';
+import type { Envelope } from '../messages/envelope';
 import { type StoredEvent, storedEnvelope } from './event-store';
 
 /**

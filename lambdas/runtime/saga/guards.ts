@@ -1,5 +1,6 @@
-import { keys } from './keys';
-import type { SagaOperation } from './saga-service';
+import { keys } from '../../contracts/keys';
+import type { OrderStatus } from '../../contracts/order-status';
+import type { SagaOperation } from './operation';
 import { getRecord } from './service-records';
 
 /**
@@ -14,8 +15,6 @@ import { getRecord } from './service-records';
  * keep any run from undoing a confirmed one. The order's own record (written
  * by AcceptOrder, moved to CONFIRMED or CANCELLED once) is the judge.
  */
-
-type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
 
 /**
  * Runs `action` only while the order is PENDING. On a confirmed order the run

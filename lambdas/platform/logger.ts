@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type Envelope, orderIdOf } from './envelope';
+import { type Envelope, orderIdOf } from '../messages/envelope';
 
 /** One structured JSON logger per function, named after the service. */
 export function createLogger(serviceName: string): Logger {

@@ -2,23 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { EVENT_DATA_SCHEMAS, type EventDataOf, type EventType, SCHEMA_VERSIONS } from './schemas';
+import { InvalidEventError } from '../contracts/errors';
+import type { EventType } from '../contracts/events';
+import { EVENT_DATA_SCHEMAS, type EventDataOf, SCHEMA_VERSIONS } from './schemas';
 import { upcastData } from './upcasters';
 
 // zod/mini ships without messages: load the English ones, so a parked message's reason reads well.
 z.config(en());
-
-/**
- * The `source` of events a client sends to the bus (the checkout front end).
- * The saga's start rule matches on it.
- */
-export const CHECKOUT_SOURCE = 'shop.checkout';
-/**
- * The `source` of events the order service records in its event store; the
- * relay publishes these (and only these) to the bus, so an event that came in
- * from the bus is never published back onto it.
- */
-export const ORDER_SERVICE_SOURCE = 'shop.orders';
 
 /**
  * The ceiling on one `PutEvents` entry, and on the entries of one request
@@ -81,18 +71,6 @@ export const envelopeSchema = z.object({
 
 export type Envelope<T = unknown> = Omit<z.infer<typeof envelopeSchema>, 'data'> & { data: T };
 export type TypedEnvelope<K extends EventType> = Envelope<EventDataOf<K>> & { type: K };
-
-/** Why an incoming message was refused; the consumer reports it as a batch item failure. */
-export class InvalidEventError extends Error {
-  override readonly name = 'InvalidEventError';
-  constructor(
-    message: string,
-    readonly reason: 'MALFORMED_JSON' | 'SCHEMA_VIOLATION' | 'UNKNOWN_TYPE' | 'UNSUPPORTED_VERSION' | 'OVERSIZED',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
 
 export interface NewEventInput<K extends EventType> {
   type: K;

@@ -1,10 +1,12 @@
 /**
- * Key formats of the tables with a generic `pk`/`sk` schema, written once here
- * and built by these functions only.
+ * Key formats of every table, and the names of their indexes, written once
+ * here: the stack defines the tables (lib/stacks/order-flow-stack.ts), the
+ * handlers build keys with {@link keys} only, and the tools and tests read
+ * records back with the same functions. Imports nothing.
  *
  * Order-service table (owned by the saga's services):
  *   pk = `SKU#<sku>`       sk = `STOCK`         { available: number }             stock per SKU
- *   pk = `ORDER#<orderId>` sk = `ORDER`         { status: PENDING|CONFIRMED|CANCELLED, customerId, total, sagaExecutionId }
+ *   pk = `ORDER#<orderId>` sk = `ORDER`         { status: OrderStatus (./order-status.ts), customerId, total, sagaExecutionId }
  *   pk = `ORDER#<orderId>` sk = `RESERVATION`   { items, status: RESERVED|REJECTED|RELEASED }
  *   pk = `ORDER#<orderId>` sk = `PAYMENT`       { paymentId, amount, status: CHARGED|DECLINED|REFUNDED }
  *   pk = `ORDER#<orderId>` sk = `SHIPMENT`      { shipmentId, status: ARRANGED|REJECTED|CANCELLED }
@@ -15,11 +17,11 @@
  *   pk = `CUSTOMER#<customerId>` sk = `LOYALTY`            { points: number, orders: number }
  *   pk = `ORDER#<orderId>`       sk = `TIMELINE`           { entries: "<seq>:<type>" in arrival order, lastSequence,
  *                                                          missingSequences, lateEntries, messageGroupIds }
- *   pk = `APPLIED#<consumer>#<eventId>` sk = `APPLIED`     { consumer, eventId, appliedAt }  effect applied (apply-once.ts)
+ *   pk = `APPLIED#<consumer>#<eventId>` sk = `APPLIED`     { consumer, eventId, appliedAt }  effect applied (runtime/consumer/apply-once.ts)
  *
  * Event store table: pk `aggregateId` (= orderId), sk `version` (number, 1-based, no gaps);
  * snapshot table: the same keys.
- * Read models: order summary pk `orderId` (GSI `byCustomer`: `customerId`, `placedAt`);
+ * Read models: order summary pk `orderId` (GSI {@link ORDER_HISTORY_INDEX}: `customerId`, `placedAt`);
  * customer statistics pk `customerId`.
  */
 export const keys = {
@@ -34,3 +36,6 @@ export const keys = {
   timeline: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'TIMELINE' }),
   applied: (consumer: string, eventId: string) => ({ pk: `APPLIED#${consumer}#${eventId}`, sk: 'APPLIED' }),
 } as const;
+
+/** The order history index of the order summary table: a customer's orders, newest last (`customerId`, `placedAt`). */
+export const ORDER_HISTORY_INDEX = 'byCustomer';

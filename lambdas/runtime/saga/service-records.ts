@@ -1,8 +1,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { Envelope } from './envelope';
-import { recordFact, type TransactItem, WriteConditionFailedError } from './event-store';
-import { orderAggregate } from './order-aggregate';
-import type { SagaDeps } from './saga-service';
+import { WriteConditionFailedError } from '../../contracts/errors';
+import { recordFact, type TransactItem } from '../../event-store/event-store';
+import { orderAggregate } from '../../event-store/order-aggregate';
+import type { Envelope } from '../../messages/envelope';
+import type { SagaDeps } from './operation';
 
 /**
  * The write-condition fragments the saga's services state their invariants

@@ -1,8 +1,10 @@
 import * as z from 'zod/mini';
+import type { EventType } from '../contracts/events';
 
 /**
- * The event catalogue: one zod schema per event type, shared by producers,
- * consumers and tests. Every event carries the `orderId` of the aggregate it
+ * The event catalogue: one zod schema per event type (the names are in
+ * lambdas/contracts/events.ts; a type without a schema, or a schema without a
+ * type, fails to compile), shared by producers, consumers and tests. Every event carries the `orderId` of the aggregate it
  * belongs to, which is also the FIFO message group and the event-store key.
  *
  * Written with `zod/mini` (functional checks instead of methods): it
@@ -71,37 +73,22 @@ export const EVENT_DATA_SCHEMAS = {
     reason: z.string(),
     sagaFailure: z.string(),
   }),
-} as const;
+} as const satisfies { [K in EventType]: z.ZodMiniType };
 
-export type EventType = keyof typeof EVENT_DATA_SCHEMAS;
 export type EventDataOf<K extends EventType> = z.infer<(typeof EVENT_DATA_SCHEMAS)[K]>;
 export type OrderPlaced = EventDataOf<'OrderPlaced'>;
-
-export const EVENT_TYPES = Object.keys(EVENT_DATA_SCHEMAS) as EventType[];
 
 /**
  * The current schema version of each event type (the envelope's `version`).
  * Stored events are immutable, so a change of shape bumps the version here and
- * adds an upcaster (lambdas/shared/upcasters.ts) from the previous version;
+ * adds an upcaster (lambdas/messages/upcasters.ts) from the previous version;
  * readers upcast older events on read and refuse newer ones.
  */
 export const SCHEMA_VERSIONS: Readonly<Record<EventType, number>> = {
-  ...(Object.fromEntries(EVENT_TYPES.map((type) => [type, 1])) as Record<EventType, number>),
+  ...(Object.fromEntries((Object.keys(EVENT_DATA_SCHEMAS) as EventType[]).map((type) => [type, 1])) as Record<
+    EventType,
+    number
+  >),
   // v2: `amount` in currency units, like every other money field (v1: integer `amountCents`).
   PaymentCharged: 2,
 };
-
-/** The events that end an order's saga; they fan out to the SNS topic. */
-export const ORDER_OUTCOME_TYPES = ['OrderConfirmed', 'OrderCancelled'] as const satisfies readonly EventType[];
-
-/** Order totals at or above this earn loyalty points (the SNS filter policy uses the same number). */
-export const LOYALTY_MIN_TOTAL = 100;
-
-/** The payment token the fake payment provider always declines. */
-export const DECLINED_PAYMENT_TOKEN = 'tok_declined';
-
-/**
- * Destinations the stand-in carrier refuses: the deterministic trigger for a
- * failure after payment, which makes the saga refund and release stock.
- */
-export const UNSERVICEABLE_COUNTRIES: readonly string[] = ['AQ'];

@@ -1,4 +1,4 @@
-import type { EventType } from './schemas';
+import type { EventType } from '../contracts/events';
 
 /**
  * Upcasters turn the data of an event written at an older schema version into

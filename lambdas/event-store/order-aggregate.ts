@@ -1,6 +1,8 @@
-import type { Envelope } from './envelope';
+import type { EventType } from '../contracts/events';
+import type { FinalOrderStatus } from '../contracts/order-status';
+import type { Envelope } from '../messages/envelope';
+import type { EventDataOf, OrderItem } from '../messages/schemas';
 import type { Aggregate } from './event-store';
-import type { EventDataOf, EventType, OrderItem } from './schemas';
 
 /**
  * The order aggregate's state, rebuilt from its events: what the write side
@@ -14,10 +16,11 @@ export interface OrderState {
   total?: number;
   currency?: string;
   /**
-   * OPEN while the saga runs; CONFIRMED or CANCELLED at the end, or
-   * NEEDS_ATTENTION when a compensation failed and an operator must finish it.
+   * OPEN while the saga runs, then the order's final status
+   * (lambdas/contracts/order-status.ts). OPEN, not PENDING, because snapshots
+   * store this state: renaming it would need a new snapshotSchemaVersion.
    */
-  status: 'OPEN' | 'CONFIRMED' | 'CANCELLED' | 'NEEDS_ATTENTION';
+  status: 'OPEN' | FinalOrderStatus;
   stock?: 'RESERVED' | 'REJECTED' | 'RELEASED';
   payment?: { status: 'CHARGED' | 'DECLINED' | 'REFUNDED'; paymentId?: string; amount?: number };
   shipment?: { status: 'ARRANGED' | 'REJECTED' | 'CANCELLED'; shipmentId?: string };

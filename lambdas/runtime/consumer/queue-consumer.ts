@@ -1,43 +1,32 @@
 import {
+  EventType as BatchEventType,
   BatchProcessor,
-  EventType,
   processPartialResponse,
   SqsFifoPartialProcessorAsync,
 } from '@aws-lambda-powertools/batch';
-import { type IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type Envelope, InvalidEventError, orderIdOf, parseEnvelope } from './envelope';
-import { type FaultInjector, NO_FAULTS } from './fault-injection';
-import { envelopeLogKeys, loggerFor } from './logger';
-import { BUSINESS_METRIC, type BusinessMetrics } from './metrics';
+import { InvalidEventError, isPermanentError, WrongEventTypeError } from '../../contracts/errors';
+import type { EventType } from '../../contracts/events';
+import { PARK_ATTRIBUTES } from '../../contracts/park-attributes';
+import { type Envelope, orderIdOf, parseEnvelope } from '../../messages/envelope';
+import { envelopeLogKeys, loggerFor } from '../../platform/logger';
+import { createRunnerCore, type RunnerDeps } from '../core';
 
-/** The message attributes a parked message carries in its DLQ; the DLQ tooling reads these names. */
-export const PARK_ATTRIBUTES = {
-  errorType: 'x-error-type',
-  errorMessage: 'x-error-message',
-  attempts: 'x-attempts',
-  firstReceivedAt: 'x-first-received-at',
-  failedAt: 'x-failed-at',
-  sourceMessageId: 'x-source-message-id',
-  consumer: 'x-consumer',
-} as const;
+/**
+ * The consumer runner: turns a consumer's domain function into an SQS
+ * handler with validation, at-most-once processing, partial batch failures
+ * and parking with a reason (built on the shared runner core, ../core.ts).
+ */
 
 /** Limit kept under SQS's 256 KiB message attribute budget and readable in a console. */
 const MAX_ERROR_MESSAGE_CHARS = 1024;
 
-export interface QueueConsumerDeps {
+export interface QueueConsumerDeps extends RunnerDeps {
   sqs: SQSClient;
-  logger: Logger;
-  /** Counts `DuplicatesSuppressed`; published once per invocation. */
-  metrics: BusinessMetrics;
   deadLetterQueueUrl: string;
   maxReceiveCount: number;
-  idempotency: { persistenceStore: BasePersistenceLayer; config: IdempotencyConfig };
-  /** The fault-injection switch (testing aid); none by default. */
-  faults?: FaultInjector;
   now?: () => Date;
 }
 
@@ -46,6 +35,12 @@ export interface QueueConsumerOptions {
   name: string;
   /** FIFO queues keep order per message group: a failed message holds back only its own group. */
   fifo?: boolean;
+  /**
+   * The event types this consumer handles; any other is refused with a
+   * `WrongEventTypeError` and parked on its first attempt. Unset: every type
+   * of the catalogue.
+   */
+  accepts?: readonly EventType[];
   /** The business operation, run at most once per event id; the SQS record is there for its attributes. */
   process: (envelope: Envelope, record: SQSRecord) => Promise<void>;
 }
@@ -80,9 +75,11 @@ export function unwrapBody(body: string): unknown {
  * failed records individually (Powertools batch) so one bad record never makes
  * the good ones in its batch run again.
  *
- * A record that can never succeed (an `InvalidEventError`: malformed JSON,
- * schema violation, unknown type, unsupported version) is parked at once; any
- * other failure is retried and parked on the record's last allowed attempt
+ * A record that can never succeed (a `PermanentError`, lambdas/contracts/errors.ts:
+ * an `InvalidEventError` for malformed JSON, a schema violation, an unknown
+ * type, an unsupported version or an oversized body, or a `WrongEventTypeError`
+ * for a valid event of a type the consumer does not accept) is parked at once,
+ * on its first attempt; any other failure is retried and parked on the record's last allowed attempt
  * (`ApproximateReceiveCount` ≥ the queue's `maxReceiveCount`). Parking puts it
  * in the DLQ with the error, attempt count and times as message attributes,
  * then acknowledges it. Should parking fail, the record is reported failed and
@@ -103,41 +100,33 @@ export function createQueueConsumer(
   deps: QueueConsumerDeps,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const now = deps.now ?? (() => new Date());
-  const faults = deps.faults ?? NO_FAULTS;
-  // The invocation's context, for a `timeout` fault's deadline; set per invocation.
-  let invocation: Context | undefined;
-  // The events whose `process` ran in this invocation: after `processOnce`, an
-  // envelope not in here was answered from the idempotency store (a duplicate).
-  const ran = new WeakSet<Envelope>();
-  const processOnce = makeIdempotent(
-    async (envelope: Envelope, record: SQSRecord) => {
-      ran.add(envelope);
-      const subject = faultSubject(envelope, record);
-      await faults.at('before', subject, invocation);
+  const core = createRunnerCore(deps, {
+    name: options.name,
+    run: async (envelope: Envelope, record: SQSRecord) => {
       await options.process(envelope, record);
-      await faults.at('after-effect', subject, invocation);
       return { processed: envelope.id };
     },
-    // The key comes from the first argument, the envelope (its `id`).
-    { ...deps.idempotency, keyPrefix: options.name, dataIndexArgument: 0 },
-  );
+    subject: (envelope, record) => ({
+      target: options.name,
+      orderId: orderIdOf(envelope),
+      attempt: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+      eventType: envelope.type,
+    }),
+  });
 
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     let log = loggerFor(deps.logger, { messageId: record.messageId });
     try {
       const envelope = parseEnvelope(unwrapBody(record.body));
       log = loggerFor(deps.logger, { messageId: record.messageId, ...envelopeLogKeys(envelope) });
-      await processOnce(envelope, record);
-      await faults.at('before-ack', faultSubject(envelope, record), invocation);
-      if (ran.has(envelope)) {
-        log.info('event processed');
-      } else {
-        deps.metrics.count(BUSINESS_METRIC.DuplicatesSuppressed);
-        log.info('duplicate event suppressed: already processed');
+      if (options.accepts && !options.accepts.includes(envelope.type as EventType)) {
+        throw new WrongEventTypeError(options.name, options.accepts, envelope.type);
       }
+      const { fresh } = await core.run(envelope, record);
+      log.info(fresh ? 'event processed' : 'duplicate event suppressed: already processed');
     } catch (error) {
       const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
-      const permanent = error instanceof InvalidEventError;
+      const permanent = isPermanentError(error);
       log.error(permanent ? 'event can never be processed' : 'event failed', { attempts, error: error as Error });
       if (permanent || attempts >= deps.maxReceiveCount) {
         await park(record, error as Error, attempts, log);
@@ -146,13 +135,6 @@ export function createQueueConsumer(
       throw error;
     }
   };
-
-  const faultSubject = (envelope: Envelope, record: SQSRecord) => ({
-    target: options.name,
-    orderId: orderIdOf(envelope),
-    attempt: Number(record.attributes.ApproximateReceiveCount ?? '1'),
-    eventType: envelope.type,
-  });
 
   const park = async (record: SQSRecord, error: Error, attempts: number, log: Logger): Promise<void> => {
     const attributes: Record<string, MessageAttributeValue> = {
@@ -190,26 +172,19 @@ export function createQueueConsumer(
     log.warn('event parked in dead-letter queue', { attempts, errorType: error.name });
   };
 
-  return async (event, context) => {
-    invocation = context;
-    deps.idempotency.config.registerLambdaContext(context);
-    deps.logger.addContext(context);
-    try {
-      if (options.fifo) {
-        return await processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
-          context,
-          skipGroupOnError: true,
-          throwOnFullBatchFailure: false,
-        });
-      }
-      return await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
-        context,
-        throwOnFullBatchFailure: false,
-      });
-    } finally {
-      deps.metrics.publish();
-    }
-  };
+  return (event, context) =>
+    core.invoke(context, () =>
+      options.fifo
+        ? processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
+            context,
+            skipGroupOnError: true,
+            throwOnFullBatchFailure: false,
+          })
+        : processPartialResponse(event, handleRecord, new BatchProcessor(BatchEventType.SQS), {
+            context,
+            throwOnFullBatchFailure: false,
+          }),
+    );
 }
 
 function text(value: string): MessageAttributeValue {

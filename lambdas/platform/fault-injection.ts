@@ -4,7 +4,16 @@ import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { ENV } from './env';
+import { ENV } from '../contracts/env';
+import { FaultInjectedError } from '../contracts/errors';
+import {
+  FAULT_MODES,
+  FAULT_SWITCH_MAX_AGE_SECONDS,
+  type FaultMode,
+  type FaultPoint,
+  type FaultRule,
+  type FaultSwitch,
+} from '../contracts/fault-switch';
 
 /**
  * Fault injection: a testing aid the deployed system supports, switched at run
@@ -31,23 +40,6 @@ import { ENV } from './env';
  * logged as an error and injects nothing (the other switches still apply).
  */
 
-/** What a matching rule does, and where. */
-export const FAULT_MODES = {
-  /** Throws before the work starts (nothing done): a plain failure, retried by the caller. */
-  throw: 'before',
-  /** Sleeps past the function's timeout before the work starts, so the invocation is killed. */
-  timeout: 'before',
-  /** Does the work, then exits the process before the idempotency record completes and before acknowledging. */
-  'crash-after-effect': 'after-effect',
-  /** Does the work and records it, then fails before acknowledging: the caller delivers it again. */
-  'fail-before-ack': 'before-ack',
-} as const;
-export type FaultMode = keyof typeof FAULT_MODES;
-export type FaultPoint = (typeof FAULT_MODES)[FaultMode];
-
-/** How long a function keeps the switch's value: a change takes effect within this. */
-export const FAULT_SWITCH_MAX_AGE_SECONDS = 5;
-
 const RULE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const TARGET = /^((step|compensation):)?[A-Za-z0-9_-]{1,64}$/;
 
@@ -61,13 +53,14 @@ const faultRuleSchema = z.strictObject({
   attempts: z.optional(z.int().check(z.gte(1))),
   eventTypes: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
 });
-export type FaultRule = z.infer<typeof faultRuleSchema>;
 
 export const faultSwitchSchema = z.strictObject({ faults: z.array(faultRuleSchema) });
-export type FaultSwitch = z.infer<typeof faultSwitchSchema>;
 
-/** The switch's value when nothing is injected. */
-export const FAULTS_OFF: FaultSwitch = { faults: [] };
+// The schema must parse exactly the contract's rule (lambdas/contracts/fault-switch.ts): a field
+// more or less on either side fails to compile here.
+type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesContract: Exactly<z.infer<typeof faultSwitchSchema>, FaultSwitch> = true;
+void schemaMatchesContract;
 
 /**
  * Validates a switch value, throwing one error that lists every problem; also
@@ -117,17 +110,6 @@ export function sampled(ruleId: string, orderId: string, fraction: number): bool
   if (fraction >= 1) return true;
   const digest = createHash('sha256').update(`${ruleId}:${orderId}`).digest();
   return digest.readUInt32BE(0) / 2 ** 32 < fraction;
-}
-
-/** Thrown by an injected fault, so logs and parked messages say the failure was injected. */
-export class FaultInjectedError extends Error {
-  override readonly name = 'FaultInjectedError';
-  constructor(
-    message: string,
-    readonly faultId: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Asked at each fault point of a unit of work; returns normally when no rule hits. */

@@ -3,19 +3,17 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { cancellationCodes } from './event-store';
-import { keys } from './keys';
+import { EffectConflictError } from '../../contracts/errors';
+import { keys } from '../../contracts/keys';
+import { cancellationCodes } from '../../event-store/event-store';
+import type { Envelope } from '../../messages/envelope';
+import type { ConsumerContext } from './context';
 
 /** One write of a consumer's effect, as `TransactWriteItems` takes it (Put, Update, Delete or ConditionCheck). */
 export type EffectWrite = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** What {@link applyOnce} did. */
 export type ApplyOnceOutcome = 'applied' | 'already-applied';
-
-/** Thrown when the effect's own condition failed: the state moved under it; a retry reads it again. */
-export class EffectConflictError extends Error {
-  override readonly name = 'EffectConflictError';
-}
 
 export interface ApplyOnceInput {
   /** The table holding both the effect and the marker (the consumer-state table). */
@@ -88,4 +86,19 @@ export async function applyOnce(ddb: DynamoDBDocumentClient, input: ApplyOnceInp
     }
     throw error;
   }
+}
+
+/**
+ * {@link applyOnce} for a consumer's domain function: on `ctx`'s consumer-state
+ * table, for `event`'s own id, at one reading of `ctx`'s clock, which `effect`
+ * receives for its own timestamps (marker and effect carry the same instant).
+ */
+export function applyEffectOnce(
+  ctx: ConsumerContext,
+  consumer: string,
+  event: Pick<Envelope, 'id'>,
+  effect: (now: Date) => EffectWrite[],
+): Promise<ApplyOnceOutcome> {
+  const now = ctx.now();
+  return applyOnce(ctx.ddb, { tableName: ctx.tableName, consumer, eventId: event.id, now, effect: effect(now) });
 }
