@@ -1,16 +1,5 @@
 import * as path from 'node:path';
-import {
-  CfnCondition,
-  CfnParameter,
-  aws_cloudwatch as cloudwatch,
-  Duration,
-  aws_dynamodb as dynamodb,
-  type aws_events as events,
-  Fn,
-  Stack,
-  type StackProps,
-  aws_sns as sns,
-} from 'aws-cdk-lib';
+import { Duration, aws_dynamodb as dynamodb, type aws_events as events, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { RULE_ROUTES, type RuleRouteId } from '../../lambdas/contracts/routes';
 import type { ConsumerName } from '../../lambdas/contracts/stack-outputs';
@@ -22,13 +11,12 @@ import {
   BUSINESS_METRIC_NAMES,
   BUSINESS_METRICS_NAMESPACE,
   BUSINESS_METRICS_SERVICE,
-  type BusinessMetricName,
 } from '../../lambdas/shared/metrics';
 import { SAGA_STEPS } from '../../lambdas/shared/saga-contract';
 import { LOYALTY_MIN_TOTAL } from '../../lambdas/shared/schemas';
 import { DEFAULT_FAULT_INJECTION } from '../config/fault-injection';
-import { type OperationsConfig, readOperationsConfig } from '../config/operations-config';
-import { DEFAULT_SAGA_MODE, type SagaMode } from '../config/saga-mode';
+import { readOperationsConfig } from '../config/operations-config';
+import { DEFAULT_SAGA_MODE } from '../config/saga-mode';
 import { AppTable } from '../constructs/app-table';
 import { EventRouter } from '../constructs/event-router';
 import { EventStore } from '../constructs/event-store';
@@ -44,49 +32,29 @@ import { StreamConsumer } from '../constructs/stream-consumer';
 import { OperationsMonitoring } from '../monitoring/operations-monitoring';
 import { acknowledgeNagFindings } from './order-flow/nag-acknowledgements';
 import { addStackOutputs } from './order-flow/outputs';
-import { SAGA_SETTINGS, STAGES, type Stage } from './order-flow/settings';
+import {
+  archiveParameterCondition,
+  businessMetrics,
+  confirmedOrdersFrom,
+  FAULT_SWITCH_DESCRIPTION,
+  type OrderFlowStackProps,
+  SAGA_SETTINGS,
+  STAGES,
+} from './order-flow/settings';
 
-export type { Stage } from './order-flow/settings';
-
-/** Properties of the {@link OrderFlowStack}. */
-export interface OrderFlowStackProps extends StackProps {
-  /** `local` shortens timeouts (fast feedback on the engine) and destroys state on teardown. */
-  readonly stage: Stage;
-  /**
-   * Alarm thresholds and the alarm e-mail subscription.
-   *
-   * @default - read from the `operations:*` context (cdk.json or `-c`), see lib/config/operations-config.ts
-   */
-  readonly operations?: OperationsConfig;
-  /**
-   * The order saga's workflow type (docs/architecture.md "Saga modes"): `express` trades
-   * Standard's exactly-once executions and stored history for a far lower price.
-   *
-   * @default 'standard'
-   */
-  readonly sagaMode?: SagaMode;
-  /**
-   * Deploy the fault-injection switch (an SSM parameter holding no rules) that
-   * the consumers and saga services read, so operators and tests can make a
-   * named step or consumer fail at run time (docs/operations.md "Fault injection"). A
-   * testing aid: anyone allowed `ssm:PutParameter` on its path can make the
-   * system fail, so a production stack leaves it out unless asked for.
-   *
-   * @default - true on stage `local`, false on stage `aws`
-   */
-  readonly faultInjection?: boolean;
-}
+export type { OrderFlowStackProps, Stage } from './order-flow/settings';
 
 /** A function's handler file (this file is lib/stacks/order-flow-stack.ts). */
 const entry = (name: string) => path.resolve(__dirname, '..', '..', 'lambdas', name, 'handler.ts');
+const STRING = dynamodb.AttributeType.STRING;
 
 /**
- * The order-processing blueprint: an EventBridge bus routes checkout events to
- * a Step Functions saga (orchestration), order outcomes to an SNS fan-out
- * (choreography); the saga's services append to a DynamoDB event store whose
- * stream feeds a relay (back to the bus, and every order event to a FIFO queue
- * in the order's own message group) and a projector (the CQRS read model).
- * Every part is a construct of lib/constructs/; this class only composes them.
+ * The order-processing blueprint: an EventBridge bus routes checkout events to a Step Functions saga
+ * (orchestration), order outcomes to an SNS fan-out (choreography); the saga's services append to a
+ * DynamoDB event store whose stream feeds a relay (back to the bus, and every order event to a FIFO
+ * queue in the order's own message group) and a projector (the CQRS read model). Every part is a
+ * construct of lib/constructs/; this class only composes them (settings, outputs and cdk-nag
+ * acknowledgements are in lib/stacks/order-flow/).
  */
 export class OrderFlowStack extends Stack {
   constructor(scope: Construct, id: string, props: OrderFlowStackProps) {
@@ -100,16 +68,10 @@ export class OrderFlowStack extends Stack {
     //    table is deletion-protected: snapshots and read models are derived from it and rebuilt by
     //    `npm run rebuild` (docs/deploy-to-aws.md, "Tearing down").
     const idempotency = new IdempotencyTable(this, 'Idempotency', { removalPolicy });
-    const eventStore = new EventStore(this, 'EventStore', {
-      removalPolicy,
-      snapshotEvery: stage.snapshotEvery,
-      deletionProtection: stage.eventStoreDeletionProtection,
-    });
+    const { snapshotEvery, eventStoreDeletionProtection: deletionProtection } = stage;
+    const eventStore = new EventStore(this, 'EventStore', { removalPolicy, snapshotEvery, deletionProtection });
     const readModels = new ReadModelTables(this, 'ReadModel', { historyIndexName: ORDER_HISTORY_INDEX, removalPolicy });
-    const pkSk = {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-    };
+    const pkSk = { partitionKey: { name: 'pk', type: STRING }, sortKey: { name: 'sk', type: STRING } };
     const orderServiceTable = new AppTable(this, 'OrderServiceTable', { ...pkSk, removalPolicy });
     const consumerStateTable = new AppTable(this, 'ConsumerStateTable', { ...pkSk, removalPolicy });
 
@@ -119,9 +81,7 @@ export class OrderFlowStack extends Stack {
         ? new FaultSwitch(this, 'FaultInjectionSwitch', {
             path: `/${this.stackName}/fault-injection`,
             offValue: JSON.stringify(FAULTS_OFF),
-            description:
-              'Testing aid: fault-injection rules read by the consumers and saga services (docs/operations.md "Fault injection"). ' +
-              'Keep {"faults":[]} outside tests.',
+            description: FAULT_SWITCH_DESCRIPTION,
           })
         : undefined;
     const faultEnvironment: Record<string, string> = faultSwitch
@@ -150,10 +110,12 @@ export class OrderFlowStack extends Stack {
       faultSwitch?.grantReadRules(fn);
       return fn;
     };
-    const orderService = service('OrderService', 'order-service');
-    const inventoryService = service('InventoryService', 'inventory-service');
-    const paymentService = service('PaymentService', 'payment-service');
-    const shippingService = service('ShippingService', 'shipping-service');
+    const [orderService, inventoryService, paymentService, shippingService] = [
+      service('OrderService', 'order-service'),
+      service('InventoryService', 'inventory-service'),
+      service('PaymentService', 'payment-service'),
+      service('ShippingService', 'shipping-service'),
+    ];
 
     // 3. The saga (orchestration), Standard or Express (context `sagaMode`). Compensations run in
     //    reverse; a compensation that fails after its retries is reported to the order service
@@ -175,7 +137,7 @@ export class OrderFlowStack extends Stack {
     // 4. The bus, its archive and the shared rule-target DLQ. Locally the archive is conditional
     //    (MiniStack 1.5.33 cannot provision AWS::Events::Archive: the local deploy creates it through
     //    the API); on AWS it is an ordinary resource that no parameter can turn off.
-    const archiveCondition = stage.archiveParameter ? this.archiveCondition() : undefined;
+    const archiveCondition = stage.archiveParameter ? archiveParameterCondition(this) : undefined;
     const router = new EventRouter(this, 'Router', { archiveCondition, archiveRetention: Duration.days(30) });
 
     // 5. Queues. Visibility timeout = 6 × consumer timeout (QueueConsumer enforces it). The timeline
@@ -223,32 +185,23 @@ export class OrderFlowStack extends Stack {
       analytics: fanout.subscribeQueue('Analytics', queues.analytics.queue, { rawMessageDelivery: true }),
       loyalty: fanout.subscribeQueue('Loyalty', queues.loyalty.queue, {
         rawMessageDelivery: true,
-        filterPolicyWithMessageBody: {
-          type: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: ['OrderConfirmed'] })),
-          data: sns.FilterOrPolicy.policy({
-            total: sns.FilterOrPolicy.filter(
-              sns.SubscriptionFilter.numericFilter({ greaterThanOrEqualTo: LOYALTY_MIN_TOTAL }),
-            ),
-          }),
-        },
+        filterPolicyWithMessageBody: confirmedOrdersFrom(LOYALTY_MIN_TOTAL),
       }),
     };
 
     // 8. Routes, one rule per entry of the routing table (lambdas/contracts/routes.ts); every target
     //    retries 8 times for up to 2 hours, then dead-letters. (The timeline has no rule: section 6.)
-    const rules = Object.fromEntries(
-      RULE_ROUTES.map((route) => {
-        const options = {
-          eventPattern: { source: [...route.pattern.source], detailType: [...route.pattern.detailType] },
-          description: route.description,
-        };
-        const rule =
-          route.target === 'saga'
-            ? router.routeToStateMachine(route.id, saga.stateMachine, options)
-            : router.routeToTopic(route.id, fanout.topic, options);
-        return [route.id, rule];
-      }),
-    ) as Record<RuleRouteId, events.Rule>;
+    const rules = {} as Record<RuleRouteId, events.Rule>;
+    for (const { id, pattern, description, target } of RULE_ROUTES) {
+      const options = {
+        eventPattern: { source: [...pattern.source], detailType: [...pattern.detailType] },
+        description,
+      };
+      rules[id] =
+        target === 'saga'
+          ? router.routeToStateMachine(id, saga.stateMachine, options)
+          : router.routeToTopic(id, fanout.topic, options);
+    }
 
     // 9. Consumers: partial batch failures, capped concurrency, and parking in their DLQ with the
     //    reason on the last attempt; each applies its effect once (a marker and the effect in one
@@ -285,20 +238,9 @@ export class OrderFlowStack extends Stack {
     //     handlers write in EMF (lambdas/shared/metrics.ts), summed per 5 minutes.
     const sagaFunctions = [orderService, inventoryService, paymentService, shippingService];
     const allFunctions = [...sagaFunctions, relay, projector, ...Object.values(consumers).map((c) => c.fn)];
-    const deadLetterQueues = [
-      router.deadLetterQueue,
-      ...fanout.subscriptionDeadLetterQueues,
-      relay.failureQueue,
-      projector.failureQueue,
-    ];
-    const businessMetric = (metricName: BusinessMetricName) =>
-      new cloudwatch.Metric({
-        namespace: BUSINESS_METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: BUSINESS_METRICS_SERVICE },
-        statistic: cloudwatch.Stats.SUM,
-        period: Duration.minutes(5),
-      });
+    const streamFailureQueues = [relay.failureQueue, projector.failureQueue];
+    const deadLetterQueues = [router.deadLetterQueue, ...fanout.subscriptionDeadLetterQueues, ...streamFailureQueues];
+    const businessMetric = businessMetrics(BUSINESS_METRICS_NAMESPACE, BUSINESS_METRICS_SERVICE);
     const operations = new OperationsMonitoring(this, 'Operations', {
       businessMetrics: BUSINESS_METRIC_NAMES.map(businessMetric),
       compensationMetric: businessMetric(BUSINESS_METRIC.OrdersCompensated),
@@ -327,19 +269,6 @@ export class OrderFlowStack extends Stack {
       saga,
       sagaFunctions,
       deadLetterQueues,
-    });
-  }
-
-  /** The `CreateEventArchive` parameter (default `true`) and the condition on it (local stage only). */
-  private archiveCondition(): CfnCondition {
-    const createArchive = new CfnParameter(this, 'CreateEventArchive', {
-      type: 'String',
-      allowedValues: ['true', 'false'],
-      default: 'true',
-      description: 'Create the event archive with CloudFormation (false on engines without AWS::Events::Archive).',
-    });
-    return new CfnCondition(this, 'CreateEventArchiveCondition', {
-      expression: Fn.conditionEquals(createArchive.valueAsString, 'true'),
     });
   }
 }

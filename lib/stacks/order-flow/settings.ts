@@ -1,9 +1,51 @@
-import { Duration, aws_logs as logs, RemovalPolicy, aws_stepfunctions as sfn } from 'aws-cdk-lib';
+import {
+  CfnCondition,
+  CfnParameter,
+  aws_cloudwatch as cloudwatch,
+  Duration,
+  Fn,
+  aws_logs as logs,
+  RemovalPolicy,
+  type Stack,
+  type StackProps,
+  aws_stepfunctions as sfn,
+  aws_sns as sns,
+} from 'aws-cdk-lib';
+import type { OperationsConfig } from '../../config/operations-config';
 import type { SagaMode } from '../../config/saga-mode';
 import type { SagaProps } from '../../constructs/saga';
 
 /** Where the stack runs: real AWS, or the local LocalStack-compatible engine. */
 export type Stage = 'aws' | 'local';
+
+/** Properties of the `OrderFlowStack`. */
+export interface OrderFlowStackProps extends StackProps {
+  /** `local` shortens timeouts (fast feedback on the engine) and destroys state on teardown. */
+  readonly stage: Stage;
+  /**
+   * Alarm thresholds and the alarm e-mail subscription.
+   *
+   * @default - read from the `operations:*` context (cdk.json or `-c`), see lib/config/operations-config.ts
+   */
+  readonly operations?: OperationsConfig;
+  /**
+   * The order saga's workflow type (docs/architecture.md "Saga modes"): `express` trades
+   * Standard's exactly-once executions and stored history for a far lower price.
+   *
+   * @default 'standard'
+   */
+  readonly sagaMode?: SagaMode;
+  /**
+   * Deploy the fault-injection switch (an SSM parameter holding no rules) that
+   * the consumers and saga services read, so operators and tests can make a
+   * named step or consumer fail at run time (docs/operations.md "Fault injection"). A
+   * testing aid: anyone allowed `ssm:PutParameter` on its path can make the
+   * system fail, so a production stack leaves it out unless asked for.
+   *
+   * @default - true on stage `local`, false on stage `aws`
+   */
+  readonly faultInjection?: boolean;
+}
 
 /**
  * The saga's settings per mode. Standard keeps the construct's patient defaults
@@ -84,3 +126,49 @@ export const STAGES: Record<Stage, StageSettings> = {
     archiveParameter: true,
   },
 };
+
+/** The `CreateEventArchive` parameter (default `true`) and the condition on it (local stage only). */
+export function archiveParameterCondition(stack: Stack): CfnCondition {
+  const createArchive = new CfnParameter(stack, 'CreateEventArchive', {
+    type: 'String',
+    allowedValues: ['true', 'false'],
+    default: 'true',
+    description: 'Create the event archive with CloudFormation (false on engines without AWS::Events::Archive).',
+  });
+  return new CfnCondition(stack, 'CreateEventArchiveCondition', {
+    expression: Fn.conditionEquals(createArchive.valueAsString, 'true'),
+  });
+}
+
+/**
+ * The business figures the handlers write in EMF under `namespace` with the dimension `service`
+ * (lambdas/shared/metrics.ts), each summed per 5 minutes.
+ */
+export function businessMetrics(namespace: string, service: string): (metricName: string) => cloudwatch.Metric {
+  return (metricName) =>
+    new cloudwatch.Metric({
+      namespace,
+      metricName,
+      dimensionsMap: { service },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+    });
+}
+
+/**
+ * The loyalty subscription's filter on the message body: confirmed orders whose `data.total` is `minTotal`
+ * or more (the loyalty consumer's rule, applied by SNS so other outcomes never reach its queue).
+ */
+export function confirmedOrdersFrom(minTotal: number): { [attribute: string]: sns.FilterOrPolicy } {
+  return {
+    type: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: ['OrderConfirmed'] })),
+    data: sns.FilterOrPolicy.policy({
+      total: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.numericFilter({ greaterThanOrEqualTo: minTotal })),
+    }),
+  };
+}
+
+/** The fault-injection switch's description (docs/operations.md "Fault injection"). */
+export const FAULT_SWITCH_DESCRIPTION =
+  'Testing aid: fault-injection rules read by the consumers and saga services (docs/operations.md "Fault injection"). ' +
+  'Keep {"faults":[]} outside tests.';
