@@ -10,11 +10,11 @@ export interface AppTableProps extends Omit<dynamodb.TableProps, 'partitionKey'>
 /**
  * An application table with the project's defaults: on-demand billing (no
  * capacity to plan for a bursty order flow), AWS-managed encryption, and
- * point-in-time recovery (restores to any second of the last 35 days), kept on
+ * point-in-time recovery (restores to any point of the last 35 days by default), kept on
  * removal unless told otherwise. Everything else is the caller's, as in
  * `dynamodb.TableProps`.
  *
- * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Point-in-time-recovery.html
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoveryDescription.html
  * @example
  * const records = new AppTable(this, 'OrderServiceTable', {
  *   partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },

@@ -29,7 +29,7 @@ export interface FaultSwitchProps {
  * Anyone allowed `ssm:PutParameter` under the path can make the system fail:
  * deploy it only where that is wanted (a test stage), not by default in production.
  *
- * @see https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParametersByPath.html
+ * @see https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-retrieval-authorization.html (GetParametersByPath is authorized against the path, not the parameters returned)
  * @example
  * const faults = new FaultSwitch(this, 'FaultInjectionSwitch', { path: '/MyStack/faults', offValue: '{"faults":[]}' });
  * faults.grantReadRules(consumer);

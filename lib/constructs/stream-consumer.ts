@@ -18,7 +18,7 @@ export interface StreamConsumerProps extends NodeFunctionProps {
   /**
    * Records per invocation (1 to 10,000).
    *
-   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-params.html
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html (`BatchSize`, at most 10,000)
    * @default 10
    */
   readonly batchSize?: number;
@@ -29,7 +29,8 @@ export interface StreamConsumerProps extends NodeFunctionProps {
    * halves first (`bisectBatchOnError`), so one bad record ends up alone and
    * the records around it go through.
    *
-   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html (`MaximumRetryAttempts`, 0 to 10,000; the default -1 retries until the record expires)
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html (splitting a batch uses no retry)
    * @default 10
    */
   readonly retryAttempts?: number;
@@ -53,11 +54,12 @@ export interface StreamConsumerProps extends NodeFunctionProps {
 
 /**
  * A {@link NodeFunction} fed by a DynamoDB stream, set up so one bad record
- * cannot stall its shard for the stream's 24 hours: records are read in
+ * cannot stall its shard for the stream's 24 hours (with the defaults, a bad
+ * record can block its shard for up to a day): records are read in
  * order with partial batch responses (`reportBatchItemFailures`), a failing
  * batch is retried by halves (`bisectBatchOnError`) a bounded number of times,
- * and then the description of what failed (shard, sequence numbers, not the
- * records) goes to its own on-failure queue, encrypted, TLS-only, kept 14 days
+ * and then a JSON document of metadata about the failed invocation (not the
+ * records themselves) goes to its own on-failure queue, encrypted, TLS-only, kept 14 days
  * (the SQS maximum), where an operator reads it and replays from the store.
  *
  * Its failure queue sits beside it, as its log group and role do, so a stream
@@ -69,7 +71,8 @@ export interface StreamConsumerProps extends NodeFunctionProps {
  * function's own.
  *
  * @see https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html
- * @see https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-batchfailurereporting.html
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html (DynamoDB Streams keep records 24 hours)
  * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html (`MessageRetentionPeriod`, at most 14 days)
  * @example
  * const projector = new StreamConsumer(this, 'Projector', {
@@ -125,7 +128,10 @@ export class StreamConsumer extends NodeFunction {
     this.addEventSource(this.eventSource);
   }
 
-  /** How old the last record of a batch was when it was read (maximum per minute): how far behind it runs. */
+  /**
+   * How old the last record of a batch was when it was read (maximum per minute): how far behind it runs.
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html (`IteratorAge`; its exact definition not re-read here: unverified)
+   */
   public metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1), ...props });
   }
