@@ -23,6 +23,7 @@ import {
   DescribeEventBusCommand,
   EventBridgeClient,
 } from '@aws-sdk/client-eventbridge';
+import { readStackOutputs, type StackOutputs } from '../lambdas/contracts/stack-outputs';
 import { DEFAULT_STACK_NAME, parseStackName, STACK_NAME_CONTEXT_KEY } from '../lib/config/stack-name';
 import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from '../scripts/lib/cli';
 import { awsEnv, ENGINE_DIR, engineChildEnv, engineClientConfig, health, ROOT } from './engine';
@@ -129,17 +130,9 @@ function templateArchive(stack: string): { RetentionDays?: number; EventPattern?
  * MiniStack 1.5.33 has no CloudFormation provisioner for AWS::Events::Archive, so the stack is deployed
  * with CreateEventArchive=false and the archive is created here through the EventBridge API instead.
  */
-async function ensureArchive(
-  stack: string,
-  outputs: Record<string, string>,
-  log: (line: string) => void,
-): Promise<void> {
+async function ensureArchive(stack: string, outputs: StackOutputs, log: (line: string) => void): Promise<void> {
   const busName = outputs.EventBusName;
   const archiveName = outputs.EventArchiveName;
-  if (!busName || !archiveName) {
-    log('deploy: outputs EventBusName/EventArchiveName not found; no event archive created');
-    return;
-  }
   const eb = new EventBridgeClient(engineClientConfig());
   try {
     await eb.send(new DescribeArchiveCommand({ ArchiveName: archiveName }));
@@ -162,7 +155,7 @@ async function ensureArchive(
 }
 
 /** Bootstraps (once) and deploys the stack to the engine; returns the stack outputs. */
-export async function deployLocal(opts: DeployOptions = {}): Promise<Record<string, string>> {
+export async function deployLocal(opts: DeployOptions = {}): Promise<StackOutputs> {
   const log = opts.log ?? console.log;
   const env = awsEnv();
   if (!(await health(env.AWS_ENDPOINT_URL))) {
@@ -215,17 +208,20 @@ export async function deployLocal(opts: DeployOptions = {}): Promise<Record<stri
   return outputs;
 }
 
-/** A stack's outputs (OrderFlow unless named) written by the last deployLocal() of that stack. */
-export function readOutputs(stackName: string = STACK): Record<string, string> {
+/**
+ * A stack's outputs (OrderFlow unless named) written by the last deployLocal() of that stack, checked
+ * against the contract (lambdas/contracts/stack-outputs.ts): an output missing from the file fails here, named.
+ */
+export function readOutputs(stackName: string = STACK): StackOutputs {
   const file = outputsFileOf(stackName);
   const command = stackName === STACK ? 'npm run deploy:local' : `npm run deploy:local -- --stack ${stackName}`;
   if (!existsSync(file)) {
     throw new Error(`deploy: ${rel(file)} not found; run ${command} first`);
   }
-  const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
+  const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
   const outputs = all[stackName];
   if (!outputs) throw new Error(`deploy: ${rel(file)} has no ${stackName} outputs; run ${command} first`);
-  return outputs;
+  return readStackOutputs(outputs, `${rel(file)} (stack ${stackName}; run ${command} to refresh it)`);
 }
 
 /** Destroys the stack on the engine (and the archive deployLocal() created outside CloudFormation). */

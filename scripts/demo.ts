@@ -11,6 +11,7 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { keys } from '../lambdas/contracts/keys';
 import { DECLINED_PAYMENT_TOKEN } from '../lambdas/contracts/order-rules';
 import { PARK_ATTRIBUTES } from '../lambdas/contracts/park-attributes';
+import { DEAD_LETTER_QUEUE_OUTPUT_KEYS, type StackOutputKey } from '../lambdas/contracts/stack-outputs';
 import { checkedPutEventsEntry } from '../lambdas/messages/envelope';
 import type { OrderItem } from '../lambdas/messages/schemas';
 import { deployLocal } from '../localstack/deploy';
@@ -116,7 +117,7 @@ async function main() {
   const duplicates = orders.filter((o, i) => o.scenario === 'ok' && i % 10 === 0).map((o) => o.order);
 
   console.log(
-    `demo: placing ${orders.length} orders (+${duplicates.length} duplicate deliveries) on bus ${sys.output('EventBusName')}`,
+    `demo: placing ${orders.length} orders (+${duplicates.length} duplicate deliveries) on bus ${sys.outputs.EventBusName}`,
   );
   const toSend = [...orders.map((o) => o.order), ...duplicates];
   // A steady 20 orders per second rather than one burst: the shape of real traffic.
@@ -125,14 +126,14 @@ async function main() {
     const batch = toSend.slice(i, i + 10);
     const result = await sys.eventBridge.send(
       new PutEventsCommand({
-        Entries: batch.map((e) => checkedPutEventsEntry(e, sys.output('EventBusName'))),
+        Entries: batch.map((e) => checkedPutEventsEntry(e, sys.outputs.EventBusName)),
       }),
     );
     if (result.FailedEntryCount) throw new Error(`PutEvents refused ${result.FailedEntryCount} entries`);
   }
 
   const poisonBody = `{"id": "demo-${run}-poison", "type": "OrderConfirmed", "data": `;
-  await sys.sqs.send(new SendMessageCommand({ QueueUrl: sys.output('EmailQueueUrl'), MessageBody: poisonBody }));
+  await sys.sqs.send(new SendMessageCommand({ QueueUrl: sys.outputs.EmailQueueUrl, MessageBody: poisonBody }));
   console.log('demo: sent one poison message (malformed JSON) to the e-mail queue');
 
   const finalStatus = new Map<string, string>();
@@ -187,7 +188,10 @@ async function waitForParked(
   poisonBody: string,
   fromThisRun: (body: string) => boolean,
 ): Promise<string[]> {
-  const dlqs = ['EmailDlqUrl', 'AnalyticsDlqUrl', 'LoyaltyDlqUrl', 'OrderTimelineDlqUrl', 'RuleTargetDlqUrl'];
+  const dlqs = [
+    ...DEAD_LETTER_QUEUE_OUTPUT_KEYS.queue,
+    ...DEAD_LETTER_QUEUE_OUTPUT_KEYS.ruleTarget,
+  ] satisfies StackOutputKey[];
   const seen = new Map<string, string>();
   const waitStarted = Date.now();
   await eventually(
@@ -195,7 +199,7 @@ async function waitForParked(
       for (const name of dlqs) {
         const received = await sys.sqs.send(
           new ReceiveMessageCommand({
-            QueueUrl: sys.output(name),
+            QueueUrl: sys.outputs[name],
             MaxNumberOfMessages: 10,
             MessageAttributeNames: ['All'],
             AttributeNames: ['All'],

@@ -66,8 +66,8 @@ async function main() {
 
   const { sys, where } = await connectTarget(parseTarget(values.target), values.stack);
   const tables: EventStoreTables = {
-    eventTable: sys.output('EventStoreTableName'),
-    snapshotTable: sys.output('SnapshotTableName'),
+    eventTable: sys.outputs.EventStoreTableName,
+    snapshotTable: sys.outputs.SnapshotTableName,
   };
   const loaded = await loadAggregate(sys.ddb, tables, orderAggregate, orderId, {
     asOfVersion,

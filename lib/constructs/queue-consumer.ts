@@ -2,16 +2,14 @@ import {
   Annotations,
   type aws_cloudwatch as cloudwatch,
   Duration,
-  aws_iam as iam,
-  aws_lambda as lambda,
-  aws_logs as logs,
-  aws_lambda_nodejs as nodejs,
-  RemovalPolicy,
+  type aws_logs as logs,
+  type RemovalPolicy,
   aws_lambda_event_sources as sources,
   aws_sqs as sqs,
   Token,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { NodeFunction, type NodeFunctionProps } from './node-function';
 import { PropProblems, seconds } from './validation';
 
 /**
@@ -34,9 +32,6 @@ export interface ConsumedQueue {
    */
   readonly visibilityTimeout?: Duration;
 }
-
-/** Function props the construct decides itself. */
-type OwnedFunctionProps = 'entry' | 'timeout' | 'environment' | 'logGroup';
 
 /** Properties of a {@link QueueConsumer}. */
 export interface QueueConsumerProps {
@@ -124,22 +119,22 @@ export interface QueueConsumerProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * Escape hatch for the function. Merged as: our defaults (Node.js 22 on
-   * arm64, 256 MB, X-Ray tracing, esbuild bundling with the AWS SDK included so
-   * the bundle runs on any plain `node`, a role that may write to the
-   * function's log group only), then these props, then what is forced
-   * (`entry`, `timeout`, `environment`, `logGroup`). A `role` passed here is
-   * granted write access to the log group too.
+   * Escape hatch for the function, as {@link NodeFunction} takes it: merged as
+   * our defaults (Node.js 22 on arm64, 256 MB, X-Ray tracing, the project's
+   * esbuild bundling with the AWS SDK included so the bundle runs on any plain
+   * `node`, a role that may write to the function's log group only), then these
+   * props, then what is forced (`entry`, `timeout`, `environment`, `logGroup`).
+   * A `role` passed here is granted write access to the log group too.
    *
    * @default - the defaults above
    */
-  readonly functionProps?: Omit<nodejs.NodejsFunctionProps, OwnedFunctionProps>;
+  readonly functionProps?: NodeFunctionProps['functionProps'];
 }
 
 /**
- * A Lambda function bundled by esbuild that consumes an SQS queue with partial
- * batch responses (`reportBatchItemFailures`), a concurrency cap and its own
- * log group. It enforces, at synth time, that the queue's visibility timeout is
+ * A {@link NodeFunction} (esbuild bundle, its own log group and role) that
+ * consumes an SQS queue with partial batch responses
+ * (`reportBatchItemFailures`) and a concurrency cap. It enforces, at synth time, that the queue's visibility timeout is
  * at least 6 × the function timeout (plus the batching window); for a queue
  * whose visibility timeout it cannot know, it adds a warning instead.
  *
@@ -154,9 +149,9 @@ export interface QueueConsumerProps {
  */
 export class QueueConsumer extends Construct {
   /** The consuming function. */
-  public readonly fn: nodejs.NodejsFunction;
+  public readonly fn: NodeFunction;
   /** The function's log group. */
-  public readonly logGroup: logs.LogGroup;
+  public readonly logGroup: logs.ILogGroup;
   /** The SQS event source of the function. */
   public readonly eventSource: sources.SqsEventSource;
   /** The consumed queue. */
@@ -250,44 +245,18 @@ export class QueueConsumer extends Construct {
       );
     }
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
-
-    // An explicit role that may write to this log group only, instead of the
-    // AWS-managed AWSLambdaBasicExecutionRole (CreateLogGroup and any log group:
-    // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaBasicExecutionRole.html).
-    const role =
-      props.functionProps?.role ??
-      new iam.Role(this, 'ServiceRole', {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `Execution role of ${this.node.path}`,
-      });
-    this.logGroup.grantWrite(role);
-
-    this.fn = new nodejs.NodejsFunction(this, 'Function', {
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      tracing: lambda.Tracing.ACTIVE,
-      ...props.functionProps,
-      bundling: {
-        minify: true,
-        sourceMap: false,
-        target: 'node20',
-        format: nodejs.OutputFormat.CJS,
-        // Bundle the AWS SDK too: the same artifact then runs on a plain `node`.
-        externalModules: [],
-        ...props.functionProps?.bundling,
-      },
-      role,
+    // The function, its log group and its role, under the ids this construct always gave them.
+    this.fn = new NodeFunction(this, 'Function', {
       entry: props.entry,
       timeout,
       environment: props.environment,
-      logGroup: this.logGroup,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      roleDescription: `Execution role of ${this.node.path}`,
+      companionIds: { logGroup: 'LogGroup', role: 'ServiceRole' },
+      functionProps: props.functionProps,
     });
+    this.logGroup = this.fn.logGroup;
 
     this.eventSource = new sources.SqsEventSource(source.queue, {
       batchSize,

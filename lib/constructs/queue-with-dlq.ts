@@ -1,4 +1,4 @@
-import { aws_cloudwatch as cloudwatch, Duration, Names, Stack, aws_sqs as sqs } from 'aws-cdk-lib';
+import { aws_cloudwatch as cloudwatch, Duration, type aws_iam as iam, Names, Stack, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { formatValue, PropProblems, seconds } from './validation';
 
@@ -265,6 +265,20 @@ export class QueueWithDlq extends Construct {
     this.fifo = fifo;
     this.retentionPeriod = retentionPeriod;
     this.deadLetterRetentionPeriod = deadLetterRetentionPeriod;
+  }
+
+  /**
+   * Lets `grantee` send to the source queue: `sqs:SendMessage` only, which
+   * also authorises `SendMessageBatch`
+   * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api.html);
+   * not `grantSendMessages`, whose `GetQueueAttributes` and `GetQueueUrl` a
+   * sender given the queue URL never calls. A customer managed key (through
+   * `queueProps.encryptionMasterKey`) is granted `GenerateDataKey` and `Decrypt` too, what a producer
+   * needs (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
+   */
+  public grantSendMessage(grantee: iam.IGrantable): iam.Grant {
+    this.queue.encryptionMasterKey?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+    return this.queue.grant(grantee, 'sqs:SendMessage');
   }
 
   /**

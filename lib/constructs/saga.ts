@@ -3,59 +3,26 @@ import {
   type aws_cloudwatch as cloudwatch,
   Duration,
   type aws_iam as iam,
-  aws_lambda as lambda,
+  type aws_lambda as lambda,
   aws_logs as logs,
   RemovalPolicy,
   aws_stepfunctions as sfn,
-  aws_stepfunctions_tasks as tasks,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import {
+  buildSagaDefinition,
+  EXPRESS_MAX_DURATION,
+  functionTimeout,
+  RESERVED_STATES,
+  type ResolvedRetry,
+  type SagaRetry,
+  type SagaStep,
+  withRetryDefaults,
+  worstCaseSeconds,
+} from './saga-definition';
 import { PropProblems, seconds } from './validation';
 
-/** One step of a {@link Saga}: the action and, optionally, how to undo it. */
-export interface SagaStep {
-  /**
-   * The step's name: its state name, its key under `$.results` and the `step`
-   * field of the task payload. Letters, digits, `_` and `-`.
-   */
-  readonly name: string;
-  /** Does the step. Returns `{ ok: true, ... }` or `{ ok: false, reason }`; throws only for technical faults. */
-  readonly action: lambda.IFunction;
-  /**
-   * Undoes the step; must be idempotent and a no-op when nothing was done.
-   *
-   * @default - nothing to undo for this step
-   */
-  readonly compensation?: lambda.IFunction;
-}
-
-/** Retry settings of a task (Step Functions `Retry` on `States.ALL`, full jitter). */
-export interface SagaRetry {
-  /**
-   * Retries after the first attempt (0 disables retrying).
-   *
-   * @default 3 for steps, 6 for compensations
-   */
-  readonly maxAttempts?: number;
-  /**
-   * Delay before the first retry (whole seconds).
-   *
-   * @default Duration.seconds(1)
-   */
-  readonly interval?: Duration;
-  /**
-   * Multiplier of the delay per retry.
-   *
-   * @default 2
-   */
-  readonly backoffRate?: number;
-  /**
-   * Cap on any single delay.
-   *
-   * @default Duration.seconds(10)
-   */
-  readonly maxDelay?: Duration;
-}
+export { retryDelaysSeconds, type SagaRetry, type SagaStep } from './saga-definition';
 
 /** Properties of a {@link Saga}. */
 export interface SagaProps {
@@ -171,8 +138,6 @@ export interface SagaProps {
   >;
 }
 
-const RESERVED_STATES = ['Start', 'Completed', 'Compensated', 'CompensationFailed', 'Stopped', 'AllCompensated?'];
-
 /**
  * An orchestrated saga on Step Functions. Given ordered steps `{ name, action,
  * compensation? }`, it builds the definition:
@@ -245,177 +210,13 @@ export class Saga extends Construct {
     this.stateMachineType = props.stateMachineType ?? sfn.StateMachineType.STANDARD;
     const express = this.stateMachineType === sfn.StateMachineType.EXPRESS;
     const taskTimeout = (fn: lambda.IFunction) => props.taskTimeout ?? functionTimeout(fn);
-    // LambdaInvoke grants invoke on the function's `resourceArnsForGrantInvoke`: for a Function (and an
-    // imported one) its ARN and every version (`<arn>:*`). The saga invokes the unqualified ARN only, so
-    // the task gets a view of the function that offers just that ARN (issue 12: least privilege).
-    const invokers = new Map<lambda.IFunction, lambda.IFunction>();
-    const invoker = (fn: lambda.IFunction) => {
-      let view = invokers.get(fn);
-      if (!view) {
-        view = new Proxy(fn, {
-          get: (target, property) =>
-            property === 'resourceArnsForGrantInvoke' ? [target.functionArn] : Reflect.get(target, property),
-        });
-        invokers.set(fn, view);
-      }
-      return view;
-    };
     const worstCase = worstCaseSeconds(props, taskTimeout, stepRetry, compensationRetry);
     this.worstCaseDuration = Duration.seconds(worstCase);
     this.timeout = props.timeout ?? (express ? EXPRESS_MAX_DURATION : Duration.minutes(Math.ceil(worstCase / 60) + 1));
     validate(this, props, { stepRetry, compensationRetry, timeout: this.timeout, worstCase, express });
     this.stepNames = props.steps.map((s) => s.name);
 
-    // States live in their own scope so step names never collide with the
-    // construct's other children; a state's name is its construct id.
-    const states = new Construct(this, 'Definition');
-
-    // 1. The terminal states.
-    const completed = new sfn.Succeed(states, 'Completed', { comment: 'Every step succeeded.' });
-    const stopped = new sfn.Succeed(states, 'Stopped', {
-      comment: 'A step answered compensate: false (e.g. a duplicate execution): nothing to undo.',
-    });
-    const compensated = new sfn.Succeed(states, 'Compensated', {
-      comment: 'A step failed and every compensation ran: a business outcome, not a failed execution.',
-    });
-    const compensationFailed = new sfn.Fail(states, 'CompensationFailed', {
-      error: 'CompensationFailed',
-      cause:
-        'A compensation failed after all its retries; see $.compensationFailures (and, if its report failed too, ' +
-        '$.compensationFailureReportError) in the execution history.',
-    });
-
-    // 2. Compensations first: one chain in reverse step order. entry[i] is where
-    //    a failure of step i enters it: Undo<step i>, or the nearest earlier one.
-    //    With a failure handler, a failed compensation is reported and the chain
-    //    carries on, so its end must tell "all undone" from "something left".
-    const onFailure = props.onCompensationFailure;
-    const compensable = props.steps.filter((s) => s.compensation).map((s) => s.name);
-    const chainEnd: sfn.State =
-      onFailure && compensable.length > 0
-        ? sfn.Choice.jsonPath(states, 'AllCompensated?', {
-            comment: 'Every compensation ran; did any of them fail (and get reported)?',
-          })
-            .when(
-              anyOf(compensable.map((name) => sfn.Condition.isPresent(`$.compensationFailures.${name}`))),
-              compensationFailed,
-            )
-            .otherwise(compensated)
-        : compensated;
-    const entry: sfn.State[] = [];
-    let latest: sfn.State = chainEnd;
-    for (const step of props.steps) {
-      if (step.compensation) {
-        const undo = tasks.LambdaInvoke.jsonPath(states, `Undo${step.name}`, {
-          lambdaFunction: invoker(step.compensation),
-          payload: sfn.TaskInput.fromObject({
-            step: step.name,
-            phase: 'compensation',
-            input: sfn.JsonPath.objectAt('$.input'),
-            failure: sfn.JsonPath.objectAt('$.failure'),
-            executionId: sfn.JsonPath.executionId,
-            retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
-          }),
-          resultSelector: { outcome: sfn.JsonPath.objectAt('$.Payload') },
-          resultPath: `$.compensations.${step.name}`,
-          taskTimeout: sfn.Timeout.duration(taskTimeout(step.compensation)),
-          retryOnServiceExceptions: false,
-        });
-        undo.addRetry(retryProps(compensationRetry));
-        const failedAt = `$.compensationFailures.${step.name}`;
-        if (onFailure) {
-          const report = tasks.LambdaInvoke.jsonPath(states, `Undo${step.name}Failed`, {
-            comment: `Reports that Undo${step.name} failed after all its retries, then carries on compensating.`,
-            lambdaFunction: invoker(onFailure),
-            payload: sfn.TaskInput.fromObject({
-              step: step.name,
-              phase: 'compensationFailure',
-              input: sfn.JsonPath.objectAt('$.input'),
-              failure: sfn.JsonPath.objectAt('$.failure'),
-              compensationFailure: sfn.JsonPath.objectAt(failedAt),
-              executionId: sfn.JsonPath.executionId,
-              retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
-            }),
-            resultSelector: { outcome: sfn.JsonPath.objectAt('$.Payload') },
-            resultPath: `$.compensationFailureReports.${step.name}`,
-            taskTimeout: sfn.Timeout.duration(taskTimeout(onFailure)),
-            retryOnServiceExceptions: false,
-          });
-          report.addRetry(retryProps(compensationRetry));
-          // Unreported, the failure must not be covered by later compensations: stop here.
-          report.addCatch(compensationFailed, {
-            errors: [sfn.Errors.ALL],
-            resultPath: '$.compensationFailureReportError',
-          });
-          report.next(latest);
-          undo.addCatch(report, { errors: [sfn.Errors.ALL], resultPath: failedAt });
-        } else {
-          undo.addCatch(compensationFailed, { errors: [sfn.Errors.ALL], resultPath: failedAt });
-        }
-        undo.next(latest);
-        latest = undo;
-      }
-      entry.push(latest);
-    }
-
-    // 3. The steps, built last to first so each Choice knows its successor.
-    let next: sfn.IChainable = completed;
-    props.steps.forEach((_, index) => {
-      const i = props.steps.length - 1 - index;
-      const step = props.steps[i];
-      const outcome = `$.results.${step.name}.outcome`;
-      const task = tasks.LambdaInvoke.jsonPath(states, step.name, {
-        lambdaFunction: invoker(step.action),
-        payload: sfn.TaskInput.fromObject({
-          step: step.name,
-          phase: 'action',
-          input: sfn.JsonPath.objectAt('$.input'),
-          executionId: sfn.JsonPath.executionId,
-          retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
-        }),
-        resultSelector: { outcome: sfn.JsonPath.objectAt('$.Payload') },
-        resultPath: `$.results.${step.name}`,
-        // Bounds every attempt, so the worst case checked at synth holds.
-        taskTimeout: sfn.Timeout.duration(taskTimeout(step.action)),
-        // One explicit Retry below covers service exceptions too (Lambda.ServiceException and the like,
-        // which AWS recommends retrying: https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
-        retryOnServiceExceptions: false,
-      });
-      // The Lambda throws only technical faults: retry them all, then compensate.
-      task.addRetry(retryProps(stepRetry));
-      task.addCatch(entry[i], { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-
-      const rejected = sfn.Pass.jsonPath(states, `${step.name}Rejected`, {
-        parameters: { step: step.name, reason: sfn.JsonPath.stringAt(`${outcome}.reason`) },
-        resultPath: '$.failure',
-      }).next(entry[i]);
-      const ok = sfn.Choice.jsonPath(states, `${step.name}Ok?`)
-        // IsPresent first: comparing a field that is missing fails the state (our reading of the Choice
-        // state's rules, not stated on https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html:
-        // unverified; the guard costs nothing either way).
-        .when(
-          sfn.Condition.and(
-            sfn.Condition.isPresent(`${outcome}.ok`),
-            sfn.Condition.booleanEquals(`${outcome}.ok`, true),
-          ),
-          next,
-        )
-        .when(
-          sfn.Condition.and(
-            sfn.Condition.isPresent(`${outcome}.compensate`),
-            sfn.Condition.booleanEquals(`${outcome}.compensate`, false),
-          ),
-          stopped,
-        )
-        .otherwise(rejected);
-      task.next(ok);
-      next = task;
-    });
-
-    const start = sfn.Pass.jsonPath(states, 'Start', {
-      comment: 'Keeps the execution input at $.input; results, failure and compensations go beside it.',
-      parameters: { input: sfn.JsonPath.entirePayload },
-    }).next(next);
+    const start = buildSagaDefinition(this, { ...props, stepRetry, compensationRetry, taskTimeout });
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -463,72 +264,6 @@ export class Saga extends Construct {
   public metricSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.stateMachine.metricSucceeded({ period: Duration.minutes(1), ...props });
   }
-}
-
-type ResolvedRetry = Required<SagaRetry>;
-
-/** One condition as itself, several as an `Or` (an `Or` of one is needless). */
-function anyOf(conditions: sfn.Condition[]): sfn.Condition {
-  return conditions.length === 1 ? conditions[0] : sfn.Condition.or(...conditions);
-}
-
-/** Express executions stop after 5 minutes, whatever the definition says. */
-const EXPRESS_MAX_DURATION = Duration.minutes(5);
-
-/** Lambda's default and maximum function timeouts. */
-const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
-const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
-
-/** A function's own timeout when the construct can see it, else the Lambda maximum. */
-function functionTimeout(fn: lambda.IFunction): Duration {
-  return fn instanceof lambda.Function ? (fn.timeout ?? LAMBDA_DEFAULT_TIMEOUT) : LAMBDA_MAX_TIMEOUT;
-}
-
-/** The backoff before retry 1..maxAttempts, each at its ceiling (full jitter draws from 0 to it). */
-export function retryDelaysSeconds(retry: ResolvedRetry): number[] {
-  const interval = seconds(retry.interval);
-  const cap = seconds(retry.maxDelay);
-  return Array.from({ length: retry.maxAttempts }, (_, k) => Math.min(interval * retry.backoffRate ** k, cap));
-}
-
-/**
- * The longest an execution can run: the longest path is the last step failing
- * after all its retries and every compensation then running (all positive
- * terms, so no shorter path can take longer), each task making every attempt
- * up to its task timeout, with the longest backoff between attempts. With
- * `onCompensationFailure`, every compensation may fail after all its attempts
- * and its report then take all of its own before the chain carries on. Pass
- * and Choice transitions take milliseconds and are left out.
- */
-function worstCaseSeconds(
-  props: Pick<SagaProps, 'steps' | 'onCompensationFailure'>,
-  taskTimeout: (fn: lambda.IFunction) => Duration,
-  stepRetry: ResolvedRetry,
-  compensationRetry: ResolvedRetry,
-): number {
-  const task = (fn: lambda.IFunction, retry: ResolvedRetry) =>
-    (retry.maxAttempts + 1) * seconds(taskTimeout(fn)) + retryDelaysSeconds(retry).reduce((a, b) => a + b, 0);
-  const report = props.onCompensationFailure ? task(props.onCompensationFailure, compensationRetry) : 0;
-  return props.steps.reduce(
-    (sum, step) =>
-      sum +
-      task(step.action, stepRetry) +
-      (step.compensation ? task(step.compensation, compensationRetry) + report : 0),
-    0,
-  );
-}
-
-function withRetryDefaults(retry: SagaRetry | undefined, maxAttempts: number): ResolvedRetry {
-  return {
-    maxAttempts: retry?.maxAttempts ?? maxAttempts,
-    interval: retry?.interval ?? Duration.seconds(1),
-    backoffRate: retry?.backoffRate ?? 2,
-    maxDelay: retry?.maxDelay ?? Duration.seconds(10),
-  };
-}
-
-function retryProps(retry: ResolvedRetry): sfn.RetryProps {
-  return { errors: [sfn.Errors.ALL], ...retry, jitterStrategy: sfn.JitterType.FULL };
 }
 
 function validate(

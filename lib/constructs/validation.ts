@@ -49,18 +49,23 @@ export class PropProblems {
     return this.problems;
   }
 
-  /** Throws one error listing every recorded problem; does nothing when there are none. */
-  throwIfAny(scope: IConstruct, kind: string): void {
+  /**
+   * Throws one error listing every recorded problem; does nothing when there are none. `scope` is the
+   * construct, or its path when the check runs before the construct exists (a subclass validating
+   * before its `super()` call).
+   */
+  throwIfAny(scope: IConstruct | string, kind: string): void {
     const message = this.message(scope, kind);
     if (message) throw new Error(message);
   }
 
   /** The message {@link throwIfAny} would throw (for a node validation, which returns it), or undefined. */
-  message(scope: IConstruct, kind: string): string | undefined {
+  message(scope: IConstruct | string, kind: string): string | undefined {
     if (this.problems.length === 0) return undefined;
     const count = this.problems.length;
     const lines = this.problems.map((p) => `  - ${p.prop} = ${formatValue(p.value)}: ${p.problem}. Fix: ${p.fix}`);
-    return `${kind} at ${scope.node.path}: ${count} invalid prop${count === 1 ? '' : 's'}:\n${lines.join('\n')}`;
+    const path = typeof scope === 'string' ? scope : scope.node.path;
+    return `${kind} at ${path}: ${count} invalid prop${count === 1 ? '' : 's'}:\n${lines.join('\n')}`;
   }
 }
 

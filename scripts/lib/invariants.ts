@@ -1,7 +1,16 @@
 import { GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
-import { ORDER_OUTCOME_TYPES } from '../../lambdas/contracts/events';
+import { ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
 import { keys } from '../../lambdas/contracts/keys';
 import { LOYALTY_MIN_TOTAL } from '../../lambdas/contracts/order-rules';
+import { FINAL_ORDER_STATUSES } from '../../lambdas/contracts/order-status';
+import {
+  type RouteConsumer,
+  RULE_ROUTES,
+  type RuleRouteId,
+  routesOf,
+  ruleRouteOf,
+} from '../../lambdas/contracts/routes';
+import { DEAD_LETTER_QUEUE_OUTPUT_KEYS, ruleArnsOf } from '../../lambdas/contracts/stack-outputs';
 import { orderIdOf } from '../../lambdas/messages/envelope';
 import type { OrderItem } from '../../lambdas/messages/schemas';
 import { describeMessage } from './dlq/describe';
@@ -29,8 +38,8 @@ import type { System } from './order-system';
  * without an engine.
  */
 
-/** The consumers a message can be meant for; `saga` is the OrderPlaced → Step Functions rule target. */
-export type Consumer = 'email' | 'analytics' | 'loyalty' | 'timeline' | 'saga';
+/** The consumers a message can be meant for (the routing table's); `saga` is the OrderPlaced → Step Functions rule target. */
+export type Consumer = RouteConsumer;
 
 /** What the order service and the consumers recorded for one order. */
 export interface OrderInvariantFacts {
@@ -132,12 +141,15 @@ export interface InvariantReport {
   ok: boolean;
 }
 
-/** Order-record states that end an order (the audit adds the state another change may introduce). */
-const FINAL_RECORD_STATES = new Set(['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION']);
+/** Order-record states that end an order. */
+const FINAL_RECORD_STATES: ReadonlySet<string> = new Set(FINAL_ORDER_STATUSES);
 
-/** The events the relay sends to the timeline: every stored event of the order (lambdas/event-relay/relay.ts). */
-const TIMELINE_TYPES = /^(Order|Inventory|Payment|Shipment)/;
-const isOutcome = (type: string) => (ORDER_OUTCOME_TYPES as readonly string[]).includes(type);
+/**
+ * Whether a stored event of this type reaches `consumer`, by the routing table (lambdas/contracts/routes.ts):
+ * every stored event is the order service's, and its routes are the rules and the relay's own.
+ */
+const reaches = (consumer: Consumer, type: string) =>
+  routesOf({ source: ORDER_SERVICE_SOURCE, type }).some((route) => route.consumers.includes(consumer));
 
 /** One message a consumer should have received for an order, and how many times its effect shows. */
 export interface ExpectedMessage {
@@ -155,25 +167,30 @@ export interface ExpectedMessage {
 export function expectedMessages(facts: OrderInvariantFacts): ExpectedMessage[] {
   const expected: ExpectedMessage[] = [];
   const analyticsTypes = new Set(facts.analytics?.types ?? []);
-  const outcomes = facts.events.filter((e) => isOutcome(e.type));
   // Analytics counts events in one number: beyond one per distinct type is a repeat.
   const analyticsRepeats = Math.max(0, (facts.analytics?.events ?? 0) - analyticsTypes.size);
-  for (const [n, event] of outcomes.entries()) {
-    expected.push({
-      consumer: 'email',
-      eventType: event.type,
-      eventId: event.eventId,
-      applied: facts.emails[event.type] ?? 0,
-    });
-    expected.push({
-      consumer: 'analytics',
-      eventType: event.type,
-      eventId: event.eventId,
-      applied: analyticsTypes.has(event.type) ? 1 + (n === 0 ? analyticsRepeats : 0) : 0,
-    });
+  const toAnalytics = facts.events.filter((e) => reaches('analytics', e.type));
+  for (const event of facts.events.filter((e) => reaches('email', e.type) || reaches('analytics', e.type))) {
+    if (reaches('email', event.type)) {
+      expected.push({
+        consumer: 'email',
+        eventType: event.type,
+        eventId: event.eventId,
+        applied: facts.emails[event.type] ?? 0,
+      });
+    }
+    if (reaches('analytics', event.type)) {
+      const first = toAnalytics[0] === event;
+      expected.push({
+        consumer: 'analytics',
+        eventType: event.type,
+        eventId: event.eventId,
+        applied: analyticsTypes.has(event.type) ? 1 + (first ? analyticsRepeats : 0) : 0,
+      });
+    }
   }
   const entries = facts.timeline ?? [];
-  for (const event of facts.events.filter((e) => TIMELINE_TYPES.test(e.type))) {
+  for (const event of facts.events.filter((e) => reaches('timeline', e.type))) {
     // Every timeline entry is `<store version>:<type>`, OrderPlaced included (version 1).
     const name = `${event.version}:${event.type}`;
     expected.push({
@@ -372,23 +389,41 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (
   return results;
 }
 
-/** Which consumers a DLQ output key stands for; the rule-target DLQ is resolved per message by its RULE_ARN. */
-const DLQ_CONSUMERS: { pattern: RegExp; consumers: Consumer[] }[] = [
-  { pattern: /^Email(Subscription)?DlqUrl$/, consumers: ['email'] },
-  { pattern: /^Analytics(Subscription)?DlqUrl$/, consumers: ['analytics'] },
-  { pattern: /^Loyalty(Subscription)?DlqUrl$/, consumers: ['loyalty'] },
-  { pattern: /^OrderTimelineDlqUrl$/, consumers: ['timeline'] },
-  { pattern: /^RuleTargetDlqUrl$/, consumers: [] },
-];
+/** The DLQs the invariants read: a consumer queue's, a subscription's and the rule targets' (output keys). */
+type DeadLetterKey =
+  | (typeof DEAD_LETTER_QUEUE_OUTPUT_KEYS.queue)[number]
+  | (typeof DEAD_LETTER_QUEUE_OUTPUT_KEYS.subscription)[number]
+  | (typeof DEAD_LETTER_QUEUE_OUTPUT_KEYS.ruleTarget)[number];
 
-/** The consumers behind an EventBridge rule, by the route ids of the stack (names contain them). */
-function ruleTargetConsumers(ruleArn: string | undefined, eventType: string | undefined): Consumer[] {
-  if (ruleArn?.includes('OrderOutcomesToFanout')) return ['email', 'analytics', 'loyalty'];
-  if (ruleArn?.includes('OrderPlacedToSaga')) return ['saga'];
-  // Unknown rule: the message stands for every consumer a rule could reach with its type (the timeline has no rule:
-  // the relay sends to it).
-  if (eventType === 'OrderPlaced') return ['saga'];
-  return eventType && isOutcome(eventType) ? ['email', 'analytics', 'loyalty'] : [];
+/** Which consumers a DLQ stands for; the rule-target DLQ's are resolved per message, by its RULE_ARN. */
+const DLQ_CONSUMERS: Record<DeadLetterKey, Consumer[]> = {
+  EmailDlqUrl: ['email'],
+  AnalyticsDlqUrl: ['analytics'],
+  LoyaltyDlqUrl: ['loyalty'],
+  OrderTimelineDlqUrl: ['timeline'],
+  RuleTargetDlqUrl: [],
+  EmailSubscriptionDlqUrl: ['email'],
+  AnalyticsSubscriptionDlqUrl: ['analytics'],
+  LoyaltySubscriptionDlqUrl: ['loyalty'],
+};
+const isDeadLetterKey = (key: string): key is DeadLetterKey => Object.hasOwn(DLQ_CONSUMERS, key);
+
+/**
+ * The consumers behind the rule a rule-target DLQ message came from, by the routing table: its RULE_ARN is
+ * matched against each route's deployed rule (`ruleArns`, the stack outputs `<route>RuleArn`). A rule the table
+ * does not know stands for every consumer a rule could reach with the event's type.
+ */
+function ruleTargetConsumers(
+  ruleArn: string | undefined,
+  eventType: string | undefined,
+  ruleArns: Readonly<Record<RuleRouteId, string>> | undefined,
+): Consumer[] {
+  const route = ruleArns && ruleRouteOf(ruleArn, ruleArns);
+  if (route) return [...route.consumers];
+  if (!eventType) return [];
+  return RULE_ROUTES.filter((r) => (r.pattern.detailType as readonly string[]).includes(eventType)).flatMap((r) => [
+    ...r.consumers,
+  ]);
 }
 
 /**
@@ -419,14 +454,22 @@ export function envelopeInBody(body: string): { id?: string; type?: string; orde
   };
 }
 
-/** Turns one received DLQ message into a ParkedMessage. */
-export function parkedMessageOf(dlqKey: string, message: Message): ParkedMessage {
-  const described = describeMessage(message, { hasSourceQueue: !/RuleTarget|Subscription/.test(dlqKey) });
+/**
+ * Turns one received DLQ message into a ParkedMessage. `ruleArns` (the stack's rule ARN outputs,
+ * `ruleArnsOf(outputs)`) tells which route a rule-target DLQ message came from.
+ */
+export function parkedMessageOf(
+  dlqKey: DeadLetterKey,
+  message: Message,
+  ruleArns?: Readonly<Record<RuleRouteId, string>>,
+): ParkedMessage {
+  const hasSourceQueue = (DEAD_LETTER_QUEUE_OUTPUT_KEYS.queue as readonly string[]).includes(dlqKey);
+  const described = describeMessage(message, { hasSourceQueue });
   const envelope = envelopeInBody(message.Body ?? '');
-  const fixed = DLQ_CONSUMERS.find((d) => d.pattern.test(dlqKey))?.consumers ?? [];
+  const fixed = DLQ_CONSUMERS[dlqKey];
   return {
     dlq: dlqKey.replace(/Url$/, ''),
-    consumers: fixed.length > 0 ? fixed : ruleTargetConsumers(described.details.RULE_ARN, envelope?.type),
+    consumers: fixed.length > 0 ? fixed : ruleTargetConsumers(described.details.RULE_ARN, envelope?.type, ruleArns),
     orderId: envelope?.orderId,
     eventId: envelope?.id,
     eventType: envelope?.type,
@@ -464,7 +507,8 @@ export async function scanDeadLetters(
 ): Promise<DeadLetterScan> {
   const found: ParkedMessage[] = [];
   const unseen: UnseenDeadLetters[] = [];
-  const dlqKeys = Object.keys(sys.outputs).filter((key) => DLQ_CONSUMERS.some((d) => d.pattern.test(key)));
+  const dlqKeys = Object.keys(DLQ_CONSUMERS).filter(isDeadLetterKey);
+  const ruleArns = ruleArnsOf(sys.outputs);
   for (const key of dlqKeys) {
     const url = sys.outputs[key];
     const { Attributes: depth } = await sys.sqs.send(
@@ -475,7 +519,7 @@ export async function scanDeadLetters(
     );
     const { messages } = await peek(sys.sqs, url, { max: maxPerQueue, visibilitySeconds: 30, waitSeconds });
     try {
-      found.push(...messages.map((m) => parkedMessageOf(key, m)));
+      found.push(...messages.map((m) => parkedMessageOf(key, m, ruleArns)));
     } finally {
       await release(sys.sqs, url, messages);
     }
@@ -485,7 +529,7 @@ export async function scanDeadLetters(
     // only in part; elsewhere a shortfall is another reader's.
     const capped = messages.length >= maxPerQueue;
     if ((capped || url.endsWith('.fifo')) && held > messages.length) {
-      const consumers = DLQ_CONSUMERS.find((d) => d.pattern.test(key))?.consumers ?? [];
+      const consumers = DLQ_CONSUMERS[key];
       const cause = capped ? 'limit' : 'fifo-groups';
       unseen.push({ dlq: key.replace(/Url$/, ''), consumers, count: held - messages.length, cause });
     }
@@ -523,7 +567,7 @@ export async function gatherInvariantFacts(
         return { version: Number(e.version), type: e.type, eventId: e.eventId ?? envelope.id, data: envelope.data };
       })
       .sort((a, b) => a.version - b.version);
-    const outcomeTypes = [...new Set(events.filter((e) => isOutcome(e.type)).map((e) => e.type))];
+    const outcomeTypes = [...new Set(events.filter((e) => reaches('email', e.type)).map((e) => e.type))];
     const [order, payment, reservation, analytics, timeline, ...emails] = await Promise.all([
       sys.serviceRecord(keys.order(orderId)),
       sys.serviceRecord(keys.payment(orderId)),

@@ -11,6 +11,7 @@ import { CHECKOUT_SOURCE } from '../../lambdas/contracts/events';
 import type { FaultRule } from '../../lambdas/contracts/fault-switch';
 import { keys } from '../../lambdas/contracts/keys';
 import { FINAL_ORDER_STATUSES } from '../../lambdas/contracts/order-status';
+import { requireOptionalOutput, type StackOutputs } from '../../lambdas/contracts/stack-outputs';
 import { checkedPutEventsEntry, newEvent, orderIdOf, type TypedEnvelope } from '../../lambdas/messages/envelope';
 import type { OrderItem, OrderPlaced } from '../../lambdas/messages/schemas';
 import { engineClientConfig } from '../../localstack/engine';
@@ -20,7 +21,7 @@ import { deleteFaultSwitch, putFaultSwitch, waitForSwitchCaches } from './faults
  * The deployed system as the demo and the integration tests see it: stack
  * outputs, clients pointed at the engine, and small helpers that say what they do.
  */
-export function connect(outputs: Record<string, string>, env: Record<string, string | undefined>) {
+export function connect(outputs: StackOutputs, env: Record<string, string | undefined>) {
   // Against AWS (no endpoint, no keys given) the SDK's default region and credential chain apply.
   const clientConfig = env.AWS_ENDPOINT_URL
     ? engineClientConfig(env as Record<string, string>)
@@ -34,15 +35,9 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
   const ssm = new SSMClient(clientConfig);
   const cloudWatch = new CloudWatchClient(clientConfig);
   const cloudFormation = new CloudFormationClient(clientConfig);
-  const output = (name: string) => {
-    const value = outputs[name];
-    if (!value) throw new Error(`Stack output ${name} is missing; outputs: ${Object.keys(outputs).join(', ')}`);
-    return value;
-  };
-
   return {
+    /** The stack's outputs, typed (lambdas/contracts/stack-outputs.ts); read by `readStackOutputs`. */
     outputs,
-    output,
     ddb,
     eventBridge,
     sqs,
@@ -56,34 +51,34 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
 
     async seedStock(sku: string, available: number) {
       await ddb.send(
-        new PutCommand({ TableName: output('OrderServiceTableName'), Item: { ...keys.stock(sku), available } }),
+        new PutCommand({ TableName: outputs.OrderServiceTableName, Item: { ...keys.stock(sku), available } }),
       );
     },
 
     async stockOf(sku: string): Promise<number | undefined> {
       const result = await ddb.send(
-        new GetCommand({ TableName: output('OrderServiceTableName'), Key: keys.stock(sku), ConsistentRead: true }),
+        new GetCommand({ TableName: outputs.OrderServiceTableName, Key: keys.stock(sku), ConsistentRead: true }),
       );
       return result.Item?.available as number | undefined;
     },
 
     async serviceRecord(key: { pk: string; sk: string }) {
       const result = await ddb.send(
-        new GetCommand({ TableName: output('OrderServiceTableName'), Key: key, ConsistentRead: true }),
+        new GetCommand({ TableName: outputs.OrderServiceTableName, Key: key, ConsistentRead: true }),
       );
       return result.Item;
     },
 
     async consumerRecord(key: { pk: string; sk: string }) {
       const result = await ddb.send(
-        new GetCommand({ TableName: output('ConsumerStateTableName'), Key: key, ConsistentRead: true }),
+        new GetCommand({ TableName: outputs.ConsumerStateTableName, Key: key, ConsistentRead: true }),
       );
       return result.Item;
     },
 
     async readModel(orderId: string) {
       const result = await ddb.send(
-        new GetCommand({ TableName: output('ReadModelTableName'), Key: { orderId }, ConsistentRead: true }),
+        new GetCommand({ TableName: outputs.ReadModelTableName, Key: { orderId }, ConsistentRead: true }),
       );
       return result.Item;
     },
@@ -91,7 +86,7 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
     async storedEvents(orderId: string) {
       const result = await ddb.send(
         new QueryCommand({
-          TableName: output('EventStoreTableName'),
+          TableName: outputs.EventStoreTableName,
           KeyConditionExpression: 'aggregateId = :id',
           ExpressionAttributeValues: { ':id': orderId },
           ConsistentRead: true,
@@ -107,7 +102,7 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
      */
     async placeOrder(envelope: TypedEnvelope<'OrderPlaced'>) {
       const result = await eventBridge.send(
-        new PutEventsCommand({ Entries: [checkedPutEventsEntry(envelope, output('EventBusName'))] }),
+        new PutEventsCommand({ Entries: [checkedPutEventsEntry(envelope, outputs.EventBusName)] }),
       );
       if (result.FailedEntryCount) throw new Error(`PutEvents refused the order: ${JSON.stringify(result.Entries)}`);
     },
@@ -120,7 +115,7 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
      * tests in parallel keep their own rules.
      */
     async injectFaults(name: string, rules: FaultRule[]): Promise<() => Promise<void>> {
-      const path = output('FaultInjectionPath');
+      const path = requireOptionalOutput(outputs, 'FaultInjectionPath', 'injecting faults');
       await putFaultSwitch(ssm, path, name, { faults: rules });
       await waitForSwitchCaches();
       return async () => {
@@ -132,7 +127,7 @@ export function connect(outputs: Record<string, string>, env: Record<string, str
     /** The saga executions whose input is this order. */
     async executionsOf(orderId: string) {
       const list = await sfn.send(
-        new ListExecutionsCommand({ stateMachineArn: output('StateMachineArn'), maxResults: 1000 }),
+        new ListExecutionsCommand({ stateMachineArn: outputs.StateMachineArn, maxResults: 1000 }),
       );
       const described = await Promise.all(
         (list.executions ?? []).map((e) => sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }))),

@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { readStackOutputs } from '../../lambdas/contracts/stack-outputs';
 import { readOutputs, STACK } from '../../localstack/deploy';
 import { awsEnv, health } from '../../localstack/engine';
 import { connect, type System } from './order-system';
@@ -27,7 +28,7 @@ export async function connectTarget(target: Target, stack = STACK): Promise<{ sy
     return { sys: connect(readOutputs(stack), env), where: `local engine ${env.AWS_ENDPOINT_URL}, stack ${stack}` };
   }
   const cloudFormation = new CloudFormationClient({});
-  const outputs = await cloudFormationOutputs(cloudFormation, stack);
+  const outputs = readStackOutputs(await cloudFormationOutputs(cloudFormation, stack), `CloudFormation stack ${stack}`);
   const region = await cloudFormation.config.region();
   return { sys: connect(outputs, { AWS_REGION: region }), where: `AWS stack ${stack} in ${region}` };
 }

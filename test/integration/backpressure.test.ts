@@ -64,7 +64,7 @@ describe('backpressure (issue 6, scenario 14)', () => {
     for (let i = 0; i < orderIds.length; i += BATCH_GET) {
       let pending: Record<string, unknown>[] | undefined = orderIds.slice(i, i + BATCH_GET).map(keys.analytics);
       while (pending && pending.length > 0) {
-        const table = sys.output('ConsumerStateTableName');
+        const table = sys.outputs.ConsumerStateTableName;
         const result: BatchGetCommandOutput = await sys.ddb.send(
           new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
         );

@@ -46,7 +46,7 @@ describe('bad input on a consumer queue', () => {
     };
     await sys.sqs.send(
       new SendMessageBatchCommand({
-        QueueUrl: sys.output('EmailQueueUrl'),
+        QueueUrl: sys.outputs.EmailQueueUrl,
         Entries: [
           { Id: 'good0', MessageBody: JSON.stringify(good[0]) },
           ...Object.entries(bad).map(([kind, body]) => ({ Id: kind, MessageBody: body })),
@@ -69,7 +69,7 @@ describe('bad input on a consumer queue', () => {
       async () => {
         const received = await sys.sqs.send(
           new ReceiveMessageCommand({
-            QueueUrl: sys.output('EmailDlqUrl'),
+            QueueUrl: sys.outputs.EmailDlqUrl,
             MaxNumberOfMessages: 10,
             MessageAttributeNames: ['All'],
             // The DLQ keeps other runs' messages and a receive returns at most 10: hide what was

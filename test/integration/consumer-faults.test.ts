@@ -233,7 +233,7 @@ describe.concurrent('consumer faults (issue 6, scenarios 1-6)', () => {
         );
       },
     );
-    const maxReceiveCount = sys.output('MaxReceiveCount');
+    const maxReceiveCount = sys.outputs.MaxReceiveCount;
     for (const message of parked) expectParkedByFault(message, { ruleId, consumer: ANALYTICS, maxReceiveCount });
     for (const event of poison) expect(await analyticsEvents(event.data.orderId)).toBeUndefined();
     // Give a late duplicate of a good message the time to land before counting.

@@ -61,7 +61,7 @@ describe('the DLQ tool on the engine', () => {
     const lock = { id: idempotencyKey(event.id) };
     await sys.ddb.send(
       new PutCommand({
-        TableName: sys.output('IdempotencyTableName'),
+        TableName: sys.outputs.IdempotencyTableName,
         Item: {
           ...lock,
           status: 'INPROGRESS',
@@ -80,7 +80,7 @@ describe('the DLQ tool on the engine', () => {
     // Raw delivery: the analytics queue receives the envelope itself.
     await sys.sqs.send(
       new SendMessageCommand({
-        QueueUrl: sys.output('AnalyticsQueueUrl'),
+        QueueUrl: sys.outputs.AnalyticsQueueUrl,
         MessageBody: JSON.stringify(event),
         MessageAttributes: { origin: { DataType: 'String', StringValue: 'dlq-integration-test' } },
       }),
@@ -95,7 +95,7 @@ describe('the DLQ tool on the engine', () => {
     expect(parked).toMatchObject({
       origin: 'parked-by-consumer',
       errorType: 'IdempotencyAlreadyInProgressError',
-      attempts: Number(sys.output('MaxReceiveCount')),
+      attempts: Number(sys.outputs.MaxReceiveCount),
       consumer: CONSUMER,
       originalAttributes: { origin: 'dlq-integration-test' },
     });
@@ -115,7 +115,7 @@ describe('the DLQ tool on the engine', () => {
     expect(ours(await show(sys.sqs, dlq, { max: 1000 }))).toBeDefined();
 
     // The operator fixes the cause (the stale lock), then redrives with the CLI.
-    await sys.ddb.send(new DeleteCommand({ TableName: sys.output('IdempotencyTableName'), Key: lock }));
+    await sys.ddb.send(new DeleteCommand({ TableName: sys.outputs.IdempotencyTableName, Key: lock }));
     const moved = cli('redrive', 'AnalyticsDlq', '--apply');
     expect(moved.code, moved.stderr).toBe(0);
     expect(moved.stdout).toMatch(/Moved [1-9]\d* message\(s\)/);
@@ -152,9 +152,9 @@ describe('the DLQ tool on the engine', () => {
     async () => {
       const sys = system();
       const { queueUrls } = await sys.sqs.send(
-        new ListDeadLetterSourceQueuesCommand({ QueueUrl: sys.output('LoyaltyDlqUrl') }),
+        new ListDeadLetterSourceQueuesCommand({ QueueUrl: sys.outputs.LoyaltyDlqUrl }),
       );
-      expect(queueUrls?.map((u) => u.split('/').pop())).toEqual([sys.output('LoyaltyQueueUrl').split('/').pop()]);
+      expect(queueUrls?.map((u) => u.split('/').pop())).toEqual([sys.outputs.LoyaltyQueueUrl.split('/').pop()]);
     },
   );
 

@@ -25,8 +25,8 @@ function raceEvent(aggregateId: string, writer: number): Envelope {
 describe('event store on the engine', () => {
   const sys = system();
   const store: EventStoreTables = {
-    eventTable: sys.output('EventStoreTableName'),
-    snapshotTable: sys.output('SnapshotTableName'),
+    eventTable: sys.outputs.EventStoreTableName,
+    snapshotTable: sys.outputs.SnapshotTableName,
     snapshotEvery: 4,
   };
 

@@ -137,7 +137,7 @@ describe('FIFO consumer faults (issue 6, scenario 9)', () => {
       await off();
     }
 
-    expectParkedByFault(parked[0], { ruleId, consumer: TIMELINE, maxReceiveCount: sys.output('MaxReceiveCount') });
+    expectParkedByFault(parked[0], { ruleId, consumer: TIMELINE, maxReceiveCount: sys.outputs.MaxReceiveCount });
     expect(parked[0].Attributes?.MessageGroupId).toBe(a);
 
     // A's group moves on past the parked event: its successors are applied in order, and the gap is recorded.
@@ -198,7 +198,7 @@ describe('FIFO consumer faults (issue 6, scenario 9)', () => {
       await off();
     }
 
-    expectParkedByFault(parked[0], { ruleId, consumer: TIMELINE, maxReceiveCount: sys.output('MaxReceiveCount') });
+    expectParkedByFault(parked[0], { ruleId, consumer: TIMELINE, maxReceiveCount: sys.outputs.MaxReceiveCount });
     // The FIFO DLQ keeps the message in its order's group.
     expect(parked[0].Attributes?.MessageGroupId).toBe(poisoned);
 

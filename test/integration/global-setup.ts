@@ -1,10 +1,11 @@
 import type { TestProject } from 'vitest/node';
+import type { StackOutputs } from '../../lambdas/contracts/stack-outputs';
 import { deployLocal } from '../../localstack/deploy';
 import { awsEnv, ensureEngine, identifyEngine } from '../../localstack/engine';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    outputs: Record<string, string>;
+    outputs: StackOutputs;
     awsEnv: Record<string, string>;
     /** Which engine answers on the endpoint: `ministack`, or `other` (LocalStack, AWS-like). */
     engine: string;

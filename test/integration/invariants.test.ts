@@ -44,7 +44,7 @@ describe('invariant checker', () => {
   });
 
   it('reports an effect applied twice as double-applied, and expectInvariants fails naming it', async () => {
-    const table = sys.output('ConsumerStateTableName');
+    const table = sys.outputs.ConsumerStateTableName;
     await eventually(
       () => sys.consumerRecord(keys.email(orderId, 'OrderConfirmed')),
       (item) => item?.sends === 1,
@@ -70,7 +70,7 @@ describe('invariant checker', () => {
   });
 
   it('reports a message neither processed nor parked as lost, and one found in a DLQ as parked', async () => {
-    const table = sys.output('ConsumerStateTableName');
+    const table = sys.outputs.ConsumerStateTableName;
     const analytics = await eventually(
       () => sys.consumerRecord(keys.analytics(orderId)),
       (item) => item !== undefined,
@@ -89,7 +89,7 @@ describe('invariant checker', () => {
       const confirmed = (await sys.storedEvents(orderId)).find((e) => e.type === 'OrderConfirmed');
       await sys.sqs.send(
         new SendMessageCommand({
-          QueueUrl: sys.output('AnalyticsDlqUrl'),
+          QueueUrl: sys.outputs.AnalyticsDlqUrl,
           MessageBody: confirmed?.envelope ?? '',
           MessageAttributes: {
             'x-error-type': { DataType: 'String', StringValue: 'PlantedError' },
@@ -112,7 +112,7 @@ describe('invariant checker', () => {
   });
 
   it('reports loyalty points awarded twice to the order’s customer', async () => {
-    const table = sys.output('ConsumerStateTableName');
+    const table = sys.outputs.ConsumerStateTableName;
     const loyalty = await eventually(
       () => sys.consumerRecord(keys.loyalty(customerId)),
       (item) => item !== undefined,

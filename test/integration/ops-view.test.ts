@@ -168,7 +168,7 @@ describe('ops view (npm run ops) in headless Chromium', () => {
     await browser?.close();
     if (ops && ops.child.exitCode === null) ops.child.kill('SIGINT');
     // Take back the messages this test put in the DLQ, so other tests and runs start from what they left.
-    const queueUrl = sys.output('LoyaltyDlqUrl');
+    const queueUrl = sys.outputs.LoyaltyDlqUrl;
     for (let round = 0; round < 20; round++) {
       const { Messages = [] } = await sys.sqs.send(
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
@@ -187,7 +187,7 @@ describe('ops view (npm run ops) in headless Chromium', () => {
   });
 
   it('draws every queue and DLQ depth as the JSON endpoint says, and a DLQ as SQS itself counts it', async () => {
-    const dlqUrl = sys.output('LoyaltyDlqUrl');
+    const dlqUrl = sys.outputs.LoyaltyDlqUrl;
     const before = await depth(sys, dlqUrl);
     await sys.sqs.send(
       new SendMessageBatchCommand({

@@ -68,8 +68,8 @@ describe('oversized events', () => {
 
   it('refuses an event store append that the relay could not publish, writing nothing', async () => {
     const store: EventStoreTables = {
-      eventTable: sys.output('EventStoreTableName'),
-      snapshotTable: sys.output('SnapshotTableName'),
+      eventTable: sys.outputs.EventStoreTableName,
+      snapshotTable: sys.outputs.SnapshotTableName,
       snapshotEvery: 4,
     };
     const aggregateId = sys.uniqueId('oversized');

@@ -48,7 +48,7 @@ describe('projections (the CQRS read side) on the engine', () => {
     const invoke = async (records: DynamoDBStreamEvent['Records']) => {
       const result = await lambda.send(
         new InvokeCommand({
-          FunctionName: sys.output('ProjectorFunctionName'),
+          FunctionName: sys.outputs.ProjectorFunctionName,
           Payload: Buffer.from(JSON.stringify({ Records: records })),
         }),
       );
@@ -76,10 +76,10 @@ describe('projections (the CQRS read side) on the engine', () => {
       });
     } finally {
       // This aggregate has no events in the store: leave no read-model item a rebuild could not explain.
-      await sys.ddb.send(new DeleteCommand({ TableName: sys.output('ReadModelTableName'), Key: { orderId } }));
+      await sys.ddb.send(new DeleteCommand({ TableName: sys.outputs.ReadModelTableName, Key: { orderId } }));
       await sys.ddb.send(
         new DeleteCommand({
-          TableName: sys.output('CustomerStatsTableName'),
+          TableName: sys.outputs.CustomerStatsTableName,
           Key: { customerId: placed.data.customerId },
         }),
       );
@@ -107,7 +107,7 @@ describe('projections (the CQRS read side) on the engine', () => {
         (
           await sys.ddb.send(
             new QueryCommand({
-              TableName: sys.output('ReadModelTableName'),
+              TableName: sys.outputs.ReadModelTableName,
               IndexName: ORDER_HISTORY_INDEX,
               KeyConditionExpression: 'customerId = :c',
               ExpressionAttributeValues: { ':c': customerId },
@@ -126,7 +126,7 @@ describe('projections (the CQRS read side) on the engine', () => {
         (
           await sys.ddb.send(
             new QueryCommand({
-              TableName: sys.output('CustomerStatsTableName'),
+              TableName: sys.outputs.CustomerStatsTableName,
               KeyConditionExpression: 'customerId = :c',
               ExpressionAttributeValues: { ':c': customerId },
               ConsistentRead: true,

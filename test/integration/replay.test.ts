@@ -39,7 +39,7 @@ describe('replay of the bus archive', () => {
     // The engine archives an event after dispatching it to the rules' targets, so under load the consumers can
     // finish before the archive has the last events: wait until its count stops moving (AWS archives minutes later).
     const archived = async () =>
-      (await sys.eventBridge.send(new DescribeArchiveCommand({ ArchiveName: sys.output('EventArchiveName') })))
+      (await sys.eventBridge.send(new DescribeArchiveCommand({ ArchiveName: sys.outputs.EventArchiveName })))
         .EventCount;
     let count = await archived();
     await eventually(
@@ -97,12 +97,12 @@ describe('replay of the bus archive', () => {
       expect(outputs.filter((o) => o.includes('DUPLICATE_ORDER'))).toHaveLength(1);
 
       // Let the consumers drain the replayed copies, then compare every effect.
-      for (const queue of ['EmailQueueUrl', 'AnalyticsQueueUrl', 'LoyaltyQueueUrl', 'OrderTimelineQueueUrl']) {
+      for (const queue of ['EmailQueueUrl', 'AnalyticsQueueUrl', 'LoyaltyQueueUrl', 'OrderTimelineQueueUrl'] as const) {
         await eventually(
           async () => {
             const { Attributes: a } = await sys.sqs.send(
               new GetQueueAttributesCommand({
-                QueueUrl: sys.output(queue),
+                QueueUrl: sys.outputs[queue],
                 AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
               }),
             );

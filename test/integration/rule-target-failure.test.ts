@@ -24,8 +24,8 @@ describe('EventBridge rule target failure', () => {
   const sys = system();
 
   it("gives every route of the stack a retry policy and the stack's rule-target DLQ", async () => {
-    const busName = sys.output('EventBusName');
-    const dlqArn = await queueArn(sys, sys.output('RuleTargetDlqUrl'));
+    const busName = sys.outputs.EventBusName;
+    const dlqArn = await queueArn(sys, sys.outputs.RuleTargetDlqUrl);
     const { Rules } = await sys.eventBridge.send(new ListRulesCommand({ EventBusName: busName }));
     // Rules managed by AWS (e.g. the archive's) are not the stack's routes.
     const routes = (Rules ?? []).filter((rule) => !rule.ManagedBy);
@@ -51,7 +51,7 @@ describe('EventBridge rule target failure', () => {
 
   describe('a rule whose target fails', () => {
     const id = sys.uniqueId('rule-target-failure');
-    const busName = sys.output('EventBusName');
+    const busName = sys.outputs.EventBusName;
     const source = 'test.rule-target-failure';
     const marker = sys.uniqueId('event');
     const created: { queues: string[]; rule?: Awaited<ReturnType<typeof temporaryRule>> } = { queues: [] };

@@ -112,7 +112,7 @@ describe('saga faults', () => {
       // Timings are not asserted: MiniStack accepts JitterStrategy and MaxDelaySeconds but ignores them
       // (localstack/README.md); AWS applies them as written here.
       const machine = await sys.sfn.send(
-        new DescribeStateMachineCommand({ stateMachineArn: sys.output('StateMachineArn') }),
+        new DescribeStateMachineCommand({ stateMachineArn: sys.outputs.StateMachineArn }),
       );
       const states = (
         JSON.parse(machine.definition ?? '{}') as { States: Record<string, { Type: string; Retry?: unknown[] }> }

@@ -136,7 +136,7 @@ describe('smoke checks that must fail (against the local engine)', () => {
   it('fails the DLQ check when a message of the run sits in a DLQ, found by peeking without consuming', async () => {
     const sys = system();
     const batch = planBatch(sys);
-    const queueUrl = sys.output('RuleTargetDlqUrl');
+    const queueUrl = sys.outputs.RuleTargetDlqUrl;
     const body = JSON.stringify({ 'detail-type': 'OrderPlaced', detail: batch.orders[0].order });
     await sys.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
     try {

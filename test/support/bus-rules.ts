@@ -59,7 +59,7 @@ export async function temporaryRule(
   sys: System,
   rule: { name: string; pattern: Record<string, unknown>; description?: string },
 ) {
-  const busName = sys.output('EventBusName');
+  const busName = sys.outputs.EventBusName;
   const { RuleArn } = await sys.eventBridge.send(
     new PutRuleCommand({
       Name: rule.name,

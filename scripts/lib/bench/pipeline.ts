@@ -93,7 +93,7 @@ export async function runStep(
     const copies = i % 10 === 9 ? 2 : 1;
     const result = await sys.eventBridge.send(
       new PutEventsCommand({
-        Entries: Array.from({ length: copies }, () => checkedPutEventsEntry(order, sys.output('EventBusName'))),
+        Entries: Array.from({ length: copies }, () => checkedPutEventsEntry(order, sys.outputs.EventBusName)),
       }),
     );
     if (result.FailedEntryCount) throw new Error(`PutEvents refused ${result.FailedEntryCount} of the bench's entries`);

@@ -92,7 +92,7 @@ export async function measureTimelineRoute(
   const log = options.log ?? (() => {});
   const run = sys.uniqueId('tlroute');
   const prefix = `${run}-`;
-  const bus = sys.output('EventBusName');
+  const bus = sys.outputs.EventBusName;
   const relayName = await relayFunctionName(sys, lambda);
   const expected = options.orders * EVENTS_PER_CONFIRMED_ORDER;
 
@@ -180,8 +180,8 @@ export async function measureTimelineRoute(
  */
 async function relayFunctionName(sys: System, lambda: LambdaClient): Promise<string> {
   if (sys.outputs.EventRelayFunctionName) return sys.outputs.EventRelayFunctionName;
-  const table = sys.output('EventStoreTableName');
-  const projector = sys.output('ProjectorFunctionName');
+  const table = sys.outputs.EventStoreTableName;
+  const projector = sys.outputs.ProjectorFunctionName;
   const { EventSourceMappings } = await lambda.send(new ListEventSourceMappingsCommand({}));
   const readers = (EventSourceMappings ?? [])
     .filter((m) => m.EventSourceArn?.includes(`:table/${table}/stream/`))

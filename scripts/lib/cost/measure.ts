@@ -8,6 +8,7 @@ import {
 import { DescribeExecutionCommand, ListExecutionsCommand, paginateGetExecutionHistory } from '@aws-sdk/client-sfn';
 import { keys } from '../../../lambdas/contracts/keys';
 import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
+import type { StackOutputs } from '../../../lambdas/contracts/stack-outputs';
 import { orderIdOf } from '../../../lambdas/messages/envelope';
 import type { OrderItem } from '../../../lambdas/messages/schemas';
 import { deployLocal, readOutputs, STACK } from '../../../localstack/deploy';
@@ -206,7 +207,7 @@ async function runPhase(
   }
 
   const list = await sys.sfn.send(
-    new ListExecutionsCommand({ stateMachineArn: sys.output('StateMachineArn'), maxResults: 1000 }),
+    new ListExecutionsCommand({ stateMachineArn: sys.outputs.StateMachineArn, maxResults: 1000 }),
   );
   const ids = new Set(orders.map((o) => o.order.data.orderId));
   const executions: PhaseRaw['executions'] = [];
@@ -272,10 +273,10 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
   let recorder: Recorder | undefined;
   let restore: (() => Promise<void>) | undefined;
   try {
-    let outputs: Record<string, string>;
+    let outputs: StackOutputs;
     try {
+      // Fails, naming them, when outputs are missing: then the stack is (re)deployed.
       outputs = readOutputs();
-      connect(outputs, awsEnv()).output('StateMachineArn');
       await stackFunctions(new LambdaClient(engineClientConfig()));
     } catch {
       log('cost: the stack is not deployed on this engine; deploying …');

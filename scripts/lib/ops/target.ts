@@ -6,6 +6,7 @@ import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/clien
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { readStackOutputs, type StackOutputs } from '../../../lambdas/contracts/stack-outputs';
 import { readOutputs, STACK } from '../../../localstack/deploy';
 import { awsEnv, engineClientConfig } from '../../../localstack/engine';
 import { cloudFormationOutputs, type Target } from '../target';
@@ -42,21 +43,18 @@ export async function connectOps(kind: Target = 'local', stack = STACK): Promise
   const config = local ? { ...base, ...engineClientConfig(local) } : base;
   const cfn = new CloudFormationClient(config);
 
-  let outputs: Record<string, string>;
+  let outputs: StackOutputs;
   let where: string;
   if (local) {
     if (stack !== STACK) throw new Error(`--stack: locally only the ${STACK} stack of the last local deploy is known`);
     outputs = readOutputs();
     where = `local engine ${local.AWS_ENDPOINT_URL}, stack ${stack}`;
   } else {
-    outputs = await cloudFormationOutputs(cfn, stack);
+    outputs = readStackOutputs(await cloudFormationOutputs(cfn, stack), `CloudFormation stack ${stack}`);
     where = `AWS ${await cfn.config.region()}, stack ${stack}`;
   }
 
   const stateMachineArn = outputs.StateMachineArn;
-  if (!stateMachineArn) {
-    throw new Error(`Stack ${stack} has no StateMachineArn output; outputs: ${Object.keys(outputs).join(', ')}`);
-  }
   const notes: string[] = [];
   let resources: { logicalId: string; url: string }[] = [];
   try {
@@ -91,7 +89,7 @@ async function stackQueues(cfn: CloudFormationClient, stack: string): Promise<{ 
  * an engine may spell the host differently in the two places.
  */
 export function queueRefs(
-  outputs: Record<string, string>,
+  outputs: Readonly<Record<string, string | undefined>>,
   resources: { logicalId: string; url: string }[],
 ): QueueRef[] {
   const refs = new Map<string, QueueRef>();
@@ -99,7 +97,8 @@ export function queueRefs(
     const name = url.split('/').pop()!;
     if (!refs.has(name)) refs.set(name, { label, url, role: DLQ_NAME.test(label) ? 'dlq' : 'queue' });
   };
-  for (const [key, value] of Object.entries(outputs)) if (QUEUE_URL.test(value)) add(key.replace(/Url$/, ''), value);
+  for (const [key, value] of Object.entries(outputs))
+    if (value && QUEUE_URL.test(value)) add(key.replace(/Url$/, ''), value);
   for (const { logicalId, url } of resources) add(logicalId.replace(LOGICAL_ID_HASH, ''), url);
   return [...refs.values()];
 }

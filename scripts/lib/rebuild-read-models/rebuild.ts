@@ -64,8 +64,8 @@ export async function rebuildAndCompare(sys: System, options: RebuildOptions = {
   for (const problem of models.problems) log(`rebuild: event store problem: ${problem}`);
   const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const targets = [
-    { live: sys.output('ReadModelTableName'), items: [...models.summaries.values()], key: 'orderId' },
-    { live: sys.output('CustomerStatsTableName'), items: [...models.customers.values()], key: 'customerId' },
+    { live: sys.outputs.ReadModelTableName, items: [...models.summaries.values()], key: 'orderId' },
+    { live: sys.outputs.CustomerStatsTableName, items: [...models.customers.values()], key: 'customerId' },
   ];
   const writeStarted = Date.now();
   const rebuilt: string[] = [];
@@ -109,7 +109,7 @@ export async function rebuildAndCompare(sys: System, options: RebuildOptions = {
 
 /** Every stored event, by a consistent parallel scan, with progress. */
 async function scanEventStore(sys: System, segments: number, log: (line: string) => void): Promise<StoredEvent[]> {
-  const table = sys.output('EventStoreTableName');
+  const table = sys.outputs.EventStoreTableName;
   const events: StoredEvent[] = [];
   let lastReport = 0;
   await Promise.all(

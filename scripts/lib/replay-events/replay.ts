@@ -43,11 +43,9 @@ export async function replayArchive(sys: System, options: ReplayOptions): Promis
   if (!/^[.\-_A-Za-z0-9]{1,64}$/.test(name)) {
     throw new Error(`Replay name "${name}" must be 1 to 64 of A-Z a-z 0-9 . - _`);
   }
-  const archive = await sys.eventBridge.send(
-    new DescribeArchiveCommand({ ArchiveName: sys.output('EventArchiveName') }),
-  );
+  const archive = await sys.eventBridge.send(new DescribeArchiveCommand({ ArchiveName: sys.outputs.EventArchiveName }));
   if (!archive.ArchiveArn || !archive.EventSourceArn) {
-    throw new Error(`Archive ${sys.output('EventArchiveName')} has no ARN or source bus; is it created?`);
+    throw new Error(`Archive ${sys.outputs.EventArchiveName} has no ARN or source bus; is it created?`);
   }
   log(
     `replay: ${name}: ${archive.EventCount ?? '?'} events archived; replaying ${options.from.toISOString()} … ${options.to.toISOString()} onto ${archive.EventSourceArn}`,

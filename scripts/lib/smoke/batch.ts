@@ -94,7 +94,7 @@ export function planBatch(sys: System, run: string = randomUUID().slice(0, 8)): 
  */
 export async function placeBatch(sys: System, batch: SmokeBatch): Promise<number> {
   await Promise.all(Object.entries(batch.stockBefore).map(([sku, n]) => sys.seedStock(sku, n)));
-  const bus = sys.output('EventBusName');
+  const bus = sys.outputs.EventBusName;
   const first = batch.orders.map((o) => checkedPutEventsEntry(o.order, bus));
   const again = batch.orders.flatMap((o) =>
     Array.from({ length: o.deliveries - 1 }, () => checkedPutEventsEntry(o.order, bus)),

@@ -1,3 +1,4 @@
+import { DEAD_LETTER_QUEUE_OUTPUT_KEYS } from '../../../lambdas/contracts/stack-outputs';
 import { dlqOutputKeys } from '../dlq/catalogue';
 import { peek, release } from '../dlq/peek';
 import {
@@ -91,7 +92,7 @@ export async function runSmoke(sys: System, options: SmokeOptions): Promise<Smok
     const accepted = await placeBatch(sys, batch);
     return pass(
       'orders placed',
-      `${accepted} OrderPlaced entries accepted by ${sys.output('EventBusName')} (${batch.orders.length} orders, ` +
+      `${accepted} OrderPlaced entries accepted by ${sys.outputs.EventBusName} (${batch.orders.length} orders, ` +
         `${accepted - batch.orders.length} duplicate delivery); smoke SKUs seeded`,
     );
   });
@@ -251,7 +252,7 @@ export async function runSmoke(sys: System, options: SmokeOptions): Promise<Smok
  */
 async function peekStreamFailures(sys: System): Promise<StreamFailures[]> {
   const result: StreamFailures[] = [];
-  for (const key of Object.keys(sys.outputs).filter((k) => /FailureQueueUrl$/.test(k))) {
+  for (const key of DEAD_LETTER_QUEUE_OUTPUT_KEYS.streamFailure) {
     const url = sys.outputs[key];
     // A 1 s long poll: a short poll on AWS can come back empty while messages remain (see scanDeadLetters).
     const { messages } = await peek(sys.sqs, url, { max: DLQ_READ_LIMIT, visibilitySeconds: 30, waitSeconds: 1 });

@@ -124,7 +124,7 @@ async function placeOrders(
     };
     const order = newEvent({ type: 'OrderPlaced', source: CHECKOUT_SOURCE, data });
     const entry = {
-      EventBusName: sys.output('EventBusName'),
+      EventBusName: sys.outputs.EventBusName,
       Source: order.source,
       DetailType: order.type,
       Detail: JSON.stringify(order),
@@ -144,7 +144,7 @@ async function placeOrders(
           : JSON.stringify({ ...order, id: marker, type: 'OrderTeleported', data: { orderId: marker } });
       await sys.sqs.send(
         new SendMessageCommand({
-          QueueUrl: sys.output(queue),
+          QueueUrl: sys.outputs[queue],
           MessageBody: body,
           ...(queue === 'OrderTimelineQueueUrl' ? { MessageGroupId: marker, MessageDeduplicationId: marker } : {}),
         }),

@@ -9,6 +9,7 @@ import {
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { keys } from '../../../lambdas/contracts/keys';
 import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
+import type { StackOutputs } from '../../../lambdas/contracts/stack-outputs';
 import { deployLocal, readOutputs, STACK } from '../../../localstack/deploy';
 import { awsEnv, endpoint, engineClientConfig, ensureEngine } from '../../../localstack/engine';
 import { type Recorder, startRecorder } from '../cost/recorder';
@@ -92,7 +93,7 @@ export async function record(log: (line: string) => void): Promise<RecordedFixtu
   const recorders = new Map<string, Recorder>();
   const originals = new Map<string, Record<string, string>>();
   try {
-    let outputs: Record<string, string>;
+    let outputs: StackOutputs;
     try {
       outputs = readOutputs();
       if ((await stackFunctions(lambda)).length === 0) throw new Error('not deployed');
@@ -156,15 +157,15 @@ export async function record(log: (line: string) => void): Promise<RecordedFixtu
       ['LoyaltyQueueUrl', 'LoyaltyDlqUrl', false],
       ['OrderTimelineQueueUrl', 'OrderTimelineDlqUrl', true],
     ] as const) {
-      const before = await depth(sys, sys.output(dlq));
+      const before = await depth(sys, sys.outputs[dlq]);
       await sys.sqs.send(
         new SendMessageCommand({
-          QueueUrl: sys.output(queue),
+          QueueUrl: sys.outputs[queue],
           MessageBody: 'not an envelope',
           ...(fifo ? { MessageGroupId: 'access-check', MessageDeduplicationId: sys.uniqueId('bad') } : {}),
         }),
       );
-      await waitFor(`${dlq} to receive the parked message`, async () => (await depth(sys, sys.output(dlq))) > before);
+      await waitFor(`${dlq} to receive the parked message`, async () => (await depth(sys, sys.outputs[dlq])) > before);
     }
     await quiet(5000);
 

@@ -2,6 +2,8 @@ import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ORDER_HISTORY_INDEX } from '../../../lambdas/contracts/keys';
+import { RULE_ROUTES } from '../../../lambdas/contracts/routes';
+import { readStackOutputs, STACK_OUTPUT_KEYS } from '../../../lambdas/contracts/stack-outputs';
 import { definitionOf, refOf, resourcesOf, type TemplateJson } from '../support/cdk';
 import { deadLetterQueueIds, nagFindings, synthOrderFlow } from '../support/order-flow';
 
@@ -278,45 +280,19 @@ describe('OrderFlowStack (aws stage)', () => {
     }
   });
 
-  it('outputs everything the local deploy, the demo and the integration tests read', () => {
-    expect(Object.keys(json.Outputs ?? {}).sort()).toEqual(
-      [
-        'EventBusName',
-        'EventArchiveName',
-        'StateMachineArn',
-        'EventStoreTableName',
-        'SnapshotTableName',
-        'ReadModelTableName',
-        'CustomerStatsTableName',
-        'ProjectorFunctionName',
-        'EventRelayFunctionName',
-        'OrderServiceTableName',
-        'ConsumerStateTableName',
-        'EmailConsumerFunctionName',
-        'AnalyticsConsumerFunctionName',
-        'LoyaltyConsumerFunctionName',
-        'OrderTimelineConsumerFunctionName',
-        'IdempotencyTableName',
-        'FanoutTopicArn',
-        'EmailQueueUrl',
-        'EmailDlqUrl',
-        'AnalyticsQueueUrl',
-        'AnalyticsDlqUrl',
-        'LoyaltyQueueUrl',
-        'LoyaltyDlqUrl',
-        'OrderTimelineQueueUrl',
-        'OrderTimelineDlqUrl',
-        'RuleTargetDlqUrl',
-        'EmailSubscriptionDlqUrl',
-        'AnalyticsSubscriptionDlqUrl',
-        'LoyaltySubscriptionDlqUrl',
-        'EventRelayFailureQueueUrl',
-        'ProjectorFailureQueueUrl',
-        'MaxReceiveCount',
-        'AlarmTopicArn',
-        'DashboardName',
-      ].sort(),
-    );
+  it('outputs everything the local deploy, the demo and the integration tests read: the contract, no more', () => {
+    // lambdas/contracts/stack-outputs.ts is what every reader reads through; the aws stage has no fault switch.
+    expect(Object.keys(json.Outputs ?? {}).sort()).toEqual([...STACK_OUTPUT_KEYS].sort());
+    expect(() => readStackOutputs(Object.fromEntries(STACK_OUTPUT_KEYS.map((k) => [k, 'x'])))).not.toThrow();
+    // Each route's rule ARN output points at that route's rule (the invariants tell rule-target DLQ messages apart by it).
+    for (const route of RULE_ROUTES) {
+      const outputs = json.Outputs as Record<string, { Value: { 'Fn::GetAtt': [string, string] } }>;
+      const value = outputs[`${route.id}RuleArn`].Value;
+      expect(value['Fn::GetAtt'][1]).toBe('Arn');
+      const rule = json.Resources[value['Fn::GetAtt'][0]];
+      expect(rule.Type).toBe('AWS::Events::Rule');
+      expect(rule.Properties.Description).toBe(route.description);
+    }
     for (const output of Object.values(json.Outputs ?? {})) expect(output).not.toHaveProperty('Export');
   });
 

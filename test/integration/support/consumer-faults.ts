@@ -44,7 +44,7 @@ export function consumerDriver(sys: System) {
   return {
     /** Sends the messages in batches of 10, failing on any entry SQS refused. */
     async send(consumer: ConsumerName, messages: OutgoingMessage[]): Promise<void> {
-      const queueUrl = sys.output(CONSUMERS[consumer].queue);
+      const queueUrl = sys.outputs[CONSUMERS[consumer].queue];
       for (let i = 0; i < messages.length; i += SQS_BATCH) {
         const chunk = messages.slice(i, i + SQS_BATCH);
         const result = await sys.sqs.send(
@@ -70,7 +70,7 @@ export function consumerDriver(sys: System) {
       const hash = createHash('md5').update(JSON.stringify(eventId)).digest('base64');
       const result = await sys.ddb.send(
         new GetCommand({
-          TableName: sys.output('IdempotencyTableName'),
+          TableName: sys.outputs.IdempotencyTableName,
           Key: { id: `${consumer}#${hash}` },
           ConsistentRead: true,
         }),
@@ -86,7 +86,7 @@ export function consumerDriver(sys: System) {
      * any: every message is received hidden for a few seconds and released again.
      */
     async parked(consumer: ConsumerName, matches: (message: Message) => boolean): Promise<Message[]> {
-      const queueUrl = sys.output(CONSUMERS[consumer].dlq);
+      const queueUrl = sys.outputs[CONSUMERS[consumer].dlq];
       const { messages } = await peek(sys.sqs, queueUrl, { max: 1000, visibilitySeconds: 20, waitSeconds: 1 });
       await release(sys.sqs, queueUrl, messages);
       return messages.filter(matches);
@@ -95,7 +95,7 @@ export function consumerDriver(sys: System) {
     /** The log lines of a consumer since `since` (ms) that contain every one of `needles`. */
     async logLines(consumer: ConsumerName, since: number, ...needles: string[]): Promise<string[]> {
       const fn = await lambda.send(
-        new GetFunctionConfigurationCommand({ FunctionName: sys.output(CONSUMERS[consumer].fn) }),
+        new GetFunctionConfigurationCommand({ FunctionName: sys.outputs[CONSUMERS[consumer].fn] }),
       );
       const group = fn.LoggingConfig?.LogGroup ?? `/aws/lambda/${fn.FunctionName}`;
       const lines: string[] = [];
@@ -111,7 +111,7 @@ export function consumerDriver(sys: System) {
     async invoke(consumer: ConsumerName, event: SQSEvent): Promise<SQSBatchResponse> {
       const result = await lambda.send(
         new InvokeCommand({
-          FunctionName: sys.output(CONSUMERS[consumer].fn),
+          FunctionName: sys.outputs[CONSUMERS[consumer].fn],
           Payload: Buffer.from(JSON.stringify(event)),
         }),
       );

@@ -183,12 +183,33 @@ describe('reading DLQ messages', () => {
         ERROR_CODE: { DataType: 'String', StringValue: 'SNS.Throttled' },
       },
     };
-    expect(parkedMessageOf('RuleTargetDlqUrl', message)).toMatchObject({
+    // The deployed rules (the stack outputs <route>RuleArn): the message's RULE_ARN names the outcomes rule.
+    const ruleArns = {
+      OrderPlacedToSaga: 'arn:aws:events:us-east-1:0:rule/bus/OrderFlow-RouterOrderPlacedToSaga-2',
+      OrderOutcomesToFanout: 'arn:aws:events:us-east-1:0:rule/bus/OrderFlow-RouterOrderOutcomesToFanout-1',
+    };
+    expect(parkedMessageOf('RuleTargetDlqUrl', message, ruleArns)).toMatchObject({
       dlq: 'RuleTargetDlq',
       consumers: ['email', 'analytics', 'loyalty'],
       orderId: 'o-1',
       eventId: 'e-1',
     });
+    // The saga's rule stands for the saga, whatever the body's type.
+    const fromSagaRule = {
+      ...message,
+      MessageAttributes: { RULE_ARN: { DataType: 'String', StringValue: ruleArns.OrderPlacedToSaga } },
+    };
+    expect(parkedMessageOf('RuleTargetDlqUrl', fromSagaRule, ruleArns).consumers).toEqual(['saga']);
+    // A rule the table does not know: every consumer a rule reaches with the event's type (an outcome here).
+    const unknownRule = {
+      ...message,
+      MessageAttributes: { RULE_ARN: { DataType: 'String', StringValue: 'arn:aws:events:us-east-1:0:rule/bus/Other' } },
+    };
+    expect(parkedMessageOf('RuleTargetDlqUrl', unknownRule, ruleArns).consumers).toEqual([
+      'email',
+      'analytics',
+      'loyalty',
+    ]);
     expect(parkedMessageOf('OrderTimelineDlqUrl', { ...message, MessageAttributes: {} }).consumers).toEqual([
       'timeline',
     ]);

@@ -1,6 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { STACK_OUTPUT_KEYS } from '../../../lambdas/contracts/stack-outputs';
 import { connectOps, queueRefs } from '../../../scripts/lib/ops/target';
 
 const q = (name: string) => `https://sqs.eu-west-1.amazonaws.com/123456789012/${name}`;
@@ -40,6 +41,11 @@ describe('connectOps against AWS (--target aws)', () => {
   });
   afterEach(() => vi.unstubAllEnvs());
 
+  /** Every output the contract requires, as a placeholder that is not a queue URL, overridden by `outputs`. */
+  const complete = (outputs: Record<string, string>) => ({
+    ...Object.fromEntries(STACK_OUTPUT_KEYS.map((key) => [key, `placeholder-${key}`])),
+    ...outputs,
+  });
   const stack = (outputs: Record<string, string>) =>
     cfnMock.on(DescribeStacksCommand, { StackName: 'OrderFlow' }).resolves({
       Stacks: [
@@ -53,10 +59,12 @@ describe('connectOps against AWS (--target aws)', () => {
     });
 
   it('reads the outputs with DescribeStacks and every stack queue with ListStackResources, page by page', async () => {
-    stack({
-      StateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Saga',
-      EmailQueueUrl: q('email'),
-    });
+    stack(
+      complete({
+        StateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Saga',
+        EmailQueueUrl: q('email'),
+      }),
+    );
     cfnMock
       .on(ListStackResourcesCommand)
       .resolvesOnce({
@@ -108,7 +116,7 @@ describe('connectOps against AWS (--target aws)', () => {
   });
 
   it('falls back to the output queues, and says so, when the stack resources cannot be listed', async () => {
-    stack({ StateMachineArn: 'arn:sm', EmailQueueUrl: q('email') });
+    stack(complete({ StateMachineArn: 'arn:sm', EmailQueueUrl: q('email') }));
     cfnMock.on(ListStackResourcesCommand).rejects(new Error('not authorized to perform ListStackResources'));
     const { target } = await connectOps('aws', 'OrderFlow');
     expect(target.queues.map((r) => r.label)).toEqual(['EmailQueue']);
@@ -117,10 +125,11 @@ describe('connectOps against AWS (--target aws)', () => {
     ]);
   });
 
-  it('fails with what is missing when the stack has no state machine output', async () => {
-    stack({ EmailQueueUrl: q('email') });
+  it('fails naming what is missing when the stack lacks outputs the contract requires', async () => {
+    const { StateMachineArn: _, DashboardName: __, ...rest } = complete({});
+    stack(rest);
     await expect(connectOps('aws', 'OrderFlow')).rejects.toThrow(
-      'Stack OrderFlow has no StateMachineArn output; outputs: EmailQueueUrl',
+      'Stack outputs missing from CloudFormation stack OrderFlow: StateMachineArn, DashboardName.',
     );
   });
 });

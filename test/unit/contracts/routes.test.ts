@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
+import { RULE_ROUTES, routesOf, ruleRouteOf } from '../../../lambdas/contracts/routes';
+
+describe('routes contract', () => {
+  it('routes a placed order to the saga, an outcome to the fan-out and the timeline, any other stored event to the timeline only', () => {
+    const ids = (source: string, type: string) => routesOf({ source, type }).map((r) => r.id);
+    expect(ids(CHECKOUT_SOURCE, 'OrderPlaced')).toEqual(['OrderPlacedToSaga']);
+    expect(ids(ORDER_SERVICE_SOURCE, 'OrderConfirmed')).toEqual(['OrderOutcomesToFanout', 'StoredEventsToTimeline']);
+    expect(ids(ORDER_SERVICE_SOURCE, 'OrderCancelled')).toEqual(['OrderOutcomesToFanout', 'StoredEventsToTimeline']);
+    expect(ids(ORDER_SERVICE_SOURCE, 'PaymentCharged')).toEqual(['StoredEventsToTimeline']);
+    // The relay publishes the stored OrderPlaced back to the bus with the order service as source: no second saga.
+    expect(ids(ORDER_SERVICE_SOURCE, 'OrderPlaced')).toEqual(['StoredEventsToTimeline']);
+    expect(ids('someone.else', 'OrderConfirmed')).toEqual([]);
+  });
+
+  it('finds the route of a rule by its name, and nothing for a rule it does not know', () => {
+    const ruleArns = {
+      OrderPlacedToSaga: 'arn:aws:events:eu-west-1:1:rule/OrderFlowBus/OrderFlow-RouterOrderPlacedToSaga-A',
+      OrderOutcomesToFanout: 'arn:aws:events:eu-west-1:1:rule/OrderFlowBus/OrderFlow-RouterOrderOutcomesToFanout-B',
+    };
+    expect(ruleRouteOf(ruleArns.OrderOutcomesToFanout, ruleArns)?.id).toBe('OrderOutcomesToFanout');
+    // The DLQ message's RULE_ARN may be spelled with another partition or account form: the name decides.
+    expect(
+      ruleRouteOf('arn:aws-cn:events:x:2:rule/OrderFlowBus/OrderFlow-RouterOrderPlacedToSaga-A', ruleArns)?.id,
+    ).toBe('OrderPlacedToSaga');
+    expect(ruleRouteOf('arn:aws:events:eu-west-1:1:rule/OrderFlowBus/Other', ruleArns)).toBeUndefined();
+    expect(ruleRouteOf(undefined, ruleArns)).toBeUndefined();
+    expect(RULE_ROUTES.map((r) => r.target)).toEqual(['saga', 'fanout']);
+  });
+});
