@@ -28,7 +28,7 @@ options
   -h, --help     this text
 
 what it writes
-  nothing without --record; with it, test/fixtures/recorded-requests.json and the deployment
+  nothing without --record; with it, test/support/fixtures/recorded-requests.json and the deployment
   (.engine/outputs.json)`,
   config: { options: { record: { type: 'boolean', default: false }, help: HELP_OPTION } },
 });

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
 import { keys } from '../../lambdas/contracts/keys';
 import { newEvent } from '../../lambdas/messages/envelope';
-import { consumerDriver, sleep } from './support/consumer-faults';
-import { eventually, system } from './support/system';
+import { consumerDriver, sleep } from '../support/integration/consumer-faults';
+import { eventually, system } from '../support/integration/system';
 
 /** Bounded, loopback only: enough to keep the capped event source busy for many rounds. */
 const BURST = 300;
@@ -18,7 +18,7 @@ const BATCH_GET = 100;
  * drains, every message applied once, none parked. On AWS the other half of
  * this is that no consumer reserves less concurrency than its event source
  * may use (throttled batches would count as receives towards the DLQ); that
- * is asserted on the template in test/infra/stacks/consumer-concurrency.test.ts.
+ * is asserted on the template in test/lib/stacks/consumer-concurrency.test.ts.
  */
 describe('backpressure (issue 6, scenario 14)', () => {
   it('scenario 14: a burst far above the consumer’s maximum concurrency is absorbed by the queue and drained, each message applied once, none in the DLQ', async () => {

@@ -5,8 +5,8 @@ import { keys } from '../../lambdas/contracts/keys';
 import { PARK_ATTRIBUTES } from '../../lambdas/contracts/park-attributes';
 import { newEvent } from '../../lambdas/messages/envelope';
 import { SCHEMA_VERSIONS } from '../../lambdas/messages/schemas';
-import { consumerDriver } from './support/consumer-faults';
-import { anOrder, eventually, system } from './support/system';
+import { consumerDriver } from '../support/integration/consumer-faults';
+import { anOrder, eventually, system } from '../support/integration/system';
 
 /**
  * Scenario 7: bad input never crash-loops a consumer and never blocks good input.

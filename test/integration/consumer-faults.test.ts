@@ -5,9 +5,9 @@ import { ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
 import type { FaultRule } from '../../lambdas/contracts/fault-switch';
 import { keys } from '../../lambdas/contracts/keys';
 import { newEvent, type TypedEnvelope } from '../../lambdas/messages/envelope';
-import { type ConsumerName, consumerDriver, expectParkedByFault, sleep } from './support/consumer-faults';
-import { expectInvariants } from './support/invariants';
-import { anOrder, eventually, finalStatusOf, system } from './support/system';
+import { type ConsumerName, consumerDriver, expectParkedByFault, sleep } from '../support/integration/consumer-faults';
+import { expectInvariants } from '../support/integration/invariants';
+import { anOrder, eventually, finalStatusOf, system } from '../support/integration/system';
 
 /**
  * Consumer fault scenarios of issue 6 (1 to 6), driven by sending envelopes

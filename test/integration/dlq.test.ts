@@ -16,8 +16,8 @@ import { listDlqs, resolveDlq } from '../../scripts/lib/dlq/catalogue';
 import type { MessageReport } from '../../scripts/lib/dlq/describe';
 import { redrive } from '../../scripts/lib/dlq/redrive';
 import { type ShowResult, show } from '../../scripts/lib/dlq/show';
-import { knownEngineGap } from './support/engine-gaps';
-import { eventually, system } from './support/system';
+import { knownEngineGap } from '../support/integration/engine-gaps';
+import { eventually, system } from '../support/integration/system';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CONSUMER = 'analytics-consumer';

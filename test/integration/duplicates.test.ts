@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/contracts/keys';
-import { anOrder, eventually, finalStatusOf, system } from './support/system';
+import { anOrder, eventually, finalStatusOf, system } from '../support/integration/system';
 
 describe('duplicate delivery', () => {
   it('applies every side effect once when the same OrderPlaced event (same id) is delivered twice', async () => {

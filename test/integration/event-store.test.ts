@@ -11,7 +11,7 @@ import {
 import { orderAggregate } from '../../lambdas/event-store/order-aggregate';
 import { type Envelope, newEvent } from '../../lambdas/messages/envelope';
 import { applyEvent, type OrderSummary } from '../../lambdas/projector/order-summary';
-import { anOrder, eventually, finalStatusOf, system } from './support/system';
+import { anOrder, eventually, finalStatusOf, system } from '../support/integration/system';
 
 /** Events for the race: valid catalogue events from a source the relay never publishes. */
 function raceEvent(aggregateId: string, writer: number): Envelope {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
 import { keys } from '../../lambdas/contracts/keys';
 import { type Envelope, newEvent } from '../../lambdas/messages/envelope';
-import { consumerDriver, expectParkedByFault, sleep } from './support/consumer-faults';
-import { anOrder, eventually, finalStatusOf, system } from './support/system';
+import { consumerDriver, expectParkedByFault, sleep } from '../support/integration/consumer-faults';
+import { anOrder, eventually, finalStatusOf, system } from '../support/integration/system';
 
 const TIMELINE = 'order-timeline-consumer';
 

@@ -3,8 +3,8 @@ import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/contracts/keys';
 import { verifyInvariants } from '../../scripts/lib/invariants';
-import { expectInvariants } from './support/invariants';
-import { anOrder, eventually, finalStatusOf, type System, system } from './support/system';
+import { expectInvariants } from '../support/integration/invariants';
+import { anOrder, eventually, finalStatusOf, type System, system } from '../support/integration/system';
 
 /**
  * The invariant checker must catch what it exists to catch. A real order runs

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DECLINED_PAYMENT_TOKEN } from '../../lambdas/contracts/order-rules';
 import { ROOT } from '../../localstack/engine';
 import type { OpsState } from '../../scripts/lib/ops/state';
-import { anOrder, eventually, finalStatusOf, type System, system } from './support/system';
+import { anOrder, eventually, finalStatusOf, type System, system } from '../support/integration/system';
 
 /**
  * The ops view (`npm run ops`) end to end: the real command serves the page

@@ -6,9 +6,9 @@ import { SAGA_STEPS, type SagaTaskInput } from '../../lambdas/contracts/saga';
 import { deployLocal, destroyLocal } from '../../localstack/deploy';
 import { engineClientConfig } from '../../localstack/engine';
 import { connect } from '../../scripts/lib/order-system';
+import { invokeSagaService } from '../support/integration/saga-services';
+import { anOrder, eventually, finalStatusOf, type System } from '../support/integration/system';
 import { SAGA_EVENTS } from '../support/saga-events';
-import { invokeSagaService } from './support/saga-services';
-import { anOrder, eventually, finalStatusOf, type System } from './support/system';
 
 /** The Express copy of the stack, deployed beside the default (Standard) one on the same engine. */
 const EXPRESS_STACK = 'OrderFlowExpress';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/contracts/keys';
-import { anOrder, eventually, finalStatusOf, system } from './support/system';
+import { anOrder, eventually, finalStatusOf, system } from '../support/integration/system';
 
 /**
  * The relay sends every stored event of an order to the timeline FIFO queue with the order id as

@@ -3,7 +3,7 @@ import { InvalidEventError } from '../../lambdas/contracts/errors';
 import { keys } from '../../lambdas/contracts/keys';
 import { appendEvents, type EventStoreTables } from '../../lambdas/event-store/event-store';
 import { eventEntryBytes, MAX_EVENT_BYTES, newEvent, PUT_EVENTS_LIMIT_BYTES } from '../../lambdas/messages/envelope';
-import { anOrder, finalStatusOf, system } from './support/system';
+import { anOrder, finalStatusOf, system } from '../support/integration/system';
 
 /**
  * Scenario 8: an event too big for a hop it would take is refused with a clear

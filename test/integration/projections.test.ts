@@ -9,7 +9,7 @@ import { type Envelope, newEvent } from '../../lambdas/messages/envelope';
 import { engineClientConfig } from '../../localstack/engine';
 import { rebuildAndCompare } from '../../scripts/lib/rebuild-read-models/rebuild';
 import { streamInsert } from '../support/events';
-import { anOrder, eventually, finalStatusOf, system } from './support/system';
+import { anOrder, eventually, finalStatusOf, system } from '../support/integration/system';
 
 describe('projections (the CQRS read side) on the engine', () => {
   const sys = system();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/contracts/keys';
 import { replayArchive } from '../../scripts/lib/replay-events/replay';
 import { createQueue, queueArn, temporaryRule } from '../support/bus-rules';
-import { anOrder, eventually, finalStatusOf, system } from './support/system';
+import { anOrder, eventually, finalStatusOf, system } from '../support/integration/system';
 
 describe('replay of the bus archive', () => {
   const sys = system();

@@ -2,8 +2,8 @@ import { ListRulesCommand, ListTargetsByRuleCommand, PutEventsCommand } from '@a
 import { DeleteQueueCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowRuleToSend, createQueue, queueArn, temporaryRule } from '../support/bus-rules';
-import { knownEngineGap } from './support/engine-gaps';
-import { eventually, type System, system } from './support/system';
+import { knownEngineGap } from '../support/integration/engine-gaps';
+import { eventually, type System, system } from '../support/integration/system';
 
 /**
  * Scenario 13: an EventBridge rule target fails. EventBridge retries it per the

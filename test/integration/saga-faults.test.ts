@@ -13,11 +13,11 @@ import { SAGA_STEPS } from '../../lambdas/contracts/saga';
 import type { Envelope } from '../../lambdas/messages/envelope';
 import { engineClientConfig } from '../../localstack/engine';
 import { auditOrder } from '../../scripts/lib/order-audit';
+import { knownEngineGap } from '../support/integration/engine-gaps';
+import { expectInvariants } from '../support/integration/invariants';
+import { invokeSagaService, sagaServiceLogGroup } from '../support/integration/saga-services';
+import { anOrder, eventually, finalStatusOf, type System, system } from '../support/integration/system';
 import { SAGA_EVENTS } from '../support/saga-events';
-import { knownEngineGap } from './support/engine-gaps';
-import { expectInvariants } from './support/invariants';
-import { invokeSagaService, sagaServiceLogGroup } from './support/saga-services';
-import { anOrder, eventually, finalStatusOf, type System, system } from './support/system';
 
 /** The default stack the global setup deployed (the saga services' function names start with it). */
 const STACK = 'OrderFlow';

@@ -8,7 +8,7 @@ import { planBatch } from '../../scripts/lib/smoke/batch';
 import { deadLettersCheck } from '../../scripts/lib/smoke/checks';
 import { alarmsCheck, dashboardCheck, stackResources } from '../../scripts/lib/smoke/operations';
 import { SMOKE_CHECKS } from '../../scripts/lib/smoke/verdict';
-import { eventually, system } from './support/system';
+import { eventually, system } from '../support/integration/system';
 
 const ROOT = resolve(__dirname, '..', '..');
 

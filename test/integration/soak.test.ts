@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatViolations } from '../../scripts/lib/invariants';
 import { DEFAULT_RATES } from '../../scripts/lib/soak/plan';
 import { formatSoakTable, runSoak } from '../../scripts/lib/soak/run';
-import { system } from './support/system';
+import { system } from '../support/integration/system';
 
 /**
  * The CI soak (issue 6): a short run of the `npm run soak` library against the

@@ -1,7 +1,7 @@
 /**
  * cfn-lint over the synthesized templates: the pinned linter from `.engine/venv` (localstack/requirements.txt,
  * installed by localstack/engine.ts), always with the project's `.cfnlintrc.yaml`.
- * Used by test/infra/cfn-lint.test.ts (in `npm test`) and by `npm run lint:cfn` (scripts/lint-cfn.ts).
+ * Used by test/lib/stacks/order-flow-stack-cfn-lint.test.ts (in `npm test`) and by `npm run lint:cfn` (scripts/lint-cfn.ts).
  */
 import { spawn } from 'node:child_process';
 import { basename, join, relative } from 'node:path';

@@ -28,7 +28,7 @@ export interface RecordedFixture {
   requests: RecordedRequest[];
 }
 
-export const FIXTURE_PATH = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'recorded-requests.json');
+export const FIXTURE_PATH = join(__dirname, '..', '..', '..', 'test', 'support', 'fixtures', 'recorded-requests.json');
 const LAMBDAS = join(__dirname, '..', '..', '..', 'lambdas');
 
 /** Hash of every file under lambdas/, so a handler change is caught even where file times are not kept (git). */

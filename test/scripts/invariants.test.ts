@@ -1,0 +1,217 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import {
+  checkInvariants,
+  envelopeInBody,
+  type InvariantFacts,
+  type OrderInvariantFacts,
+  parkedMessageOf,
+} from '../../scripts/lib/invariants';
+
+const items = [{ sku: 'sku-1', quantity: 2, unitPrice: 60 }];
+
+/** A confirmed order whose every consumer applied its effect once. */
+function confirmedOrder(orderId = 'o-1', customerId = 'c-1'): OrderInvariantFacts {
+  const types = ['OrderPlaced', 'InventoryReserved', 'PaymentCharged', 'ShipmentArranged', 'OrderConfirmed'];
+  return {
+    orderId,
+    events: types.map((type, i) => ({
+      version: i + 1,
+      type,
+      eventId: `${orderId}-e${i + 1}`,
+      data: type === 'OrderPlaced' ? { orderId, customerId, items } : { orderId, customerId, total: 120 },
+    })),
+    order: { status: 'CONFIRMED' },
+    payment: { status: 'CHARGED' },
+    reservation: { status: 'RESERVED' },
+    emails: { OrderConfirmed: 1 },
+    analytics: { events: 1, types: ['OrderConfirmed'] },
+    timeline: types.map((t, i) => `${i + 1}:${t}`),
+  };
+}
+
+const factsOf = (order: OrderInvariantFacts, extra: Partial<InvariantFacts> = {}): InvariantFacts => ({
+  orders: [order],
+  loyalty: { 'c-1': { points: 120, orders: 1 } },
+  stockAfter: {},
+  stockBefore: {},
+  ...extra,
+});
+
+describe('checkInvariants', () => {
+  it('passes a confirmed order with every effect applied once and the stock arithmetic right', () => {
+    const report = checkInvariants(
+      factsOf(confirmedOrder(), { stockBefore: { 'sku-1': 10 }, stockAfter: { 'sku-1': 8 } }),
+    );
+    expect(report.ok).toBe(true);
+    expect(report.orders[0]).toEqual({
+      orderId: 'o-1',
+      finalStatus: 'CONFIRMED',
+      violations: [],
+      lost: [],
+      doubleApplied: [],
+      parked: [],
+    });
+  });
+
+  it('counts an effect applied twice as double-applied', () => {
+    const order = {
+      ...confirmedOrder(),
+      emails: { OrderConfirmed: 2 },
+      analytics: { events: 2, types: ['OrderConfirmed'] },
+    };
+    order.timeline = [...(order.timeline ?? []), '3:PaymentCharged'];
+    const report = checkInvariants(factsOf(order));
+    expect(report.orders[0].doubleApplied).toEqual([
+      'email OrderConfirmed (event o-1-e5) applied 2 times',
+      'analytics OrderConfirmed (event o-1-e5) applied 2 times',
+      'timeline PaymentCharged (event o-1-e3) applied 2 times',
+    ]);
+    expect(report.totals).toMatchObject({ doubleApplied: 1, lost: 0, violations: 1 });
+  });
+
+  it('calls a missing effect lost unless its message is parked', () => {
+    const order = { ...confirmedOrder(), emails: {}, timeline: ['1:OrderPlaced', '2:InventoryReserved'] };
+    const parked = [
+      {
+        dlq: 'EmailDlq',
+        consumers: ['email' as const],
+        orderId: 'o-1',
+        eventId: 'o-1-e5',
+        reason: 'Boom: x',
+        body: '',
+      },
+    ];
+    const report = checkInvariants(factsOf(order, { parked }));
+    expect(report.orders[0].lost).toEqual([
+      'timeline PaymentCharged (event o-1-e3) neither applied nor parked',
+      'timeline ShipmentArranged (event o-1-e4) neither applied nor parked',
+      'timeline OrderConfirmed (event o-1-e5) neither applied nor parked',
+    ]);
+    expect(report.orders[0].parked).toEqual(['email message in EmailDlq: Boom: x']);
+  });
+
+  it('counts a missing effect among a FIFO DLQ’s unreadable messages while their count lasts, then as lost', () => {
+    const order = { ...confirmedOrder(), timeline: ['1:OrderPlaced', '2:InventoryReserved', '3:PaymentCharged'] };
+    const report = checkInvariants(
+      factsOf(order, { parked: [], unseen: [{ dlq: 'OrderTimelineDlq', consumers: ['timeline'], count: 1 }] }),
+    );
+    expect(report.orders[0].parked).toEqual([
+      'timeline ShipmentArranged (event o-1-e4): counted among the unreadable messages of OrderTimelineDlq',
+    ]);
+    expect(report.orders[0].lost).toEqual(['timeline OrderConfirmed (event o-1-e5) neither applied nor parked']);
+  });
+
+  it('flags loyalty awarded twice, or missing and not parked, per customer', () => {
+    expect(
+      checkInvariants(factsOf(confirmedOrder(), { loyalty: { 'c-1': { points: 240, orders: 2 } } })).orders[0]
+        .doubleApplied,
+    ).toEqual(['loyalty for customer c-1: 2 orders awarded, 1 expected']);
+    expect(checkInvariants(factsOf(confirmedOrder(), { loyalty: { 'c-1': undefined } })).orders[0].lost).toEqual([
+      'loyalty OrderConfirmed (event o-1-e5) neither applied nor parked (customer c-1)',
+    ]);
+  });
+
+  it('flags an unfinished order as lost, a charge left on a cancelled order, and wrong stock', () => {
+    const unfinished: OrderInvariantFacts = {
+      ...confirmedOrder('o-2'),
+      events: confirmedOrder('o-2').events.slice(0, 2),
+      order: { status: 'PENDING' },
+    };
+    const cancelled: OrderInvariantFacts = {
+      ...confirmedOrder('o-3'),
+      order: { status: 'CANCELLED' },
+      payment: { status: 'CHARGED' },
+      reservation: { status: 'RELEASED' },
+    };
+    cancelled.events = cancelled.events.map((e) =>
+      e.type === 'OrderConfirmed' ? { ...e, type: 'OrderCancelled' } : e,
+    );
+    cancelled.emails = { OrderCancelled: 1 };
+    cancelled.analytics = { events: 1, types: ['OrderCancelled'] };
+    cancelled.timeline = (cancelled.timeline ?? []).map((t) => t.replace('OrderConfirmed', 'OrderCancelled'));
+    const report = checkInvariants({
+      orders: [unfinished, cancelled],
+      loyalty: {},
+      stockBefore: { 'sku-1': 10 },
+      stockAfter: { 'sku-1': 8 },
+    });
+    expect(report.orders[0].lost).toEqual(['order has no final state (record PENDING, 2 events)']);
+    expect(report.orders[1].violations).toEqual([
+      'charged but not refunded',
+      'stock reserved but not released',
+      'payment record still CHARGED on a cancelled order (not refunded)',
+    ]);
+    expect(report.violations).toEqual(['stock of sku-1: 8 after, expected 10 (10 before − 0 confirmed)']);
+    expect(report.ok).toBe(false);
+  });
+
+  it('flags a repeated event id and a version gap', () => {
+    const order = confirmedOrder();
+    order.events[4] = { ...order.events[4], version: 6, eventId: 'o-1-e4' };
+    expect(checkInvariants(factsOf(order)).orders[0].violations).toEqual([
+      'versions 1,2,3,4,6 are not 1..5',
+      'event id o-1-e4 stored twice',
+      // The timeline recorded it as version 5, so the stored version 6 has no entry.
+      'lost: timeline OrderConfirmed (event o-1-e4) neither applied nor parked',
+    ]);
+  });
+});
+
+describe('reading DLQ messages', () => {
+  const envelope = { id: 'e-1', type: 'OrderConfirmed', data: { orderId: 'o-1' } };
+
+  it('finds the envelope raw, inside SNS notification JSON, or inside an EventBridge event', () => {
+    const expected = { id: 'e-1', type: 'OrderConfirmed', orderId: 'o-1' };
+    expect(envelopeInBody(JSON.stringify(envelope))).toEqual(expected);
+    expect(envelopeInBody(JSON.stringify({ Type: 'Notification', Message: JSON.stringify(envelope) }))).toEqual(
+      expected,
+    );
+    expect(envelopeInBody(JSON.stringify({ 'detail-type': 'OrderConfirmed', detail: envelope }))).toEqual(expected);
+    expect(envelopeInBody('{"id": "x", "type": ')).toBeUndefined();
+  });
+
+  it('maps a rule-target DLQ message to the consumers of its rule', () => {
+    const message: Message = {
+      MessageId: 'm-1',
+      Body: JSON.stringify(envelope),
+      MessageAttributes: {
+        RULE_ARN: {
+          DataType: 'String',
+          StringValue: 'arn:aws:events:us-east-1:0:rule/bus/OrderFlow-RouterOrderOutcomesToFanout-1',
+        },
+        ERROR_CODE: { DataType: 'String', StringValue: 'SNS.Throttled' },
+      },
+    };
+    // The deployed rules (the stack outputs <route>RuleArn): the message's RULE_ARN names the outcomes rule.
+    const ruleArns = {
+      OrderPlacedToSaga: 'arn:aws:events:us-east-1:0:rule/bus/OrderFlow-RouterOrderPlacedToSaga-2',
+      OrderOutcomesToFanout: 'arn:aws:events:us-east-1:0:rule/bus/OrderFlow-RouterOrderOutcomesToFanout-1',
+    };
+    expect(parkedMessageOf('RuleTargetDlqUrl', message, ruleArns)).toMatchObject({
+      dlq: 'RuleTargetDlq',
+      consumers: ['email', 'analytics', 'loyalty'],
+      orderId: 'o-1',
+      eventId: 'e-1',
+    });
+    // The saga's rule stands for the saga, whatever the body's type.
+    const fromSagaRule = {
+      ...message,
+      MessageAttributes: { RULE_ARN: { DataType: 'String', StringValue: ruleArns.OrderPlacedToSaga } },
+    };
+    expect(parkedMessageOf('RuleTargetDlqUrl', fromSagaRule, ruleArns).consumers).toEqual(['saga']);
+    // A rule the table does not know: every consumer a rule reaches with the event's type (an outcome here).
+    const unknownRule = {
+      ...message,
+      MessageAttributes: { RULE_ARN: { DataType: 'String', StringValue: 'arn:aws:events:us-east-1:0:rule/bus/Other' } },
+    };
+    expect(parkedMessageOf('RuleTargetDlqUrl', unknownRule, ruleArns).consumers).toEqual([
+      'email',
+      'analytics',
+      'loyalty',
+    ]);
+    expect(parkedMessageOf('OrderTimelineDlqUrl', { ...message, MessageAttributes: {} }).consumers).toEqual([
+      'timeline',
+    ]);
+  });
+});
