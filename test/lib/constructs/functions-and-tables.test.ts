@@ -32,7 +32,7 @@ describe('NodeFunction', () => {
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     template.hasResourceProperties('AWS::IAM::Role', {
-      Description: 'Execution role of the fixtures function',
+      Description: 'Execution role of the noop function',
       ManagedPolicyArns: Match.absent(),
     });
     template.hasResourceProperties('AWS::IAM::Policy', {

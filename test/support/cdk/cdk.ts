@@ -5,7 +5,7 @@ import { cdkContext } from '../../../scripts/lib/synth';
 export const ROOT = resolve(__dirname, '..', '..', '..');
 
 /** A one-line handler entry for construct tests (bundles in milliseconds). */
-export const NOOP_ENTRY = join(ROOT, 'test', 'support', 'cdk', 'noop-handler.ts');
+export const NOOP_ENTRY = join(ROOT, 'test', 'support', 'fixtures', 'noop', 'handler.ts');
 
 export { cdkContext } from '../../../scripts/lib/synth';
 
