@@ -1,8 +1,7 @@
 import { blend, dominantLine, GIB, gbSeconds, monthlyUsd, usdPerMillionOrders } from './arithmetic';
 import { type Confidence, type PriceKey, type PriceTable, unitPrice } from './prices';
-import type { FixedResources } from './template';
+import type { Architecture, FixedResources } from './template';
 
-export type Architecture = 'arm64' | 'x86_64';
 export type SagaMode = 'standard' | 'express';
 
 /** One function's share of an order: invocations, billed duration and the size it is billed at. */

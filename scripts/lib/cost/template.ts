@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { Architecture } from './model';
+
+/** A function's processor architecture, as the template declares it. */
+export type Architecture = 'arm64' | 'x86_64';
 
 interface CfnResource {
   Type: string;

@@ -1,7 +1,8 @@
 import { chunks64k, expressBilledGbSeconds, lambdaBilledMs } from './arithmetic';
 import type { InternalHops } from './engine-log';
-import type { Architecture, PerOrderUsage } from './model';
+import type { PerOrderUsage } from './model';
 import type { RecordedCall } from './recorder';
+import type { Architecture } from './template';
 import { type FixedResources, functionSettings } from './template';
 
 /** The functions' API calls of a phase, summed by `service:Operation`. */

@@ -6,7 +6,7 @@ import { FaultSwitch } from '../../../lib/constructs/fault-switch';
 import { NodeFunction } from '../../../lib/constructs/node-function';
 import { ReadModelTables } from '../../../lib/constructs/read-model-tables';
 import { StreamConsumer } from '../../../lib/constructs/stream-consumer';
-import { NOOP_ENTRY, testStack } from '../../support/cdk/cdk';
+import { NOOP_ENTRY, PROJECT_FUNCTION_PROPERTIES, testStack } from '../../support/cdk/cdk';
 
 const streamed = (stack: ReturnType<typeof testStack>['stack']) =>
   new dynamodb.Table(stack, 'Events', {
@@ -23,11 +23,7 @@ describe('NodeFunction', () => {
     expect(stack.node.tryFindChild('OrdersLogGroup')).toBe(fn.logGroup);
     expect(stack.node.tryFindChild('OrdersServiceRole')).toBe(fn.role);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
-      Architectures: ['arm64'],
-      MemorySize: 256,
-      Timeout: 10,
-      TracingConfig: { Mode: 'Active' },
+      ...PROJECT_FUNCTION_PROPERTIES,
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^OrdersLogGroup') } },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });

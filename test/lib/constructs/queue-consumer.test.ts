@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QueueConsumer } from '../../../lib/constructs/queue-consumer';
 import { QueueWithDlq } from '../../../lib/constructs/queue-with-dlq';
-import { NOOP_ENTRY, testStack } from '../../support/cdk/cdk';
+import { NOOP_ENTRY, PROJECT_FUNCTION_PROPERTIES, testStack } from '../../support/cdk/cdk';
 
 describe('QueueConsumer', () => {
   let template: Template;
@@ -98,11 +98,7 @@ describe('QueueConsumer', () => {
 
   it('runs Node.js 22 on arm64 with 256 MB, X-Ray tracing and its own log group', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
-      Architectures: ['arm64'],
-      MemorySize: 256,
-      Timeout: 10,
-      TracingConfig: { Mode: 'Active' },
+      ...PROJECT_FUNCTION_PROPERTIES,
       LoggingConfig: { LogGroup: Match.anyValue() },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });

@@ -58,3 +58,15 @@ export function definitionOf(template: TemplateJson): {
       : definition['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'INTRINSIC')).join('');
   return JSON.parse(text);
 }
+
+/**
+ * The function settings every NodeFunction (and so every QueueConsumer and StreamConsumer) synthesizes
+ * with a 10-second timeout: Node.js 22 on arm64, 256 MB, X-Ray tracing.
+ */
+export const PROJECT_FUNCTION_PROPERTIES = {
+  Runtime: 'nodejs22.x',
+  Architectures: ['arm64'],
+  MemorySize: 256,
+  Timeout: 10,
+  TracingConfig: { Mode: 'Active' },
+} as const;
