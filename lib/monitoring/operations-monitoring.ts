@@ -152,8 +152,8 @@ export interface OperationsMonitoringProps {
  * (`<this>/<watched path>/<kind>`, see {@link AlarmFactory}) and watches one plain metric (no metric math, no
  * composite alarms), so engines that support only `AWS::CloudWatch::Alarm` on a single metric deploy it too.
  *
- * The inputs are interfaces the blueprint's constructs satisfy (`QueueWithDlq`, `Saga`, `EventRouter`), so
- * any construct with the same shape works.
+ * The inputs are interfaces the blueprint's constructs satisfy (`QueueWithDlq`, `Saga`, `EventRouter`,
+ * `StreamConsumer`), so any construct with the same shape works.
  *
  * @example
  * new OperationsMonitoring(this, 'Operations', {
