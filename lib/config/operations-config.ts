@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import { formatValue, type PropProblem } from '../constructs/validation';
-import { DEFAULT_ALARM_THRESHOLDS, type OperationsAlarmThresholds } from '../monitoring/thresholds';
+import { DEFAULT_ALARM_THRESHOLDS, type OperationsAlarmThresholds, STREAM_RETENTION } from '../monitoring/thresholds';
 
 /**
  * The operations settings read from CDK context: `cdk.json` → `context`, or
@@ -31,6 +31,8 @@ export const OPERATIONS_CONTEXT = {
   ordersNeedingAttentionThreshold: 'operations:ordersNeedingAttentionThreshold',
   /** Failed rule-target invocations (and events not sent to the DLQ) per minute above which the alarm fires. */
   ruleTargetFailuresThreshold: 'operations:ruleTargetFailuresThreshold',
+  /** Iterator age in seconds of a stream consumer (relay, projector) above which its alarm fires. */
+  streamIteratorAgeSeconds: 'operations:streamIteratorAgeSeconds',
 } as const;
 
 /** What the stack's section 10 needs from context. */
@@ -89,6 +91,18 @@ export function readOperationsConfig(node: Node): OperationsConfig {
     });
   }
 
+  const lagKey = OPERATIONS_CONTEXT.streamIteratorAgeSeconds;
+  const lagSeconds = count(lagKey, defaults.streamIteratorAge.toSeconds());
+  const retentionSeconds = STREAM_RETENTION.toSeconds();
+  if (!problems.some((p) => p.prop === lagKey) && (lagSeconds < 1 || lagSeconds >= retentionSeconds)) {
+    problems.push({
+      prop: lagKey,
+      value: read(lagKey),
+      problem: `must be from 1 to ${retentionSeconds - 1} (a DynamoDB stream drops records after 24 hours, so a higher threshold fires too late)`,
+      fix: `use e.g. -c ${lagKey}=${defaults.streamIteratorAge.toSeconds()} (the default)`,
+    });
+  }
+
   const thresholds: Required<OperationsAlarmThresholds> = {
     deadLetterQueueMessages: count(
       OPERATIONS_CONTEXT.deadLetterQueueMessagesThreshold,
@@ -101,6 +115,9 @@ export function readOperationsConfig(node: Node): OperationsConfig {
     compensations: count(OPERATIONS_CONTEXT.compensationsThreshold, defaults.compensations),
     ordersNeedingAttention: count(OPERATIONS_CONTEXT.ordersNeedingAttentionThreshold, defaults.ordersNeedingAttention),
     ruleTargetFailures: count(OPERATIONS_CONTEXT.ruleTargetFailuresThreshold, defaults.ruleTargetFailures),
+    streamIteratorAge: problems.some((p) => p.prop === lagKey)
+      ? defaults.streamIteratorAge
+      : Duration.seconds(lagSeconds),
   };
 
   const emailValue = read(OPERATIONS_CONTEXT.alarmEmail);

@@ -129,8 +129,9 @@ export class StreamConsumer extends NodeFunction {
   }
 
   /**
-   * How old the last record of a batch was when it was read (maximum per minute): how far behind it runs.
-   * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html (`IteratorAge`; its exact definition not re-read here: unverified)
+   * How old the last record of a batch was when the event source mapping sent it to the function, in
+   * milliseconds (maximum per minute): how far behind the stream it runs.
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html (`IteratorAge`: the time between the stream receiving the record and the mapping sending the event to the function, in milliseconds)
    */
   public metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1), ...props });

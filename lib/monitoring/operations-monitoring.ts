@@ -20,6 +20,7 @@ import { monitorFunctions } from './monitors/functions';
 import { type MonitoredQueue, monitorQueues } from './monitors/queues';
 import { type MonitoredRules, monitorRules } from './monitors/rules';
 import { type MonitoredStateMachine, monitorStateMachines } from './monitors/state-machines';
+import { type MonitoredStreamConsumer, monitorStreamConsumers } from './monitors/stream-consumers';
 import { monitorTables } from './monitors/tables';
 import { severities } from './severity';
 import { type AlarmThresholds, checkThresholds, type OperationsAlarmThresholds, resolveThresholds } from './thresholds';
@@ -47,6 +48,13 @@ export interface OperationsMonitoringProps {
    * @default - none
    */
   readonly functions?: lambda.IFunction[];
+  /**
+   * Functions fed by a stream (e.g. `StreamConsumer`s): iterator age widget and a warning alarm above
+   * `thresholds.streamIteratorAge`. Their errors and throttles are watched only if they are in `functions` too.
+   *
+   * @default - none
+   */
+  readonly streamConsumers?: MonitoredStreamConsumer[];
   /**
    * State machines (sagas): started, succeeded, failed, timed out and duration
    * widgets; alarms on failed and on timed-out executions.
@@ -139,13 +147,13 @@ export interface OperationsMonitoringProps {
  * thresholds and severities (`thresholds.ts`, `severity.ts`) decide when an alarm fires and whom it notifies;
  * an {@link AlarmTopic} receives every notification; a {@link MonitoringDashboard} only lays the sections out.
  *
- * Dashboard, top to bottom: business figures, sagas, queues and their DLQs, other DLQs, functions, rules,
- * tables, the state of every alarm. Each alarm is scoped under the watched construct
+ * Dashboard, top to bottom: business figures, sagas, queues and their DLQs, other DLQs, stream consumers,
+ * functions, rules, tables, the state of every alarm. Each alarm is scoped under the watched construct
  * (`<this>/<watched path>/<kind>`, see {@link AlarmFactory}) and watches one plain metric (no metric math, no
  * composite alarms), so engines that support only `AWS::CloudWatch::Alarm` on a single metric deploy it too.
  *
- * The inputs are interfaces the blueprint's constructs satisfy (`QueueWithDlq`, `Saga`, `EventRouter`), so
- * any construct with the same shape works.
+ * The inputs are interfaces the blueprint's constructs satisfy (`QueueWithDlq`, `Saga`, `EventRouter`,
+ * `StreamConsumer`), so any construct with the same shape works.
  *
  * @example
  * new OperationsMonitoring(this, 'Operations', {
@@ -196,10 +204,11 @@ export class OperationsMonitoring extends Construct {
     const deadLetterQueues = monitorDeadLetterQueues(alarms, props.deadLetterQueues ?? [], thresholds);
     const functions = monitorFunctions(alarms, props.functions ?? [], thresholds);
     const rules = monitorRules(alarms, props.rules ?? [], thresholds);
+    const streams = monitorStreamConsumers(alarms, props.streamConsumers ?? [], thresholds);
     const tables = monitorTables(props.tables ?? []);
 
     // ... and laid out top to bottom from the business figures down.
-    for (const monitor of [business, sagas, queues, deadLetterQueues, functions, rules, tables]) {
+    for (const monitor of [business, sagas, queues, deadLetterQueues, streams, functions, rules, tables]) {
       this.dashboard.addSections(monitor.sections);
     }
     this.alarms = alarms.alarms;

@@ -60,6 +60,16 @@ export interface OperationsAlarmThresholds {
    * @default 0 - any failed delivery
    */
   readonly ruleTargetFailures?: number;
+  /**
+   * Iterator age of a stream consumer (maximum per minute): how old the last record of a batch was when the
+   * event source mapping sent it to the function. At least 1 second, and under the 24 hours a DynamoDB stream
+   * keeps a record (an alarm beyond that would fire only after records have expired).
+   *
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html (`IteratorAge`, in milliseconds)
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html (DynamoDB Streams keep records 24 hours)
+   * @default Duration.minutes(5)
+   */
+  readonly streamIteratorAge?: Duration;
 }
 
 /** Every threshold, resolved. */
@@ -67,8 +77,15 @@ export type AlarmThresholds = Required<OperationsAlarmThresholds>;
 
 /**
  * The defaults: alarm on the first dead letter, error, throttle, failed or timed-out execution, order needing
- * attention and failed rule delivery; on a message older than 5 minutes; and on more than 5 compensated orders in
- * 5 minutes (declined cards are normal, a burst of them is not; tune it to your volume).
+ * attention and failed rule delivery; on a message older than 5 minutes; on a stream consumer more than 5 minutes
+ * behind its stream; and on more than 5 compensated orders in 5 minutes (declined cards are normal, a burst of
+ * them is not; tune it to your volume).
+ *
+ * The stream lag default is the queues' backlog default on purpose: both measure how long an order's event waits
+ * for its consumer (the relay and the projector read the event store's stream as the queue consumers read their
+ * queues), so one figure means the same on both. A lagging stream loses nothing yet, hence a warning; a batch given
+ * up on goes to the consumer's failure queue, whose depth alarm is critical. 5 minutes is far below the 24 hours
+ * after which the stream drops a record.
  */
 export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   deadLetterQueueMessages: 0,
@@ -79,7 +96,11 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   compensations: 5,
   ordersNeedingAttention: 0,
   ruleTargetFailures: 0,
+  streamIteratorAge: Duration.minutes(5),
 };
+
+/** A DynamoDB stream keeps a record 24 hours; an iterator age threshold must be below it to ever fire in time. */
+export const STREAM_RETENTION = Duration.hours(24);
 
 /** `thresholds` with the defaults filled in. */
 export function resolveThresholds(thresholds: OperationsAlarmThresholds = {}): AlarmThresholds {
@@ -97,6 +118,16 @@ export function checkThresholds(problems: PropProblems, thresholds: AlarmThresho
     problem: 'must be at least 60 seconds (SQS publishes the metric once a minute)',
     fix: 'use e.g. Duration.minutes(5)',
   });
+  const lag = thresholds.streamIteratorAge;
+  problems.check(
+    lag.isUnresolved() || (lag.toMilliseconds() >= 1000 && lag.toMilliseconds() < STREAM_RETENTION.toMilliseconds()),
+    {
+      prop: 'thresholds.streamIteratorAge',
+      value: lag,
+      problem: 'must be at least 1 second and under 24 hours (a DynamoDB stream drops records after 24 hours)',
+      fix: 'use e.g. Duration.minutes(5)',
+    },
+  );
   for (const name of [
     'deadLetterQueueMessages',
     'functionErrors',

@@ -249,6 +249,7 @@ export class OrderFlowStack extends Stack {
       queues: Object.values(queues),
       deadLetterQueues,
       functions: allFunctions,
+      streamConsumers: [relay, projector],
       rules: [router],
       tables: [eventStore.table, readModels, orderServiceTable, consumerStateTable, idempotency.table],
       thresholds: operationsConfig.thresholds,

@@ -1,12 +1,13 @@
-import { aws_cloudwatch as cloudwatch, Duration, aws_lambda as lambda } from 'aws-cdk-lib';
+import { aws_cloudwatch as cloudwatch, Duration, aws_dynamodb as dynamodb, aws_lambda as lambda } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventRouter } from '../../../lib/constructs/event-router';
 import { QueueWithDlq } from '../../../lib/constructs/queue-with-dlq';
 import { Saga } from '../../../lib/constructs/saga';
+import { StreamConsumer } from '../../../lib/constructs/stream-consumer';
 import { OperationsMonitoring, type OperationsMonitoringProps } from '../../../lib/monitoring/operations-monitoring';
-import { testStack } from '../../support/cdk/cdk';
+import { NOOP_ENTRY, testStack } from '../../support/cdk/cdk';
 import { arnInThisAccount, onBehalfOfThisAccount } from '../../support/template-arns';
 
 /** The dashboard's body as one string (its `Fn::Join` parts, tokens included). */
@@ -23,9 +24,19 @@ function dashboardStack(overrides: Partial<OperationsMonitoringProps> = {}) {
   const saga = new Saga(stack, 'Saga', { steps: [{ name: 'Do', action: fn }] });
   const router = new EventRouter(stack, 'Router');
   router.routeToStateMachine('Start', saga.stateMachine, { eventPattern: { source: ['x'] } });
+  const events = new dynamodb.Table(stack, 'Events', {
+    partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+    stream: dynamodb.StreamViewType.NEW_IMAGE,
+  });
+  const projector = new StreamConsumer(stack, 'Projector', {
+    entry: NOOP_ENTRY,
+    timeout: Duration.seconds(10),
+    table: events,
+  });
   const compensated = new cloudwatch.Metric({ namespace: 'Shop', metricName: 'OrdersCompensated' });
   const operations = new OperationsMonitoring(stack, 'Operations', {
     queues: [queue],
+    streamConsumers: [projector],
     deadLetterQueues: [router.deadLetterQueue],
     functions: [fn],
     stateMachines: [saga],
@@ -47,7 +58,7 @@ describe('OperationsMonitoring', () => {
   });
 
   it('creates one alarm per signal, each with a stable name of prefix, construct path and signal', () => {
-    expect(operations.alarms).toHaveLength(10);
+    expect(operations.alarms).toHaveLength(11);
     const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName);
     expect(names.sort()).toEqual(
       [
@@ -61,6 +72,7 @@ describe('OperationsMonitoring', () => {
         'Test-Orders-Compensated',
         'Test-RouterStart-FailedInvocations',
         'Test-RouterStart-InvocationsFailedToBeSentToDlq',
+        'Test-Projector-IteratorAge',
       ].sort(),
     );
   });
@@ -77,6 +89,7 @@ describe('OperationsMonitoring', () => {
       'Test/Operations/Fn/Throttles',
       'Test/Operations/Router/Start/FailedInvocations',
       'Test/Operations/Router/Start/InvocationsFailedToBeSentToDlq',
+      'Test/Operations/Projector/IteratorAge',
     ]);
   });
 
@@ -201,13 +214,14 @@ describe('OperationsMonitoring', () => {
     }
   });
 
-  it('lays the sections out top to bottom: business, sagas, queues, other DLQs, functions, rules, alarms', () => {
+  it('lays the sections out top to bottom: business, sagas, queues, other DLQs, stream consumers, functions, rules, alarms', () => {
     const body = dashboardBody(template);
     const positions = [
       '### Business',
       '### Saga Saga',
       '### Queues',
       'Other dead-letter queues',
+      '### Stream consumers',
       '### Functions',
       '### Rules',
       'Alarms',

@@ -71,6 +71,17 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
     }
   });
 
+  it('alarms on the iterator age (maximum, in ms) of both stream consumers, the relay and the projector', () => {
+    const consumers = resourcesOf(json, 'AWS::Lambda::EventSourceMapping')
+      .filter(([, m]) => JSON.stringify(m.Properties.EventSourceArn).includes('StreamArn'))
+      .map(([, m]) => refOf(m.Properties.FunctionName) ?? '');
+    expect(consumers.sort()).toEqual([expect.stringMatching(/^EventRelay/), expect.stringMatching(/^Projector/)]);
+    expect([...alarmedIds(json, 'IteratorAge', 'FunctionName')].sort()).toEqual(consumers);
+    for (const alarm of alarmsOf(json).filter((a) => a.MetricName === 'IteratorAge')) {
+      expect(alarm).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Maximum', Period: 60, Threshold: 300_000 });
+    }
+  });
+
   it('alarms on failed and timed-out saga executions and on compensations', () => {
     const [[machineId]] = resourcesOf(json, 'AWS::StepFunctions::StateMachine');
     expect(alarmedIds(json, 'ExecutionsFailed', 'StateMachineArn')).toEqual(new Set([machineId]));
@@ -101,7 +112,7 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
 
   it('names every alarm <stack>-<construct path>-<signal>: literal and unique', () => {
     const names = alarmsOf(json).map((a) => a.AlarmName);
-    expect(names).toHaveLength(42);
+    expect(names).toHaveLength(44);
     for (const name of names) expect(name).toMatch(/^OrderFlow-[A-Za-z0-9]+-[A-Za-z]+$/);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toEqual(
@@ -114,6 +125,8 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
         'OrderFlow-Orders-NeedAttention',
         'OrderFlow-RouterOrderPlacedToSaga-FailedInvocations',
         'OrderFlow-RouterDeadLetterQueue-Depth',
+        'OrderFlow-EventRelay-IteratorAge',
+        'OrderFlow-Projector-IteratorAge',
       ]),
     );
   });
@@ -156,6 +169,7 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
         [OPERATIONS_CONTEXT.oldestMessageAgeSeconds]: '900',
         [OPERATIONS_CONTEXT.functionErrorsThreshold]: '3',
         [OPERATIONS_CONTEXT.compensationsThreshold]: 20,
+        [OPERATIONS_CONTEXT.streamIteratorAgeSeconds]: '120',
       }));
     });
 
@@ -169,6 +183,7 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
       expect(thresholds('ApproximateAgeOfOldestMessage')).toEqual(new Set([900]));
       expect(thresholds('Errors')).toEqual(new Set([3]));
       expect(thresholds('OrdersCompensated')).toEqual(new Set([20]));
+      expect(thresholds('IteratorAge')).toEqual(new Set([120_000]));
       // Untouched keys keep their defaults.
       expect(thresholds('Throttles')).toEqual(new Set([0]));
     });
@@ -194,12 +209,14 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
         [OPERATIONS_CONTEXT.functionErrorsThreshold]: '-1',
         [OPERATIONS_CONTEXT.oldestMessageAgeSeconds]: '30',
         [OPERATIONS_CONTEXT.alarmEmail]: 'oncall at example',
+        [OPERATIONS_CONTEXT.streamIteratorAgeSeconds]: '0',
         'operations:dlqThreshold': '1',
       }),
     ).toThrow(
       [
-        'Invalid operations context (cdk.json "context" or -c): 4 problems:',
+        'Invalid operations context (cdk.json "context" or -c): 5 problems:',
         '  - operations:oldestMessageAgeSeconds = "30": must be at least 60 (SQS publishes the age of the oldest message once a minute). Fix: use e.g. -c operations:oldestMessageAgeSeconds=300',
+        '  - operations:streamIteratorAgeSeconds = "0": must be from 1 to 86399 (a DynamoDB stream drops records after 24 hours, so a higher threshold fires too late). Fix: use e.g. -c operations:streamIteratorAgeSeconds=300 (the default)',
         '  - operations:functionErrorsThreshold = "-1": must be a whole number of 0 or more. Fix: use e.g. -c operations:functionErrorsThreshold=0 (the default)',
         '  - operations:alarmEmail = "oncall at example": must be one e-mail address such as oncall@example.com. Fix: pass -c operations:alarmEmail=oncall@example.com, or leave the key out for no subscription',
         `  - operations:dlqThreshold = "1": is not an operations setting. Fix: use one of ${Object.values(OPERATIONS_CONTEXT).join(', ')}`,
