@@ -63,6 +63,18 @@ const CONSUMER_FAULTS: { kind: FaultKind; mode: FaultMode; attempts?: number; co
   { kind: 'fifo-poison', mode: 'throw', consumers: [FIFO_CONSUMER] },
 ];
 
+/** The kinds injected through the fault switch: a function logs each time one fires, and the soak counts those lines. */
+const SWITCH_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>([
+  'saga-step-transient',
+  ...CONSUMER_FAULTS.map((f) => f.kind),
+  'compensation-failure',
+]);
+
+/** Whether `kind` is a fault-switch kind (fired by a function) rather than one the driver does itself. */
+export function isSwitchKind(kind: FaultKind): boolean {
+  return SWITCH_KINDS.has(kind);
+}
+
 /** A rule and the table row it counts for. */
 export interface PlannedRule {
   kind: FaultKind;
@@ -145,8 +157,8 @@ export function planOrder(
   if (duplicate) kinds.add('duplicate-order-placed');
   for (const { kind, rule } of rules) {
     if (kind === 'compensation-failure' && !declined) continue;
-    // Attempt 1: every rule of the run hits then if it hits at all.
-    if (ruleHits(rule, { target: rule.target, orderId, attempt: 1 })) kinds.add(kind);
+    // Attempt 1: every rule of the run hits then if it hits at all; on an event of a type it names, if any.
+    if (ruleHits(rule, { target: rule.target, orderId, attempt: 1, eventType: rule.eventTypes?.[0] })) kinds.add(kind);
   }
   return { orderId, index, kinds: [...kinds], declined, outOfStock, duplicate };
 }

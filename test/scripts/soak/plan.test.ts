@@ -65,23 +65,57 @@ describe('soak plan', () => {
 });
 
 describe('soak table', () => {
-  const rows = [{ scenario: 'consumer-poison', injected: 4, recovered: 0, parked: 4, lost: 0, doubleApplied: 0 }];
-  const total = { scenario: 'total', injected: 10, recovered: 6, parked: 4, lost: 0, doubleApplied: 0 };
+  const rows = [
+    {
+      scenario: 'consumer-poison',
+      planned: 5,
+      fired: 4,
+      notFired: 1,
+      recovered: 0,
+      parked: 4,
+      lost: 0,
+      doubleApplied: 0,
+    },
+    {
+      scenario: 'declined-card',
+      planned: 3,
+      fired: null,
+      notFired: null,
+      recovered: 3,
+      parked: 0,
+      lost: 0,
+      doubleApplied: 0,
+    },
+  ];
+  const total = {
+    scenario: 'total',
+    planned: 10,
+    fired: 4,
+    notFired: 1,
+    recovered: 6,
+    parked: 4,
+    lost: 0,
+    doubleApplied: 0,
+  };
 
-  it('prints aligned columns with the total last', () => {
+  it('prints aligned columns named by what they count, a dash where the driver did the fault, the total last', () => {
     expect(formatSoakTable({ rows, total }).split('\n')).toEqual([
-      'scenario         injected  recovered  parked  lost  double-applied',
-      '---------------  --------  ---------  ------  ----  --------------',
-      'consumer-poison         4          0       4     0               0',
-      '---------------  --------  ---------  ------  ----  --------------',
-      'total                  10          6       4     0               0',
+      'scenario         planned  fired (logged)  planned, not fired  recovered  parked  lost  applied twice',
+      '---------------  -------  --------------  ------------------  ---------  ------  ----  -------------',
+      'consumer-poison        5               4                   1          0       4     0              0',
+      'declined-card          3               -                   -          3       0     0              0',
+      '---------------  -------  --------------  ------------------  ---------  ------  ----  -------------',
+      'total                 10               4                   1          6       4     0              0',
     ]);
   });
 
   it('writes the Markdown table for BENCHMARKS.md', () => {
-    expect(markdownSoakTable({ rows, total }).split('\n').slice(2)).toEqual([
-      '| consumer-poison | 4 | 0 | 4 | 0 | 0 |',
-      '| **total** | 10 | 6 | 4 | **0** | **0** |',
+    expect(markdownSoakTable({ rows, total }).split('\n')).toEqual([
+      '| Scenario | Planned | Fired (logged) | Planned, not fired | Recovered | Parked | Lost | Applied twice |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| consumer-poison | 5 | 4 | 1 | 0 | 4 | 0 | 0 |',
+      '| declined-card | 3 | - | - | 3 | 0 | 0 | 0 |',
+      '| **total** | 10 | 4 | 1 | 6 | 4 | **0** | **0** |',
     ]);
   });
 });
