@@ -94,9 +94,11 @@ export interface ReadFiredOptions {
  * `since` from the functions' log groups. The filter pattern (two quoted terms,
  * both required: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html)
  * only narrows what is sent; every line is parsed and checked here. Pages
- * follow `nextToken`; an engine that returns a full page without one (MiniStack
- * 1.5.33 has no token) is read on from the last page's timestamp, duplicates
- * dropped by event id.
+ * follow `nextToken` (on AWS a page may be partly full or empty while a token
+ * says there is more, and no token means the end:
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html);
+ * an engine that returns a full page without one (MiniStack 1.5.33 has no
+ * token) is read on from the last page's timestamp, duplicates dropped by event id.
  */
 export async function readFiredFaults(logs: CloudWatchLogsClient, options: ReadFiredOptions): Promise<FiredFault[]> {
   const groups = options.logGroups ?? (await lambdaLogGroups(logs));
