@@ -2,8 +2,8 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, inject, it } from 'vitest';
 import { engineClientConfig } from '../../localstack/engine';
 import { formatViolations } from '../../scripts/lib/invariants';
-import { DEFAULT_RATES } from '../../scripts/lib/soak/plan';
-import { formatSoakTable, runSoak, unfiredKinds } from '../../scripts/lib/soak/run';
+import { DEFAULT_RATES, FAULT_KINDS } from '../../scripts/lib/soak/plan';
+import { formatSoakTable, runSoak, soakPassed, unfiredKinds } from '../../scripts/lib/soak/run';
 import { system } from '../support/integration/system';
 
 /**
@@ -52,4 +52,43 @@ describe('soak (CI size)', () => {
     });
     expect(formatViolations(result.report)).toEqual([]);
   }, 900_000);
+
+  it('reports a planted rule that cannot fire as planned but never fired, and fails the run', async () => {
+    // No kind of its own; one rule the plan believes hits every order but that cannot fire: the loyalty
+    // consumer never receives OrderPlaced (its subscription carries confirmed orders only, contracts/routes.ts).
+    const noFaults = Object.fromEntries(Object.keys(FAULT_KINDS).map((k) => [k, 0])) as typeof DEFAULT_RATES;
+    const result = await runSoak(system(), {
+      orders: 4,
+      durationSeconds: 2,
+      drainSeconds: 120,
+      rates: noFaults,
+      logs: new CloudWatchLogsClient(engineClientConfig(inject('awsEnv'))),
+      extraRules: (prefix) => [
+        {
+          kind: 'consumer-poison',
+          rule: {
+            id: `${prefix}cannot-fire`,
+            target: 'loyalty-consumer',
+            mode: 'throw',
+            orderIdPrefix: prefix,
+            eventTypes: ['OrderPlaced'],
+          },
+        },
+      ],
+      log: () => {},
+    });
+    console.log(`planted-rule run ${result.run}:\n${formatSoakTable(result)}`);
+    expect(result.rows.find((r) => r.scenario === 'consumer-poison')).toMatchObject({
+      planned: 4,
+      fired: 0,
+      notFired: 4,
+    });
+    expect(result.rulesNotFired).toEqual([
+      { ruleId: `soak-${result.run}-cannot-fire`, kind: 'consumer-poison', planned: 4 },
+    ]);
+    expect(unfiredKinds(result)).toEqual(['consumer-poison']);
+    // Everything else held: the run fails on the unfired kind alone.
+    expect({ lost: result.total.lost, invariantsHeld: result.report.ok }).toEqual({ lost: 0, invariantsHeld: true });
+    expect(soakPassed(result)).toBe(false);
+  }, 300_000);
 });

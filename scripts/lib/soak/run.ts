@@ -30,6 +30,11 @@ export interface SoakOptions {
   drainSeconds: number;
   /** Where the functions' logs are read back from: the fired faults (scripts/lib/faults/fired.ts). */
   logs: CloudWatchLogsClient;
+  /**
+   * Rules added to the kinds' own, given the run's order-id prefix (every rule must be scoped to it). For
+   * the test that plants a rule that cannot fire and expects the run to report it (test/integration/soak.test.ts).
+   */
+  extraRules?: (orderIdPrefix: string) => PlannedRule[];
   log?: (line: string) => void;
 }
 
@@ -93,7 +98,13 @@ export async function runSoak(sys: System, options: SoakOptions): Promise<SoakRe
   const log = options.log ?? console.log;
   const run = randomUUID().slice(0, 6);
   const rates = options.rates;
-  const rules = planRules(run, rates);
+  const rules = [...planRules(run, rates), ...(options.extraRules?.(`soak-${run}-`) ?? [])];
+  const strays = rules.filter((r) => r.rule.orderIdPrefix !== `soak-${run}-` || !r.rule.id.startsWith(`soak-${run}-`));
+  if (strays.length > 0) {
+    throw new Error(
+      `soak: every rule must be scoped to the run: id and orderIdPrefix starting soak-${run}-; not ${strays.map((r) => r.rule.id).join(', ')}`,
+    );
+  }
   const plans = Array.from({ length: options.orders }, (_, i) => planOrder(run, i, rates, rules));
   const skus = { inStock: `soak-${run}-mug`, soldOut: `soak-${run}-soldout` };
   const stockBefore = { [skus.inStock]: 10_000_000, [skus.soldOut]: 0 };
