@@ -11,6 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { deployLocal } from '../localstack/deploy';
 import { awsEnv, endpoint, engineClientConfig, ensureEngine } from '../localstack/engine';
 import { command, HELP_OPTION, isMain, parseCommandLine } from './lib/cli';
@@ -101,8 +102,9 @@ async function main() {
   console.log(engine.startedByUs ? 'soak: started the engine' : 'soak: reusing the running engine');
   try {
     const sys = connect(await deployLocal({ quiet: true }), awsEnv());
-    const logs = new CloudWatchLogsClient(engineClientConfig(awsEnv()));
-    const result = await runSoak(sys, { orders, durationSeconds, drainSeconds, rates, logs });
+    const config = engineClientConfig(awsEnv());
+    const [logs, lambda] = [new CloudWatchLogsClient(config), new LambdaClient(config)];
+    const result = await runSoak(sys, { orders, durationSeconds, drainSeconds, rates, logs, lambda });
     console.log(`\n================ soak run ${result.run} ================`);
     console.log(
       `${orders} orders placed in ${result.placedSeconds.toFixed(0)} s, settled ${result.settled ? 'in' : 'NOT within'} ` +

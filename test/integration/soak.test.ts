@@ -1,4 +1,5 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { describe, expect, inject, it } from 'vitest';
 import { engineClientConfig } from '../../localstack/engine';
 import { formatViolations } from '../../scripts/lib/invariants';
@@ -17,6 +18,11 @@ import { system } from '../support/integration/system';
  * The longer run is `npm run soak -- --orders 2000 --duration 1200` (docs/failure-modes.md, BENCHMARKS.md).
  */
 describe('soak (CI size)', () => {
+  const logClients = () => {
+    const config = engineClientConfig(inject('awsEnv'));
+    return { logs: new CloudWatchLogsClient(config), lambda: new LambdaClient(config) };
+  };
+
   it('loses nothing and applies nothing twice across 200 orders with every fault kind fired', async () => {
     // Every kind, the ordered consumer's faults included: each order's timeline is its own FIFO group (the relay
     // sets it), so a poisoned order holds only its own timeline, on the engine as on AWS.
@@ -24,7 +30,7 @@ describe('soak (CI size)', () => {
       orders: 200,
       durationSeconds: 130,
       drainSeconds: 300,
-      logs: new CloudWatchLogsClient(engineClientConfig(inject('awsEnv'))),
+      ...logClients(),
       // At least 4 % per kind: with 200 orders a kind then misses the run with odds of 0.96^200 ≈ 0.03 %.
       rates: {
         ...(Object.fromEntries(
@@ -62,7 +68,7 @@ describe('soak (CI size)', () => {
       durationSeconds: 2,
       drainSeconds: 120,
       rates: noFaults,
-      logs: new CloudWatchLogsClient(engineClientConfig(inject('awsEnv'))),
+      ...logClients(),
       extraRules: (prefix) => [
         {
           kind: 'consumer-poison',

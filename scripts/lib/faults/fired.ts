@@ -1,10 +1,11 @@
 import {
   type CloudWatchLogsClient,
-  DescribeLogGroupsCommand,
   type FilteredLogEvent,
   FilterLogEventsCommand,
   type FilterLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { type LambdaClient, paginateListFunctions } from '@aws-sdk/client-lambda';
+import { ENV } from '../../../lambdas/contracts/env';
 import {
   FAULT_FIRED_MESSAGE,
   FAULT_MODES,
@@ -85,8 +86,8 @@ export interface ReadFiredOptions {
   ruleIdPrefix: string;
   /** Only lines logged at or after this (ms since the epoch): the run's start. */
   since: number;
-  /** The log groups to read; default every group under `/aws/lambda/` (every function's default group). */
-  logGroups?: readonly string[];
+  /** The log groups to read: those of the functions that read the switch ({@link faultLogGroups}). */
+  logGroups: readonly string[];
 }
 
 /**
@@ -101,7 +102,7 @@ export interface ReadFiredOptions {
  * token) is read on from the last page's timestamp, duplicates dropped by event id.
  */
 export async function readFiredFaults(logs: CloudWatchLogsClient, options: ReadFiredOptions): Promise<FiredFault[]> {
-  const groups = options.logGroups ?? (await lambdaLogGroups(logs));
+  const groups = options.logGroups;
   const filterPattern = `"${FAULT_FIRED_MESSAGE}" "${options.ruleIdPrefix}"`;
   const fired: FiredFault[] = [];
   for (const logGroupName of groups) {
@@ -134,16 +135,25 @@ export async function readFiredFaults(logs: CloudWatchLogsClient, options: ReadF
   return fired.sort((a, b) => a.timestamp - b.timestamp);
 }
 
-/** Every log group under `/aws/lambda/`, where each function logs by default. */
-async function lambdaLogGroups(logs: CloudWatchLogsClient): Promise<string[]> {
+/**
+ * The log groups of the functions that read the switch at `faultInjectionPath`: every function whose
+ * environment names that path (the ones that can fire a rule), each logging to its configured group
+ * (`LoggingConfig.LogGroup`; the stack gives every function its own) or else `/aws/lambda/<name>`.
+ * ListFunctions returns each function's configuration, environment included
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html).
+ */
+export async function faultLogGroups(lambda: LambdaClient, faultInjectionPath: string): Promise<string[]> {
   const groups: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/lambda/', nextToken }));
-    for (const g of page.logGroups ?? []) if (g.logGroupName) groups.push(g.logGroupName);
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return groups;
+  for await (const page of paginateListFunctions({ client: lambda }, {})) {
+    for (const fn of page.Functions ?? []) {
+      if (fn.Environment?.Variables?.[ENV.FAULT_INJECTION_PATH] !== faultInjectionPath) continue;
+      groups.push(fn.LoggingConfig?.LogGroup ?? `/aws/lambda/${fn.FunctionName}`);
+    }
+  }
+  if (groups.length === 0) {
+    throw new Error(`No function reads the fault switch at ${faultInjectionPath}: nothing could fire a rule`);
+  }
+  return groups.sort();
 }
 
 /** Fired faults by rule id, then by order id: how many times each rule fired for each order. */

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { CHECKOUT_SOURCE } from '../../../lambdas/contracts/events';
 import { keys } from '../../../lambdas/contracts/keys';
 import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
+import { requireOptionalOutput } from '../../../lambdas/contracts/stack-outputs';
 import { newEvent } from '../../../lambdas/messages/envelope';
 import type { OrderItem, OrderPlaced } from '../../../lambdas/messages/schemas';
 import { ruleHits } from '../../../lambdas/platform/fault-injection';
-import { type FiredFault, readFiredFaults } from '../faults/fired';
+import { type FiredFault, faultLogGroups, readFiredFaults } from '../faults/fired';
 import { type InvariantReport, mapLimit, type ParkedMessage, scanDeadLetters, verifyInvariants } from '../invariants';
 import type { System } from '../order-system';
 import {
@@ -30,6 +32,8 @@ export interface SoakOptions {
   drainSeconds: number;
   /** Where the functions' logs are read back from: the fired faults (scripts/lib/faults/fired.ts). */
   logs: CloudWatchLogsClient;
+  /** Finds the functions that read the switch, and so their log groups. */
+  lambda: LambdaClient;
   /**
    * Rules added to the kinds' own, given the run's order-id prefix (every rule must be scoped to it). For
    * the test that plants a rule that cannot fire and expects the run to report it (test/integration/soak.test.ts).
@@ -123,7 +127,11 @@ export async function runSoak(sys: System, options: SoakOptions): Promise<SoakRe
     const placedSeconds = (Date.now() - started) / 1000;
     const drained = await drain(sys, plans, bad, stockBefore, options, log);
     const drainedSeconds = (Date.now() - started) / 1000 - placedSeconds;
-    const fired = await readFiredFaults(options.logs, { ruleIdPrefix: `soak-${run}-`, since });
+    const logGroups = await faultLogGroups(
+      options.lambda,
+      requireOptionalOutput(sys.outputs, 'FaultInjectionPath', 'the soak'),
+    );
+    const fired = await readFiredFaults(options.logs, { ruleIdPrefix: `soak-${run}-`, since, logGroups });
     log(`soak: the functions logged ${fired.length} fired faults`);
     return { run, rules, placedSeconds, drainedSeconds, fired, ...tally(plans, bad, drained, rules, fired) };
   } finally {

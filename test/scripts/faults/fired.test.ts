@@ -1,12 +1,12 @@
 import {
   CloudWatchLogsClient,
-  DescribeLogGroupsCommand,
   FilterLogEventsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { firingsByRule, parseFiredLine, readFiredFaults } from '../../../scripts/lib/faults/fired';
+import { faultLogGroups, firingsByRule, parseFiredLine, readFiredFaults } from '../../../scripts/lib/faults/fired';
 
 const line = (faultId: string, orderId: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -46,10 +46,7 @@ describe('reading fired faults back from the log groups', () => {
   beforeEach(() => logs.reset());
   const client = new CloudWatchLogsClient({ region: 'us-east-1' });
 
-  it('reads every /aws/lambda/ group, follows nextToken, keeps only the prefix’s rules, skips a group not yet made', async () => {
-    logs.on(DescribeLogGroupsCommand).resolvesOnce({
-      logGroups: [{ logGroupName: '/aws/lambda/a' }, { logGroupName: '/aws/lambda/never-ran' }],
-    });
+  it('reads every group given, follows nextToken, keeps only the prefix’s rules, skips a group not yet made', async () => {
     logs
       .on(FilterLogEventsCommand, { logGroupName: '/aws/lambda/a', nextToken: undefined })
       .resolves({ events: [{ eventId: '1', timestamp: 10, message: line('run-x-1', 'o1') }], nextToken: 't2' })
@@ -63,7 +60,11 @@ describe('reading fired faults back from the log groups', () => {
       .on(FilterLogEventsCommand, { logGroupName: '/aws/lambda/never-ran' })
       .rejects(new ResourceNotFoundException({ message: 'no group', $metadata: {} }));
 
-    const fired = await readFiredFaults(client, { ruleIdPrefix: 'run-x-', since: 5 });
+    const fired = await readFiredFaults(client, {
+      ruleIdPrefix: 'run-x-',
+      since: 5,
+      logGroups: ['/aws/lambda/a', '/aws/lambda/never-ran'],
+    });
     expect(fired.map((f) => [f.logGroup, f.faultId, f.orderId])).toEqual([
       ['/aws/lambda/a', 'run-x-1', 'o1'],
       ['/aws/lambda/a', 'run-x-1', 'o2'],
@@ -92,5 +93,33 @@ describe('reading fired faults back from the log groups', () => {
     const fired = await readFiredFaults(client, { ruleIdPrefix: 'r-', since: 0, logGroups: ['/aws/lambda/g'] });
     expect(fired).toHaveLength(10_001);
     expect(fired[fired.length - 1].orderId).toBe('o-last');
+  });
+
+  it('finds the log groups of the functions that read this switch, and refuses when none does', async () => {
+    const lambda = mockClient(LambdaClient);
+    const path = (p: string) => ({ Variables: { FAULT_INJECTION_PATH: p } });
+    lambda
+      .on(ListFunctionsCommand, { Marker: undefined })
+      .resolves({
+        Functions: [
+          {
+            FunctionName: 'email',
+            Environment: path('/S/fault-injection'),
+            LoggingConfig: { LogGroup: '/custom/email' },
+          },
+          { FunctionName: 'other-stack', Environment: path('/Other/fault-injection') },
+        ],
+        NextMarker: 'm',
+      })
+      .on(ListFunctionsCommand, { Marker: 'm' })
+      .resolves({
+        Functions: [{ FunctionName: 'payment', Environment: path('/S/fault-injection') }, { FunctionName: 'bare' }],
+      });
+    const client = new LambdaClient({ region: 'us-east-1' });
+    expect(await faultLogGroups(client, '/S/fault-injection')).toEqual(['/aws/lambda/payment', '/custom/email']);
+    await expect(faultLogGroups(client, '/None/fault-injection')).rejects.toThrow(
+      'No function reads the fault switch at /None/fault-injection',
+    );
+    lambda.restore();
   });
 });
