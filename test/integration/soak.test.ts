@@ -60,8 +60,8 @@ describe('soak (CI size)', () => {
   }, 900_000);
 
   it('reports a planted rule that cannot fire as planned but never fired, and fails the run', async () => {
-    // No kind of its own; one rule the plan believes hits every order but that cannot fire: the loyalty
-    // consumer never receives OrderPlaced (its subscription carries confirmed orders only, contracts/routes.ts).
+    // No kind of its own; one rule the plan believes hits every order but that cannot fire: the e-mail
+    // consumer never receives OrderPlaced (it gets order outcomes only, contracts/routes.ts).
     const noFaults = Object.fromEntries(Object.keys(FAULT_KINDS).map((k) => [k, 0])) as typeof DEFAULT_RATES;
     const result = await runSoak(system(), {
       orders: 4,
@@ -74,7 +74,7 @@ describe('soak (CI size)', () => {
           kind: 'consumer-poison',
           rule: {
             id: `${prefix}cannot-fire`,
-            target: 'loyalty-consumer',
+            target: 'email-consumer',
             mode: 'throw',
             orderIdPrefix: prefix,
             eventTypes: ['OrderPlaced'],

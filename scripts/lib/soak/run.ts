@@ -18,10 +18,13 @@ import {
   FAULT_KINDS,
   type FaultKind,
   isSwitchKind,
+  MUG_PRICE,
   type OrderPlan,
   type PlannedRule,
   planOrder,
   planRules,
+  reaches,
+  SOLD_OUT_PRICE,
 } from './plan';
 
 export interface SoakOptions {
@@ -160,8 +163,8 @@ async function placeOrders(
     const i = plan.index;
     // 40, 80 or 120 EUR: every third good order earns loyalty points (≥ 100).
     const items: OrderItem[] = [
-      { sku: skus.inStock, quantity: 1 + (i % 3), unitPrice: 40 },
-      ...(plan.outOfStock ? [{ sku: skus.soldOut, quantity: 1, unitPrice: 5 }] : []),
+      { sku: skus.inStock, quantity: plan.quantity, unitPrice: MUG_PRICE },
+      ...(plan.outOfStock ? [{ sku: skus.soldOut, quantity: 1, unitPrice: SOLD_OUT_PRICE }] : []),
     ];
     const data: OrderPlaced = {
       orderId: plan.orderId,
@@ -306,6 +309,7 @@ export function accountFired(
       planned: plans.filter(
         (p) =>
           (kind !== 'compensation-failure' || p.declined) &&
+          reaches(rule.target, p) &&
           ruleHits(rule, { target: rule.target, orderId: p.orderId, attempt: 1, eventType: rule.eventTypes?.[0] }),
       ).length,
     }))

@@ -14,7 +14,7 @@ const NO_RATES = Object.fromEntries(Object.keys(DEFAULT_RATES).map((k) => [k, 0]
 
 /**
  * Runs the real injector, with a real Powertools logger, over the work each order's events reach (who
- * receives what, as in the stack: the loyalty consumer only sees OrderConfirmed), and returns what the
+ * receives what, as in the stack: e-mail and loyalty see order outcomes, never OrderPlaced), and returns what the
  * logger wrote as CloudWatch Logs events: the recorded log lines the soak reads back from the engine.
  */
 async function recordFiredLines(rules: FaultRule[], orderIds: string[]): Promise<FilteredLogEvent[]> {
@@ -65,7 +65,7 @@ describe('fired faults counted from the functions’ log lines', () => {
   afterEach(() => vi.restoreAllMocks());
 
   // A rule that fires (email-consumer, every order's OrderConfirmed) and one planted so it cannot: the
-  // loyalty consumer never receives OrderPlaced.
+  // e-mail consumer never receives OrderPlaced (it gets order outcomes only, contracts/routes.ts).
   const fires: PlannedRule = {
     kind: 'consumer-transient',
     rule: { id: `${PREFIX}fires`, target: 'email-consumer', mode: 'throw', attempts: 1, orderIdPrefix: PREFIX },
@@ -74,7 +74,7 @@ describe('fired faults counted from the functions’ log lines', () => {
     kind: 'consumer-poison',
     rule: {
       id: `${PREFIX}cannot-fire`,
-      target: 'loyalty-consumer',
+      target: 'email-consumer',
       mode: 'throw',
       orderIdPrefix: PREFIX,
       eventTypes: ['OrderPlaced'],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ruleHits } from '../../../lambdas/platform/fault-injection';
-import { DEFAULT_RATES, parseRates, planOrder, planRules } from '../../../scripts/lib/soak/plan';
+import { DEFAULT_RATES, parseRates, planOrder, planRules, reaches } from '../../../scripts/lib/soak/plan';
 import { formatSoakTable, markdownSoakTable } from '../../../scripts/lib/soak/run';
 
 describe('soak plan', () => {
@@ -38,9 +38,27 @@ describe('soak plan', () => {
       const plan = planOrder('r2', i, rates, rules);
       const hitByPoison = rules
         .filter((r) => r.kind === 'consumer-poison')
-        .some((r) => ruleHits(r.rule, { target: r.rule.target, orderId: plan.orderId, attempt: 3 }));
+        .some(
+          (r) =>
+            ruleHits(r.rule, { target: r.rule.target, orderId: plan.orderId, attempt: 3 }) &&
+            reaches(r.rule.target, plan),
+        );
       expect(plan.kinds.includes('consumer-poison')).toBe(hitByPoison);
     }
+  });
+
+  it('plans a rule only where its work happens: loyalty for confirmed orders of 100 or more, later steps for orders that get there', () => {
+    const good = { declined: false, outOfStock: false };
+    expect([1, 2, 3].map((quantity) => reaches('loyalty-consumer', { ...good, quantity }))).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    expect(reaches('loyalty-consumer', { ...good, declined: true, quantity: 3 })).toBe(false);
+    expect(reaches('step:ChargePayment', { ...good, outOfStock: true, quantity: 1 })).toBe(false);
+    expect(reaches('step:ArrangeShipment', { ...good, declined: true, quantity: 1 })).toBe(false);
+    expect(reaches('step:ReserveInventory', { ...good, outOfStock: true, quantity: 1 })).toBe(true);
+    expect(reaches('email-consumer', { ...good, declined: true, quantity: 1 })).toBe(true);
   });
 
   it('draws business faults stably and never declines an order that is out of stock', () => {
