@@ -2,13 +2,19 @@
  * `npm run faults -- <command> [--target local|aws] [--stack NAME]`
  *
  *   list                    every switch under the stack's fault-injection path, with its rules
- *   set <name> <json|@file> validates and writes the switch <name> (a testing aid: docs/operations.md "Fault injection")
+ *   set <name> <json|@file> validates and writes the switch <name> (a testing aid: docs/operations.md "Fault injection");
+ *                           a rule naming a target that is not a consumer or saga step is refused
  *   clear <name>            deletes the switch <name> (`default` is set to no rules instead)
  *
  * Functions pick a change up within FAULT_SWITCH_MAX_AGE_SECONDS.
  */
 import { readFileSync } from 'node:fs';
-import { FAULT_SWITCH_MAX_AGE_SECONDS, FAULTS_OFF } from '../lambdas/contracts/fault-switch';
+import {
+  FAULT_SWITCH_MAX_AGE_SECONDS,
+  FAULT_TARGETS,
+  FAULTS_OFF,
+  unknownFaultTargets,
+} from '../lambdas/contracts/fault-switch';
 import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from './lib/cli';
 import { deleteFaultSwitch, listFaultSwitches, putFaultSwitch } from './lib/faults/switches';
 import { connectTarget, parseTarget, TARGET_OPTIONS, TARGET_USAGE } from './lib/target';
@@ -29,7 +35,8 @@ switch, 2 for bad arguments.
 
 commands
   list                    every switch under the path, with its rules
-  set <name> <json|@file> validates the value and writes the switch <name>
+  set <name> <json|@file> validates the value and writes the switch <name>; a rule's target must be
+                          one of: ${FAULT_TARGETS.join(', ')}
   clear <name>            deletes the switch <name> (\`default\`, which the stack deploys, is set
                           to no rules instead)
 
@@ -87,7 +94,13 @@ async function main() {
     for (const s of switches) {
       if (s.problem) console.log(`  ${s.name}: IGNORED by the functions: ${s.problem}`);
       else if (s.value?.faults.length === 0) console.log(`  ${s.name}: no rules`);
-      else for (const rule of s.value?.faults ?? []) console.log(`  ${s.name}: ${JSON.stringify(rule)}`);
+      else {
+        for (const rule of s.value?.faults ?? []) console.log(`  ${s.name}: ${JSON.stringify(rule)}`);
+        // Written past this command (straight to SSM): the functions accept it and never fire it.
+        for (const problem of unknownFaultTargets(s.value ?? FAULTS_OFF)) {
+          console.log(`  ${s.name}: NEVER FIRES: ${problem}`);
+        }
+      }
     }
     const rules = switches.reduce((n, s) => n + (s.value?.faults.length ?? 0), 0);
     console.log(`faults: ${switches.length} switch(es), ${rules} rule(s) in force`);

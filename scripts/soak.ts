@@ -2,20 +2,23 @@
  * `npm run soak` — the mixed-fault soak run (issue 6), against the local engine only. Brings the engine up
  * (or reuses the one answering), deploys the stack, places N orders over S seconds while its own fault
  * switch mixes every fault kind in, drains (bounded), checks the invariants over every order and prints a
- * table: scenario, injected, recovered, parked, lost, double-applied. Exits 1 when anything was lost or
- * applied twice, or any other invariant broke; stops the engine only if it started it.
+ * table: scenario, planned, fired (counted from the functions' own log lines), planned but not fired,
+ * recovered, parked, lost, applied twice. Exits 1 when anything was lost or applied twice, any other
+ * invariant broke, or a planned fault kind never fired; stops the engine only if it started it.
  *
  *   npm run soak -- --orders 300 --duration 150 [--drain 300] [--rates consumer-poison=0.05,declined-card=0]
  *                   [--json soak.json]
  */
 import { writeFileSync } from 'node:fs';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { deployLocal } from '../localstack/deploy';
-import { awsEnv, endpoint, ensureEngine } from '../localstack/engine';
+import { awsEnv, endpoint, engineClientConfig, ensureEngine } from '../localstack/engine';
 import { command, HELP_OPTION, isMain, parseCommandLine } from './lib/cli';
 import { formatViolations } from './lib/invariants';
 import { connect } from './lib/order-system';
 import { FAULT_KINDS, parseRates } from './lib/soak/plan';
-import { formatSoakTable, runSoak, soakPassed } from './lib/soak/run';
+import { formatSoakTable, runSoak, soakPassed, unfiredKinds } from './lib/soak/run';
 
 function bounded(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
@@ -47,8 +50,10 @@ The mixed-fault soak run, against the local engine only (AWS_ENDPOINT_URL must b
 address; default http://127.0.0.1:4566). Starts the engine if none answers (and stops it at the
 end), deploys the stack, places N orders over S seconds while its own fault switch mixes every
 fault kind in, drains, checks the invariants over every order and prints a table: scenario,
-injected, recovered, parked, lost, double-applied. Exit code 0 when nothing was lost or applied
-twice and every invariant held, 1 otherwise, 2 for bad arguments.
+planned, fired (orders a function logged the fault firing on, read from the functions' logs),
+planned but not fired, recovered, parked, lost, applied twice. Exit code 0 when nothing was lost
+or applied twice, every invariant held and every planned fault kind fired, 1 otherwise, 2 for bad
+arguments.
 
 options
   --orders N       orders to place (default 300, 1 to 20000)
@@ -97,7 +102,9 @@ async function main() {
   console.log(engine.startedByUs ? 'soak: started the engine' : 'soak: reusing the running engine');
   try {
     const sys = connect(await deployLocal({ quiet: true }), awsEnv());
-    const result = await runSoak(sys, { orders, durationSeconds, drainSeconds, rates });
+    const config = engineClientConfig(awsEnv());
+    const [logs, lambda] = [new CloudWatchLogsClient(config), new LambdaClient(config)];
+    const result = await runSoak(sys, { orders, durationSeconds, drainSeconds, rates, logs, lambda });
     console.log(`\n================ soak run ${result.run} ================`);
     console.log(
       `${orders} orders placed in ${result.placedSeconds.toFixed(0)} s, settled ${result.settled ? 'in' : 'NOT within'} ` +
@@ -108,6 +115,14 @@ async function main() {
     console.log(
       `invariants: ${t.orders} orders, ${t.final} final, ${t.violations} with a violation; outcome mismatches ${result.mismatches.length}`,
     );
+    const unfired = unfiredKinds(result);
+    console.log(
+      `fired faults (from the functions' logs): ${result.fired.length} firings; ` +
+        (unfired.length ? `planned but NEVER fired: ${unfired.join(', ')}` : 'every planned kind fired'),
+    );
+    for (const r of result.rulesNotFired) {
+      console.log(`  rule ${r.ruleId} (${r.kind}) was meant to hit ${r.planned} order(s) and fired on none`);
+    }
     for (const line of [
       ...formatViolations(result.report, 20),
       ...result.mismatches.slice(0, 10),
@@ -123,7 +138,9 @@ async function main() {
       console.log(`soak: wrote ${values.json}`);
     }
     if (!soakPassed(result)) {
-      console.error('soak: FAILED: messages lost, effects applied twice or invariants broken (see above)');
+      console.error(
+        'soak: FAILED: messages lost, effects applied twice, invariants broken or a planned fault kind never fired (see above)',
+      );
       process.exitCode = 1;
     }
   } finally {

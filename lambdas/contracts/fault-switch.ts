@@ -4,8 +4,13 @@
  * The stack deploys the switch (FAULTS_OFF), the operator command
  * (scripts/faults.ts) and the tests write rules, and
  * lambdas/platform/fault-injection.ts validates and applies them (its schema
- * is checked against {@link FaultRule} at compile time). Imports nothing.
+ * is checked against {@link FaultRule} at compile time), the valid targets and
+ * the log line a function writes when a rule fires (which the soak counts).
+ * Imports only types and the step names from the contracts beside it.
  */
+
+import { SAGA_STEPS, type SagaStepName } from './saga';
+import type { ConsumerName } from './stack-outputs';
 
 /** What a matching rule does, and at which fault point of the unit of work. */
 export const FAULT_MODES = {
@@ -34,6 +39,82 @@ export const FAULT_TARGET_PREFIX = {
   compensation: 'compensation',
   compensationFailure: 'compensation-failure',
 } as const;
+
+/**
+ * The queue consumers' names as a rule's `target` (and in their idempotency keys and parked messages), by
+ * the construct id the stack and its outputs use (stack-outputs.ts `CONSUMER_NAMES`): a consumer added there
+ * fails typecheck here until it has its target name.
+ */
+export const CONSUMER_FAULT_TARGETS: Readonly<Record<ConsumerName, string>> = {
+  EmailConsumer: 'email-consumer',
+  AnalyticsConsumer: 'analytics-consumer',
+  LoyaltyConsumer: 'loyalty-consumer',
+  OrderTimelineConsumer: 'order-timeline-consumer',
+};
+
+/**
+ * The saga steps that have a compensation (lib/stacks/order-flow-stack.ts declares the saga):
+ * `compensation:<step>` is a target only for these. ConfirmOrder is the last step and is never undone.
+ */
+export const COMPENSATED_SAGA_STEPS: readonly SagaStepName[] = [
+  SAGA_STEPS.AcceptOrder,
+  SAGA_STEPS.ReserveInventory,
+  SAGA_STEPS.ChargePayment,
+  SAGA_STEPS.ArrangeShipment,
+];
+
+/**
+ * Every target a rule may name: the consumers, `step:<step>` for every saga step and
+ * `compensation:<step>` for the compensated ones. Anything else could never fire, so whatever writes a
+ * switch refuses it ({@link unknownFaultTargets}).
+ */
+export const FAULT_TARGETS: readonly string[] = [
+  ...Object.values(CONSUMER_FAULT_TARGETS),
+  ...Object.values(SAGA_STEPS).map((step) => `${FAULT_TARGET_PREFIX.action}:${step}`),
+  ...COMPENSATED_SAGA_STEPS.map((step) => `${FAULT_TARGET_PREFIX.compensation}:${step}`),
+];
+
+/**
+ * The rules of `value` whose target names nothing deployed, as one message each (rule id and target);
+ * empty when every target is valid.
+ */
+export function unknownFaultTargets(value: FaultSwitch): string[] {
+  return value.faults
+    .filter((rule) => !FAULT_TARGETS.includes(rule.target))
+    .map((rule) => `rule "${rule.id}": unknown target "${rule.target}"`);
+}
+
+/** Refuses a switch with a rule naming an unknown target, listing the valid targets. */
+export function assertKnownFaultTargets(value: FaultSwitch): void {
+  const unknown = unknownFaultTargets(value);
+  if (unknown.length > 0) {
+    throw new Error(
+      `Invalid fault-injection switch: ${unknown.join('; ')}. Valid targets: ${FAULT_TARGETS.join(', ')}`,
+    );
+  }
+}
+
+/**
+ * The message of the structured (Powertools, JSON) log line a function writes each time a rule fires,
+ * just before the fault acts (so a crash or a timeout still leaves it). Its fields are
+ * {@link FaultFiredLine}. The soak and the fault tests count these lines (scripts/lib/faults/fired.ts):
+ * what fired, read back from the functions' logs, not what was planned.
+ */
+export const FAULT_FIRED_MESSAGE = 'fault injected';
+
+/** The fields of a {@link FAULT_FIRED_MESSAGE} log line besides Powertools' own (level, timestamp, service). */
+export interface FaultFiredLine {
+  message: typeof FAULT_FIRED_MESSAGE;
+  faultId: string;
+  faultMode: FaultMode;
+  faultPoint: FaultPoint;
+  faultTarget: string;
+  orderId: string;
+  attempt: number;
+  /** The event a consumer was handling (consumers only). */
+  eventType?: string;
+  eventId?: string;
+}
 
 /** One rule of a switch. */
 export interface FaultRule {

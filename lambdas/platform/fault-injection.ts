@@ -7,8 +7,10 @@ import * as z from 'zod/mini';
 import { ENV } from '../contracts/env';
 import { FaultInjectedError } from '../contracts/errors';
 import {
+  FAULT_FIRED_MESSAGE,
   FAULT_MODES,
   FAULT_SWITCH_MAX_AGE_SECONDS,
+  type FaultFiredLine,
   type FaultMode,
   type FaultPoint,
   type FaultRule,
@@ -89,6 +91,8 @@ export interface FaultSubject {
   attempt: number;
   /** The event a consumer is handling; saga tasks have none, so a rule with `eventTypes` never hits them. */
   eventType?: string;
+  /** That event's id, for the fired-fault log line (which event of the order was hit). */
+  eventId?: string;
 }
 
 /**
@@ -141,7 +145,19 @@ export function createFaultInjector(deps: FaultInjectorDeps): FaultInjector {
       const rule = rules.find((r) => FAULT_MODES[r.mode] === point && ruleHits(r, subject));
       if (!rule) return;
       const what = `fault "${rule.id}" injected: ${rule.mode} in ${subject.target} (order ${subject.orderId}, attempt ${subject.attempt})`;
-      deps.logger.warn(what, { faultId: rule.id, faultMode: rule.mode, ...subject });
+      // The line the soak and the fault tests count (contracts/fault-switch.ts FAULT_FIRED_MESSAGE), written
+      // before the fault acts so that a crash or a timeout still leaves it.
+      const fired: Omit<FaultFiredLine, 'message'> = {
+        faultId: rule.id,
+        faultMode: rule.mode,
+        faultPoint: point,
+        faultTarget: subject.target,
+        orderId: subject.orderId as string, // ruleHits never hits work without an order
+        attempt: subject.attempt,
+        ...(subject.eventType === undefined ? {} : { eventType: subject.eventType }),
+        ...(subject.eventId === undefined ? {} : { eventId: subject.eventId }),
+      };
+      deps.logger.warn(FAULT_FIRED_MESSAGE, fired);
       switch (rule.mode) {
         case 'throw':
         case 'fail-before-ack':

@@ -1,8 +1,8 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
-import type { FaultRule } from '../../lambdas/contracts/fault-switch';
+import { FAULT_MODES, type FaultMode, type FaultRule } from '../../lambdas/contracts/fault-switch';
 import { keys } from '../../lambdas/contracts/keys';
 import { newEvent, type TypedEnvelope } from '../../lambdas/messages/envelope';
 import { type ConsumerName, consumerDriver, expectParkedByFault, sleep } from '../support/integration/consumer-faults';
@@ -45,15 +45,27 @@ describe.concurrent('consumer faults (issue 6, scenarios 1-6)', () => {
     (await sys.consumerRecord(keys.analytics(orderId)))?.events as number | undefined;
   const bodyHas = (needle: string) => (m: Message) => m.Body?.includes(needle) ?? false;
   const redelivery = { timeoutMs: 150_000, intervalMs: 2_000 };
+  /** The one fired-fault line a rule with `attempts: 1` leaves for one event (scripts/lib/faults/fired.ts). */
+  const firedOnce = (faultMode: FaultMode, orderId: string, eventId: string) =>
+    expect.objectContaining({
+      faultMode,
+      faultPoint: FAULT_MODES[faultMode],
+      faultTarget: ANALYTICS,
+      orderId,
+      eventId,
+      eventType: 'OrderConfirmed',
+      attempt: 1,
+    });
 
   it('scenario 1: SQS redelivers an already-processed message: the duplicate is suppressed, no second effect', async ({
     expect,
   }) => {
     const since = Date.now();
     const orderId = sys.uniqueId('s1-order');
+    const ruleId = sys.uniqueId('s1');
     const event = confirmed(orderId);
     await withFaults(
-      [{ id: sys.uniqueId('s1'), target: ANALYTICS, mode: 'fail-before-ack', orderIds: [orderId], attempts: 1 }],
+      [{ id: ruleId, target: ANALYTICS, mode: 'fail-before-ack', orderIds: [orderId], attempts: 1 }],
       async () => {
         await driver.send(ANALYTICS, [{ body: JSON.stringify(event) }]);
         // Attempt 1 applies and records the event, then fails before the ack; SQS redelivers it.
@@ -71,6 +83,8 @@ describe.concurrent('consumer faults (issue 6, scenarios 1-6)', () => {
     expect(await driver.logLines(ANALYTICS, since, event.id, 'event failed', 'injected: fail-before-ack')).toHaveLength(
       1,
     );
+    // The function's own fired-fault line: one firing, on the first attempt, before the acknowledgement.
+    expect(await driver.fired(ANALYTICS, since, ruleId)).toEqual([firedOnce('fail-before-ack', orderId, event.id)]);
     expect(await driver.parked(ANALYTICS, bodyHas(event.id))).toEqual([]);
   });
 
@@ -100,9 +114,10 @@ describe.concurrent('consumer faults (issue 6, scenarios 1-6)', () => {
   }) => {
     const since = Date.now();
     const orderId = sys.uniqueId('s3-order');
+    const ruleId = sys.uniqueId('s3');
     const event = confirmed(orderId);
     await withFaults(
-      [{ id: sys.uniqueId('s3'), target: ANALYTICS, mode: 'crash-after-effect', orderIds: [orderId], attempts: 1 }],
+      [{ id: ruleId, target: ANALYTICS, mode: 'crash-after-effect', orderIds: [orderId], attempts: 1 }],
       async () => {
         await driver.send(ANALYTICS, [{ body: JSON.stringify(event) }]);
         // Attempt 1 applies the effect, then the process dies before the idempotency record completes.
@@ -129,7 +144,8 @@ describe.concurrent('consumer faults (issue 6, scenarios 1-6)', () => {
       },
     );
     expect(await analyticsEvents(orderId)).toBe(1);
-    expect(await driver.logLines(ANALYTICS, since, orderId, 'injected: crash-after-effect')).toHaveLength(1);
+    // The fired line is written before the crash, so the function's log still says what happened.
+    expect(await driver.fired(ANALYTICS, since, ruleId)).toEqual([firedOnce('crash-after-effect', orderId, event.id)]);
     // Only the retry got as far as logging: it ran the operation again, and the effect's marker stopped the double.
     expect(await driver.logLines(ANALYTICS, since, event.id, 'event processed')).toHaveLength(1);
     expect(await driver.marker(ANALYTICS, event.id)).toMatchObject({ eventId: event.id });
@@ -141,9 +157,10 @@ describe.concurrent('consumer faults (issue 6, scenarios 1-6)', () => {
   }) => {
     const since = Date.now();
     const orderId = sys.uniqueId('s4-order');
+    const ruleId = sys.uniqueId('s4');
     const event = confirmed(orderId);
     await withFaults(
-      [{ id: sys.uniqueId('s4'), target: ANALYTICS, mode: 'timeout', orderIds: [orderId], attempts: 1 }],
+      [{ id: ruleId, target: ANALYTICS, mode: 'timeout', orderIds: [orderId], attempts: 1 }],
       async () => {
         await driver.send(ANALYTICS, [{ body: JSON.stringify(event) }]);
         await eventually(
@@ -154,7 +171,7 @@ describe.concurrent('consumer faults (issue 6, scenarios 1-6)', () => {
       },
     );
     expect(await analyticsEvents(orderId)).toBe(1);
-    expect(await driver.logLines(ANALYTICS, since, orderId, 'injected: timeout')).toHaveLength(1);
+    expect(await driver.fired(ANALYTICS, since, ruleId)).toEqual([firedOnce('timeout', orderId, event.id)]);
     expect(await driver.logLines(ANALYTICS, since, event.id, 'event processed')).toHaveLength(1);
     expect(await driver.parked(ANALYTICS, bodyHas(event.id))).toEqual([]);
   });

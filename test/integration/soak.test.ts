@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { describe, expect, inject, it } from 'vitest';
+import { engineClientConfig } from '../../localstack/engine';
 import { formatViolations } from '../../scripts/lib/invariants';
-import { DEFAULT_RATES } from '../../scripts/lib/soak/plan';
-import { formatSoakTable, runSoak } from '../../scripts/lib/soak/run';
+import { DEFAULT_RATES, FAULT_KINDS } from '../../scripts/lib/soak/plan';
+import { formatSoakTable, runSoak, soakPassed, unfiredKinds } from '../../scripts/lib/soak/run';
 import { system } from '../support/integration/system';
 
 /**
@@ -10,16 +13,24 @@ import { system } from '../support/integration/system';
  * rates. Modest on purpose (about 1.5 orders/s, under half the engine's
  * sustainable rate in BENCHMARKS.md), and every fault rule is scoped to this
  * run's own order-id prefix, so the other integration files never see its faults.
+ * "Fired" is counted from the log line each function writes when a rule fires
+ * (scripts/lib/faults/fired.ts), read back from the engine's CloudWatch Logs, not from the plan.
  * The longer run is `npm run soak -- --orders 2000 --duration 1200` (docs/failure-modes.md, BENCHMARKS.md).
  */
 describe('soak (CI size)', () => {
-  it('loses nothing and applies nothing twice across 200 orders with every fault kind mixed in', async () => {
+  const logClients = () => {
+    const config = engineClientConfig(inject('awsEnv'));
+    return { logs: new CloudWatchLogsClient(config), lambda: new LambdaClient(config) };
+  };
+
+  it('loses nothing and applies nothing twice across 200 orders with every fault kind fired', async () => {
     // Every kind, the ordered consumer's faults included: each order's timeline is its own FIFO group (the relay
     // sets it), so a poisoned order holds only its own timeline, on the engine as on AWS.
     const result = await runSoak(system(), {
       orders: 200,
       durationSeconds: 130,
       drainSeconds: 300,
+      ...logClients(),
       // At least 4 % per kind: with 200 orders a kind then misses the run with odds of 0.96^200 ≈ 0.03 %.
       rates: {
         ...(Object.fromEntries(
@@ -32,15 +43,58 @@ describe('soak (CI size)', () => {
       log: () => {},
     });
     console.log(`soak run ${result.run}:\n${formatSoakTable(result)}`);
-    // Every kind was exercised: a run where the faults never fired proves nothing.
-    const notInjected = ['(no fault)', 'compensation-failure'];
-    for (const row of result.rows.filter((r) => !notInjected.includes(r.scenario))) {
-      expect(row.injected, `${row.scenario} never injected`).toBeGreaterThan(0);
+    for (const r of result.rulesNotFired)
+      console.log(`rule ${r.ruleId} meant to hit ${r.planned} order(s), fired on none`);
+    // Every kind was planned on some order, and every planned switch kind fired by the functions' own logs:
+    // a run where the faults never fired proves nothing.
+    const notPlanned = ['(no fault)', 'compensation-failure'];
+    for (const row of result.rows.filter((r) => !notPlanned.includes(r.scenario))) {
+      expect(row.planned, `${row.scenario} never planned`).toBeGreaterThan(0);
     }
+    expect(unfiredKinds(result), 'planned fault kinds that no function logged firing').toEqual([]);
     expect({ lost: result.total.lost, doubleApplied: result.total.doubleApplied }).toEqual({
       lost: 0,
       doubleApplied: 0,
     });
     expect(formatViolations(result.report)).toEqual([]);
   }, 900_000);
+
+  it('reports a planted rule that cannot fire as planned but never fired, and fails the run', async () => {
+    // No kind of its own; one rule the plan believes hits every order but that cannot fire: the e-mail
+    // consumer never receives OrderPlaced (it gets order outcomes only, contracts/routes.ts).
+    const noFaults = Object.fromEntries(Object.keys(FAULT_KINDS).map((k) => [k, 0])) as typeof DEFAULT_RATES;
+    const result = await runSoak(system(), {
+      orders: 4,
+      durationSeconds: 2,
+      drainSeconds: 120,
+      rates: noFaults,
+      ...logClients(),
+      extraRules: (prefix) => [
+        {
+          kind: 'consumer-poison',
+          rule: {
+            id: `${prefix}cannot-fire`,
+            target: 'email-consumer',
+            mode: 'throw',
+            orderIdPrefix: prefix,
+            eventTypes: ['OrderPlaced'],
+          },
+        },
+      ],
+      log: () => {},
+    });
+    console.log(`planted-rule run ${result.run}:\n${formatSoakTable(result)}`);
+    expect(result.rows.find((r) => r.scenario === 'consumer-poison')).toMatchObject({
+      planned: 4,
+      fired: 0,
+      notFired: 4,
+    });
+    expect(result.rulesNotFired).toEqual([
+      { ruleId: `soak-${result.run}-cannot-fire`, kind: 'consumer-poison', planned: 4 },
+    ]);
+    expect(unfiredKinds(result)).toEqual(['consumer-poison']);
+    // Everything else held: the run fails on the unfired kind alone.
+    expect({ lost: result.total.lost, invariantsHeld: result.report.ok }).toEqual({ lost: 0, invariantsHeld: true });
+    expect(soakPassed(result)).toBe(false);
+  }, 300_000);
 });

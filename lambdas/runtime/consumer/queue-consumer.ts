@@ -111,6 +111,7 @@ export function createQueueConsumer(
       orderId: orderIdOf(envelope),
       attempt: Number(record.attributes.ApproximateReceiveCount ?? '1'),
       eventType: envelope.type,
+      eventId: envelope.id,
     }),
   });
 

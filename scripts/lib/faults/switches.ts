@@ -5,7 +5,11 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { FAULT_SWITCH_MAX_AGE_SECONDS, type FaultSwitch } from '../../../lambdas/contracts/fault-switch';
+import {
+  assertKnownFaultTargets,
+  FAULT_SWITCH_MAX_AGE_SECONDS,
+  type FaultSwitch,
+} from '../../../lambdas/contracts/fault-switch';
 import { parseFaultSwitch } from '../../../lambdas/platform/fault-injection';
 
 /**
@@ -45,9 +49,13 @@ export async function listFaultSwitches(
   return switches.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Validates and writes the switch `name`; refuses a bad value before anything is stored. */
+/**
+ * Validates and writes the switch `name`; refuses a bad value before anything is stored, a rule naming a
+ * target that does not exist included (the functions would accept it and never fire it).
+ */
 export async function putFaultSwitch(ssm: SSMClient, path: string, name: string, value: unknown): Promise<FaultSwitch> {
   const parsed = parseFaultSwitch(value);
+  assertKnownFaultTargets(parsed);
   await ssm.send(
     new PutParameterCommand({
       Name: parameterName(path, name),

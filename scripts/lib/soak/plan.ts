@@ -1,4 +1,5 @@
-import type { FaultMode, FaultRule } from '../../../lambdas/contracts/fault-switch';
+import { CONSUMER_FAULT_TARGETS, type FaultMode, type FaultRule } from '../../../lambdas/contracts/fault-switch';
+import { LOYALTY_MIN_TOTAL } from '../../../lambdas/contracts/order-rules';
 import { SAGA_STEPS as SAGA_STEPS_BY_NAME } from '../../../lambdas/contracts/saga';
 import { ruleHits, sampled } from '../../../lambdas/platform/fault-injection';
 
@@ -63,6 +64,18 @@ const CONSUMER_FAULTS: { kind: FaultKind; mode: FaultMode; attempts?: number; co
   { kind: 'fifo-poison', mode: 'throw', consumers: [FIFO_CONSUMER] },
 ];
 
+/** The kinds injected through the fault switch: a function logs each time one fires, and the soak counts those lines. */
+const SWITCH_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>([
+  'saga-step-transient',
+  ...CONSUMER_FAULTS.map((f) => f.kind),
+  'compensation-failure',
+]);
+
+/** Whether `kind` is a fault-switch kind (fired by a function) rather than one the driver does itself. */
+export function isSwitchKind(kind: FaultKind): boolean {
+  return SWITCH_KINDS.has(kind);
+}
+
 /** A rule and the table row it counts for. */
 export interface PlannedRule {
   kind: FaultKind;
@@ -119,6 +132,29 @@ export interface OrderPlan {
   declined: boolean;
   outOfStock: boolean;
   duplicate: boolean;
+  /** Mugs ordered (1 to 3, at {@link MUG_PRICE} each): every third good order earns loyalty points. */
+  quantity: number;
+}
+
+/** The price of the in-stock item, and of the sold-out one an out-of-stock order adds. */
+export const MUG_PRICE = 40;
+export const SOLD_OUT_PRICE = 5;
+
+/**
+ * Whether the work a rule targets happens for this order at all: a step after the one that refuses the
+ * order never runs, and the loyalty consumer only receives confirmed orders of LOYALTY_MIN_TOTAL or more
+ * (its subscription's filter, contracts/routes.ts). A rule is only planned where it can fire, so an order
+ * the switch draws but whose work never happens is not counted as injected (the soak's measured counts
+ * then tell a real miss from a plan that could not happen).
+ */
+export function reaches(target: string, plan: Pick<OrderPlan, 'declined' | 'outOfStock' | 'quantity'>): boolean {
+  const confirmed = !plan.declined && !plan.outOfStock;
+  if (target === CONSUMER_FAULT_TARGETS.LoyaltyConsumer)
+    return confirmed && plan.quantity * MUG_PRICE >= LOYALTY_MIN_TOTAL;
+  if (target === `step:${SAGA_STEPS_BY_NAME.ChargePayment}`) return !plan.outOfStock;
+  if (target === `step:${SAGA_STEPS_BY_NAME.ArrangeShipment}` || target === `step:${SAGA_STEPS_BY_NAME.ConfirmOrder}`)
+    return confirmed;
+  return true;
 }
 
 /**
@@ -139,16 +175,18 @@ export function planOrder(
   // Out of stock wins: a declined card on an order that never reserves would never be charged.
   const declined = !outOfStock && draw('declined-card');
   const duplicate = draw('duplicate-order-placed');
+  const quantity = 1 + (index % 3);
   const kinds = new Set<FaultKind>();
   if (outOfStock) kinds.add('out-of-stock');
   if (declined) kinds.add('declined-card');
   if (duplicate) kinds.add('duplicate-order-placed');
   for (const { kind, rule } of rules) {
     if (kind === 'compensation-failure' && !declined) continue;
-    // Attempt 1: every rule of the run hits then if it hits at all.
-    if (ruleHits(rule, { target: rule.target, orderId, attempt: 1 })) kinds.add(kind);
+    if (!reaches(rule.target, { declined, outOfStock, quantity })) continue;
+    // Attempt 1: every rule of the run hits then if it hits at all; on an event of a type it names, if any.
+    if (ruleHits(rule, { target: rule.target, orderId, attempt: 1, eventType: rule.eventTypes?.[0] })) kinds.add(kind);
   }
-  return { orderId, index, kinds: [...kinds], declined, outOfStock, duplicate };
+  return { orderId, index, kinds: [...kinds], declined, outOfStock, duplicate, quantity };
 }
 
 /** A stable draw per (run, kind, order), the way the switch draws its rules: the same order is in or out every time. */

@@ -1,14 +1,31 @@
 import { randomUUID } from 'node:crypto';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { CHECKOUT_SOURCE } from '../../../lambdas/contracts/events';
 import { keys } from '../../../lambdas/contracts/keys';
 import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
+import { requireOptionalOutput } from '../../../lambdas/contracts/stack-outputs';
 import { newEvent } from '../../../lambdas/messages/envelope';
 import type { OrderItem, OrderPlaced } from '../../../lambdas/messages/schemas';
+import { ruleHits } from '../../../lambdas/platform/fault-injection';
+import { type FiredFault, faultLogGroups, readFiredFaults } from '../faults/fired';
 import { type InvariantReport, mapLimit, type ParkedMessage, scanDeadLetters, verifyInvariants } from '../invariants';
 import type { System } from '../order-system';
-import { drawKind, FAULT_KINDS, type FaultKind, type OrderPlan, type PlannedRule, planOrder, planRules } from './plan';
+import {
+  drawKind,
+  FAULT_KINDS,
+  type FaultKind,
+  isSwitchKind,
+  MUG_PRICE,
+  type OrderPlan,
+  type PlannedRule,
+  planOrder,
+  planRules,
+  reaches,
+  SOLD_OUT_PRICE,
+} from './plan';
 
 export interface SoakOptions {
   orders: number;
@@ -16,13 +33,31 @@ export interface SoakOptions {
   rates: Readonly<Record<FaultKind, number>>;
   /** Longest wait after the last order for every order and message to settle. */
   drainSeconds: number;
+  /** Where the functions' logs are read back from: the fired faults (scripts/lib/faults/fired.ts). */
+  logs: CloudWatchLogsClient;
+  /** Finds the functions that read the switch, and so their log groups. */
+  lambda: LambdaClient;
+  /**
+   * Rules added to the kinds' own, given the run's order-id prefix (every rule must be scoped to it). For
+   * the test that plants a rule that cannot fire and expects the run to report it (test/integration/soak.test.ts).
+   */
+  extraRules?: (orderIdPrefix: string) => PlannedRule[];
   log?: (line: string) => void;
 }
 
-/** One table row: orders (or bad messages) of one fault kind and what became of them. */
+/**
+ * One table row: orders (or bad messages) of one fault kind and what became of them. `planned` is what
+ * the run meant to do; `fired` what the functions logged doing (switch faults only; `null` for the kinds
+ * the driver does itself: a declined card, a sold-out item, a duplicate, bad input, which it sent). The
+ * outcome columns count the orders the fault fired on (switch faults) or was sent with (the others).
+ */
 export interface SoakRow {
   scenario: string;
-  injected: number;
+  planned: number;
+  /** Orders a function logged firing this kind's rule on (`null`: not a switch fault). */
+  fired: number | null;
+  /** Planned orders on which no function logged this kind firing (`null`: not a switch fault). */
+  notFired: number | null;
   recovered: number;
   parked: number;
   lost: number;
@@ -39,6 +74,10 @@ export interface SoakResult {
   /** Bad-input messages that reached no DLQ. */
   badInputLost: string[];
   rules: PlannedRule[];
+  /** The faults the functions logged firing for this run's rules, read back from their log groups. */
+  fired: FiredFault[];
+  /** Rules that were meant to hit at least one order and fired on none, with how many they were meant to hit. */
+  rulesNotFired: { ruleId: string; kind: FaultKind; planned: number }[];
   placedSeconds: number;
   drainedSeconds: number;
   settled: boolean;
@@ -47,7 +86,7 @@ export interface SoakResult {
 /** Bad input goes to one of these queues, in turn (the FIFO one needs a group and a deduplication id). */
 const BAD_INPUT_QUEUES = ['EmailQueueUrl', 'AnalyticsQueueUrl', 'OrderTimelineQueueUrl'] as const;
 
-interface BadMessage {
+export interface BadMessage {
   kind: FaultKind;
   marker: string;
   queue: string;
@@ -66,13 +105,21 @@ export async function runSoak(sys: System, options: SoakOptions): Promise<SoakRe
   const log = options.log ?? console.log;
   const run = randomUUID().slice(0, 6);
   const rates = options.rates;
-  const rules = planRules(run, rates);
+  const rules = [...planRules(run, rates), ...(options.extraRules?.(`soak-${run}-`) ?? [])];
+  const strays = rules.filter((r) => r.rule.orderIdPrefix !== `soak-${run}-` || !r.rule.id.startsWith(`soak-${run}-`));
+  if (strays.length > 0) {
+    throw new Error(
+      `soak: every rule must be scoped to the run: id and orderIdPrefix starting soak-${run}-; not ${strays.map((r) => r.rule.id).join(', ')}`,
+    );
+  }
   const plans = Array.from({ length: options.orders }, (_, i) => planOrder(run, i, rates, rules));
   const skus = { inStock: `soak-${run}-mug`, soldOut: `soak-${run}-soldout` };
   const stockBefore = { [skus.inStock]: 10_000_000, [skus.soldOut]: 0 };
   await Promise.all(Object.entries(stockBefore).map(([sku, n]) => sys.seedStock(sku, n)));
 
   log(`soak: run ${run}: ${options.orders} orders over ${options.durationSeconds} s, ${rules.length} fault rules`);
+  // Fired lines are read from here on (a little earlier: the engine's clock stamps them).
+  const since = Date.now() - 5_000;
   const off = await sys.injectFaults(
     `soak-${run}`,
     rules.map((r) => r.rule),
@@ -83,7 +130,13 @@ export async function runSoak(sys: System, options: SoakOptions): Promise<SoakRe
     const placedSeconds = (Date.now() - started) / 1000;
     const drained = await drain(sys, plans, bad, stockBefore, options, log);
     const drainedSeconds = (Date.now() - started) / 1000 - placedSeconds;
-    return { run, rules, placedSeconds, drainedSeconds, ...tally(plans, bad, drained) };
+    const logGroups = await faultLogGroups(
+      options.lambda,
+      requireOptionalOutput(sys.outputs, 'FaultInjectionPath', 'the soak'),
+    );
+    const fired = await readFiredFaults(options.logs, { ruleIdPrefix: `soak-${run}-`, since, logGroups });
+    log(`soak: the functions logged ${fired.length} fired faults`);
+    return { run, rules, placedSeconds, drainedSeconds, fired, ...tally(plans, bad, drained, rules, fired) };
   } finally {
     log('soak: turning the run’s faults off');
     await off();
@@ -110,8 +163,8 @@ async function placeOrders(
     const i = plan.index;
     // 40, 80 or 120 EUR: every third good order earns loyalty points (≥ 100).
     const items: OrderItem[] = [
-      { sku: skus.inStock, quantity: 1 + (i % 3), unitPrice: 40 },
-      ...(plan.outOfStock ? [{ sku: skus.soldOut, quantity: 1, unitPrice: 5 }] : []),
+      { sku: skus.inStock, quantity: plan.quantity, unitPrice: MUG_PRICE },
+      ...(plan.outOfStock ? [{ sku: skus.soldOut, quantity: 1, unitPrice: SOLD_OUT_PRICE }] : []),
     ];
     const data: OrderPlaced = {
       orderId: plan.orderId,
@@ -162,7 +215,7 @@ async function placeOrders(
   return bad;
 }
 
-interface Drained {
+export interface Drained {
   report: InvariantReport;
   parked: ParkedMessage[];
   settled: boolean;
@@ -217,20 +270,75 @@ async function drain(
   }
 }
 
-/** One row per fault kind, a row for the orders without one, and the total. */
-function tally(
-  plans: OrderPlan[],
-  bad: BadMessage[],
+/** What fired, per order and per rule, read against the plan. */
+export interface FiredAccount {
+  /** The switch kinds the functions logged firing, per order id. */
+  kindsByOrder: Map<string, Set<FaultKind>>;
+  /** Rules meant to hit at least one order that fired on none. */
+  rulesNotFired: { ruleId: string; kind: FaultKind; planned: number }[];
+}
+
+/**
+ * Reads the fired faults against the plan: which kinds fired on which order
+ * (a fired line of a rule not in the plan is ignored: it is not this run's),
+ * and which rules were meant to hit orders but never fired. A rule is meant to
+ * hit an order when the switch's own draw says so (`ruleHits`, attempt 1); a
+ * compensation rule only for orders that compensate (planned declined ones).
+ */
+export function accountFired(
+  plans: readonly OrderPlan[],
+  rules: readonly PlannedRule[],
+  fired: readonly FiredFault[],
+): FiredAccount {
+  const kindOf = new Map(rules.map((r) => [r.rule.id, r.kind]));
+  const kindsByOrder = new Map<string, Set<FaultKind>>();
+  const firedRules = new Set<string>();
+  for (const f of fired) {
+    const kind = kindOf.get(f.faultId);
+    if (!kind) continue;
+    firedRules.add(f.faultId);
+    const kinds = kindsByOrder.get(f.orderId) ?? new Set<FaultKind>();
+    kinds.add(kind);
+    kindsByOrder.set(f.orderId, kinds);
+  }
+  const rulesNotFired = rules
+    .filter((r) => !firedRules.has(r.rule.id))
+    .map(({ kind, rule }) => ({
+      ruleId: rule.id,
+      kind,
+      planned: plans.filter(
+        (p) =>
+          (kind !== 'compensation-failure' || p.declined) &&
+          reaches(rule.target, p) &&
+          ruleHits(rule, { target: rule.target, orderId: p.orderId, attempt: 1, eventType: rule.eventTypes?.[0] }),
+      ).length,
+    }))
+    .filter((r) => r.planned > 0);
+  return { kindsByOrder, rulesNotFired };
+}
+
+/**
+ * One row per fault kind, a row for the orders without one, and the total; `fired` counts from the
+ * functions' log lines. Exported for its unit tests (test/scripts/soak/fired.test.ts).
+ */
+export function tally(
+  plans: readonly OrderPlan[],
+  bad: readonly BadMessage[],
   { report, parked, settled }: Drained,
-): Omit<SoakResult, 'run' | 'rules' | 'placedSeconds' | 'drainedSeconds'> {
+  rules: readonly PlannedRule[],
+  fired: readonly FiredFault[],
+): Omit<SoakResult, 'run' | 'rules' | 'placedSeconds' | 'drainedSeconds' | 'fired'> {
   const byOrder = new Map(report.orders.map((o) => [o.orderId, o]));
+  const { kindsByOrder, rulesNotFired } = accountFired(plans, rules, fired);
+  const firedOn = (plan: OrderPlan, kind: FaultKind) => kindsByOrder.get(plan.orderId)?.has(kind) ?? false;
   const mismatches: string[] = [];
   for (const plan of plans) {
     const status = byOrder.get(plan.orderId)?.finalStatus;
     if (!status) continue; // already lost
     const compensates = plan.declined || plan.outOfStock;
-    // A compensation that always fails leaves the order for an operator (docs/failure-modes.md, scenario 12).
-    const expected = plan.kinds.includes('compensation-failure')
+    // A compensation that always fails leaves the order for an operator (docs/failure-modes.md, scenario 12):
+    // expected where the functions logged it firing, not where it was planned.
+    const expected = firedOn(plan, 'compensation-failure')
       ? 'NEEDS_ATTENTION'
       : compensates
         ? 'CANCELLED'
@@ -238,16 +346,27 @@ function tally(
     if (status !== expected)
       mismatches.push(`${plan.orderId}: ${status}, expected ${expected} (${plan.kinds.join(', ') || 'no fault'})`);
   }
-  const rowOf = (scenario: string, selected: OrderPlan[]): SoakRow => {
+  const outcomes = (selected: readonly OrderPlan[]) => {
     const reports = selected.map((p) => byOrder.get(p.orderId)).filter((r) => r !== undefined);
     const isParked = (r: (typeof reports)[number]) => r.parked.length > 0;
     return {
-      scenario,
-      injected: selected.length,
       recovered: reports.filter((r) => r.violations.length === 0 && !isParked(r)).length,
       parked: reports.filter(isParked).length,
       lost: reports.filter((r) => r.lost.length > 0).length,
       doubleApplied: reports.filter((r) => r.doubleApplied.length > 0).length,
+    };
+  };
+  const kindRow = (kind: FaultKind): SoakRow => {
+    const planned = plans.filter((p) => p.kinds.includes(kind));
+    if (!isSwitchKind(kind))
+      return { scenario: kind, planned: planned.length, fired: null, notFired: null, ...outcomes(planned) };
+    const hit = plans.filter((p) => firedOn(p, kind));
+    return {
+      scenario: kind,
+      planned: planned.length,
+      fired: hit.length,
+      notFired: planned.filter((p) => !firedOn(p, kind)).length,
+      ...outcomes(hit),
     };
   };
   const badRow = (kind: FaultKind): SoakRow => {
@@ -255,7 +374,9 @@ function tally(
     const found = sent.filter((b) => parked.some((p) => p.body.includes(b.marker)));
     return {
       scenario: kind,
-      injected: sent.length,
+      planned: sent.length,
+      fired: null,
+      notFired: null,
       recovered: 0,
       parked: found.length,
       lost: sent.length - found.length,
@@ -263,25 +384,21 @@ function tally(
     };
   };
   const orderKinds = (Object.keys(FAULT_KINDS) as FaultKind[]).filter((k) => !k.startsWith('bad-input-'));
+  const faultFree = plans.filter((p) => p.kinds.length === 0 && !kindsByOrder.has(p.orderId));
   const rows = [
-    ...orderKinds.map((kind) =>
-      rowOf(
-        kind,
-        plans.filter((p) => p.kinds.includes(kind)),
-      ),
-    ),
-    rowOf(
-      '(no fault)',
-      plans.filter((p) => p.kinds.length === 0),
-    ),
+    ...orderKinds.map(kindRow),
+    { scenario: '(no fault)', planned: faultFree.length, fired: null, notFired: null, ...outcomes(faultFree) },
     badRow('bad-input-malformed'),
     badRow('bad-input-unknown-type'),
   ];
-  const orderTotal = rowOf('total', plans);
+  const orderTotal = outcomes(plans);
   const badRows = rows.slice(-2);
+  const switchRows = rows.filter((r) => r.fired !== null);
   const total: SoakRow = {
     scenario: 'total',
-    injected: orderTotal.injected + badRows.reduce((n, r) => n + r.injected, 0),
+    planned: plans.length + badRows.reduce((n, r) => n + r.planned, 0),
+    fired: switchRows.reduce((n, r) => n + (r.fired ?? 0), 0),
+    notFired: switchRows.reduce((n, r) => n + (r.notFired ?? 0), 0),
     recovered: orderTotal.recovered,
     parked: orderTotal.parked + badRows.reduce((n, r) => n + r.parked, 0),
     lost: orderTotal.lost + badRows.reduce((n, r) => n + r.lost, 0),
@@ -290,25 +407,54 @@ function tally(
   const badInputLost = bad
     .filter((b) => !parked.some((p) => p.body.includes(b.marker)))
     .map((b) => `${b.marker} (${b.kind}, ${b.queue})`);
-  return { rows, total, report, mismatches, badInputLost, settled };
+  return { rows, total, report, mismatches, badInputLost, settled, rulesNotFired };
 }
 
-/** The table, fixed-width, one row per kind and the total. */
-export function formatSoakTable(result: Pick<SoakResult, 'rows' | 'total'>): string {
-  const header = ['scenario', 'injected', 'recovered', 'parked', 'lost', 'double-applied'];
-  const lines = [...result.rows, result.total].map((r) => [
+/**
+ * The switch kinds that were planned on at least one order and that no function logged firing: a run
+ * where a kind never fired proves nothing about it, so the soak fails (and the CI soak with it).
+ */
+export function unfiredKinds(result: Pick<SoakResult, 'rows'>): string[] {
+  return result.rows.filter((r) => r.fired === 0 && r.planned > 0).map((r) => r.scenario);
+}
+
+/** The table's columns, named by what they count. */
+const COLUMNS = [
+  'scenario',
+  'planned',
+  'fired (logged)',
+  'planned, not fired',
+  'recovered',
+  'parked',
+  'lost',
+  'applied twice',
+];
+
+function cells(r: SoakRow): string[] {
+  const orDash = (n: number | null) => (n === null ? '-' : String(n));
+  return [
     r.scenario,
-    String(r.injected),
+    String(r.planned),
+    orDash(r.fired),
+    orDash(r.notFired),
     String(r.recovered),
     String(r.parked),
     String(r.lost),
     String(r.doubleApplied),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const format = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  ];
+}
+
+/**
+ * The table, fixed-width, one row per kind and the total. `fired (logged)` counts the orders on which a
+ * function logged the kind's rule firing; `-` where the driver does the fault itself (it sent it).
+ */
+export function formatSoakTable(result: Pick<SoakResult, 'rows' | 'total'>): string {
+  const lines = [...result.rows, result.total].map(cells);
+  const widths = COLUMNS.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const format = (row: string[]) =>
+    row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [
-    format(header),
+    format(COLUMNS),
     format(widths.map((w) => '-'.repeat(w))),
     ...lines.slice(0, -1).map(format),
     format(widths.map((w) => '-'.repeat(w))),
@@ -318,21 +464,30 @@ export function formatSoakTable(result: Pick<SoakResult, 'rows' | 'total'>): str
 
 /** The same table in Markdown, for BENCHMARKS.md. */
 export function markdownSoakTable(result: Pick<SoakResult, 'rows' | 'total'>): string {
+  const title = (h: string) => h.charAt(0).toUpperCase() + h.slice(1);
   return [
-    '| Scenario | Injected | Recovered | Parked | Lost | Double-applied |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...[...result.rows, result.total].map(
-      (r) =>
-        `| ${r.scenario === 'total' ? '**total**' : r.scenario} | ${r.injected} | ${r.recovered} | ${r.parked} | ${r.scenario === 'total' ? `**${r.lost}**` : r.lost} | ${r.scenario === 'total' ? `**${r.doubleApplied}**` : r.doubleApplied} |`,
-    ),
+    `| ${COLUMNS.map(title).join(' | ')} |`,
+    `| --- |${' ---: |'.repeat(COLUMNS.length - 1)}`,
+    ...[...result.rows, result.total].map((r) => {
+      const row = cells(r);
+      if (r.scenario === 'total') {
+        row[0] = '**total**';
+        row[6] = `**${row[6]}**`;
+        row[7] = `**${row[7]}**`;
+      }
+      return `| ${row.join(' | ')} |`;
+    }),
   ].join('\n');
 }
 
 /**
- * Whether the run passed: nothing lost, nothing applied twice, no other invariant broken. Outcome
+ * Whether the run passed: nothing lost, nothing applied twice, no other invariant broken, and every
+ * planned switch kind fired at least once by the functions' own logs. Outcome
  * mismatches (a fault-free order cancelled because a saga step timed out on an overloaded engine) are
  * printed but are not failures: the saga compensating is a correct outcome, not a lost order.
  */
 export function soakPassed(result: SoakResult): boolean {
-  return result.total.lost === 0 && result.total.doubleApplied === 0 && result.report.ok;
+  return (
+    result.total.lost === 0 && result.total.doubleApplied === 0 && result.report.ok && unfiredKinds(result).length === 0
+  );
 }

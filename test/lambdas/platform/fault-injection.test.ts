@@ -5,7 +5,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FaultInjectedError } from '../../../lambdas/contracts/errors';
-import type { FaultRule } from '../../../lambdas/contracts/fault-switch';
+import { FAULT_FIRED_MESSAGE, type FaultRule } from '../../../lambdas/contracts/fault-switch';
 import { PARK_ATTRIBUTES } from '../../../lambdas/contracts/park-attributes';
 import {
   createFaultInjector,
@@ -17,6 +17,7 @@ import {
 import { BusinessMetrics } from '../../../lambdas/platform/metrics';
 import { createQueueConsumer } from '../../../lambdas/runtime/consumer/queue-consumer';
 import { createSagaService } from '../../../lambdas/runtime/saga/saga-service';
+import { captureJsonLines } from '../../support/capture-output';
 import { orderPlaced, sqsRecord } from '../../support/events';
 import { inMemoryIdempotency } from '../../support/in-memory-idempotency';
 
@@ -115,6 +116,44 @@ describe('the fault-injection switch', () => {
     const timeout = injector([{ id: 'slow', target: 't', mode: 'timeout' }], sleeps);
     await expect(timeout.at('before', subject, context)).rejects.toThrow(/outlived its deadline/);
     expect(sleeps).toEqual([11_000]);
+  });
+});
+
+describe('the fired-fault log line', () => {
+  it('is written once per firing, before the fault acts (a crash still leaves it), with what the soak counts', async () => {
+    const logger = new Logger({ serviceName: 'email-consumer', logLevel: 'INFO' });
+    const faults = createFaultInjector({
+      loadRules: async () => [{ id: 'crash', target: 'email-consumer', mode: 'crash-after-effect' }],
+      logger,
+      exit: (code) => {
+        throw new Crashed(`exit ${code}`);
+      },
+    });
+    const subject = {
+      target: 'email-consumer',
+      orderId: 'o-1',
+      attempt: 2,
+      eventType: 'OrderConfirmed',
+      eventId: 'e-1',
+    };
+    const { lines } = await captureJsonLines(async () => {
+      await faults.at('before', subject, context); // no rule for this point: no line
+      await expect(faults.at('after-effect', subject, context)).rejects.toThrow(Crashed);
+    });
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        message: FAULT_FIRED_MESSAGE,
+        faultId: 'crash',
+        faultMode: 'crash-after-effect',
+        faultPoint: 'after-effect',
+        faultTarget: 'email-consumer',
+        orderId: 'o-1',
+        attempt: 2,
+        eventType: 'OrderConfirmed',
+        eventId: 'e-1',
+      }),
+    ]);
   });
 });
 

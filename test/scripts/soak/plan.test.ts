@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ruleHits } from '../../../lambdas/platform/fault-injection';
-import { DEFAULT_RATES, parseRates, planOrder, planRules } from '../../../scripts/lib/soak/plan';
+import { DEFAULT_RATES, parseRates, planOrder, planRules, reaches } from '../../../scripts/lib/soak/plan';
 import { formatSoakTable, markdownSoakTable } from '../../../scripts/lib/soak/run';
 
 describe('soak plan', () => {
@@ -38,9 +38,27 @@ describe('soak plan', () => {
       const plan = planOrder('r2', i, rates, rules);
       const hitByPoison = rules
         .filter((r) => r.kind === 'consumer-poison')
-        .some((r) => ruleHits(r.rule, { target: r.rule.target, orderId: plan.orderId, attempt: 3 }));
+        .some(
+          (r) =>
+            ruleHits(r.rule, { target: r.rule.target, orderId: plan.orderId, attempt: 3 }) &&
+            reaches(r.rule.target, plan),
+        );
       expect(plan.kinds.includes('consumer-poison')).toBe(hitByPoison);
     }
+  });
+
+  it('plans a rule only where its work happens: loyalty for confirmed orders of 100 or more, later steps for orders that get there', () => {
+    const good = { declined: false, outOfStock: false };
+    expect([1, 2, 3].map((quantity) => reaches('loyalty-consumer', { ...good, quantity }))).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    expect(reaches('loyalty-consumer', { ...good, declined: true, quantity: 3 })).toBe(false);
+    expect(reaches('step:ChargePayment', { ...good, outOfStock: true, quantity: 1 })).toBe(false);
+    expect(reaches('step:ArrangeShipment', { ...good, declined: true, quantity: 1 })).toBe(false);
+    expect(reaches('step:ReserveInventory', { ...good, outOfStock: true, quantity: 1 })).toBe(true);
+    expect(reaches('email-consumer', { ...good, declined: true, quantity: 1 })).toBe(true);
   });
 
   it('draws business faults stably and never declines an order that is out of stock', () => {
@@ -65,23 +83,57 @@ describe('soak plan', () => {
 });
 
 describe('soak table', () => {
-  const rows = [{ scenario: 'consumer-poison', injected: 4, recovered: 0, parked: 4, lost: 0, doubleApplied: 0 }];
-  const total = { scenario: 'total', injected: 10, recovered: 6, parked: 4, lost: 0, doubleApplied: 0 };
+  const rows = [
+    {
+      scenario: 'consumer-poison',
+      planned: 5,
+      fired: 4,
+      notFired: 1,
+      recovered: 0,
+      parked: 4,
+      lost: 0,
+      doubleApplied: 0,
+    },
+    {
+      scenario: 'declined-card',
+      planned: 3,
+      fired: null,
+      notFired: null,
+      recovered: 3,
+      parked: 0,
+      lost: 0,
+      doubleApplied: 0,
+    },
+  ];
+  const total = {
+    scenario: 'total',
+    planned: 10,
+    fired: 4,
+    notFired: 1,
+    recovered: 6,
+    parked: 4,
+    lost: 0,
+    doubleApplied: 0,
+  };
 
-  it('prints aligned columns with the total last', () => {
+  it('prints aligned columns named by what they count, a dash where the driver did the fault, the total last', () => {
     expect(formatSoakTable({ rows, total }).split('\n')).toEqual([
-      'scenario         injected  recovered  parked  lost  double-applied',
-      '---------------  --------  ---------  ------  ----  --------------',
-      'consumer-poison         4          0       4     0               0',
-      '---------------  --------  ---------  ------  ----  --------------',
-      'total                  10          6       4     0               0',
+      'scenario         planned  fired (logged)  planned, not fired  recovered  parked  lost  applied twice',
+      '---------------  -------  --------------  ------------------  ---------  ------  ----  -------------',
+      'consumer-poison        5               4                   1          0       4     0              0',
+      'declined-card          3               -                   -          3       0     0              0',
+      '---------------  -------  --------------  ------------------  ---------  ------  ----  -------------',
+      'total                 10               4                   1          6       4     0              0',
     ]);
   });
 
   it('writes the Markdown table for BENCHMARKS.md', () => {
-    expect(markdownSoakTable({ rows, total }).split('\n').slice(2)).toEqual([
-      '| consumer-poison | 4 | 0 | 4 | 0 | 0 |',
-      '| **total** | 10 | 6 | 4 | **0** | **0** |',
+    expect(markdownSoakTable({ rows, total }).split('\n')).toEqual([
+      '| Scenario | Planned | Fired (logged) | Planned, not fired | Recovered | Parked | Lost | Applied twice |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| consumer-poison | 5 | 4 | 1 | 0 | 4 | 0 | 0 |',
+      '| declined-card | 3 | - | - | 3 | 0 | 0 | 0 |',
+      '| **total** | 10 | 4 | 1 | 6 | 4 | **0** | **0** |',
     ]);
   });
 });

@@ -9,6 +9,7 @@ import { keys } from '../../../lambdas/contracts/keys';
 import { PARK_ATTRIBUTES } from '../../../lambdas/contracts/park-attributes';
 import { engineClientConfig } from '../../../localstack/engine';
 import { peek, release, SQS_BATCH } from '../../../scripts/lib/dlq/peek';
+import { type FiredFault, readFiredFaults } from '../../../scripts/lib/faults/fired';
 import type { System } from './system';
 
 /** The consumers, by their name in idempotency keys and fault rules, with their stack outputs. */
@@ -40,6 +41,12 @@ export function consumerDriver(sys: System) {
   const config = engineClientConfig(inject('awsEnv'));
   const lambda = new LambdaClient(config);
   const logs = new CloudWatchLogsClient(config);
+  const logGroupOf = async (consumer: ConsumerName) => {
+    const fn = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: sys.outputs[CONSUMERS[consumer].fn] }),
+    );
+    return fn.LoggingConfig?.LogGroup ?? `/aws/lambda/${fn.FunctionName}`;
+  };
 
   return {
     /** Sends the messages in batches of 10, failing on any entry SQS refused. */
@@ -94,10 +101,7 @@ export function consumerDriver(sys: System) {
 
     /** The log lines of a consumer since `since` (ms) that contain every one of `needles`. */
     async logLines(consumer: ConsumerName, since: number, ...needles: string[]): Promise<string[]> {
-      const fn = await lambda.send(
-        new GetFunctionConfigurationCommand({ FunctionName: sys.outputs[CONSUMERS[consumer].fn] }),
-      );
-      const group = fn.LoggingConfig?.LogGroup ?? `/aws/lambda/${fn.FunctionName}`;
+      const group = await logGroupOf(consumer);
       const lines: string[] = [];
       for await (const page of paginateFilterLogEvents({ client: logs }, { logGroupName: group, startTime: since })) {
         for (const e of page.events ?? []) {
@@ -105,6 +109,11 @@ export function consumerDriver(sys: System) {
         }
       }
       return lines;
+    },
+
+    /** The faults a consumer logged firing since `since` (ms) for rules whose id starts with `ruleIdPrefix`. */
+    async fired(consumer: ConsumerName, since: number, ruleIdPrefix: string): Promise<FiredFault[]> {
+      return readFiredFaults(logs, { ruleIdPrefix, since, logGroups: [await logGroupOf(consumer)] });
     },
 
     /** Invokes a consumer synchronously with an SQS event, as its event source mapping would. */
