@@ -39,6 +39,7 @@ export const EVENT_TYPE = {
   OrderConfirmed: 'OrderConfirmed',
   OrderCancelled: 'OrderCancelled',
   OrderNeedsAttention: 'OrderNeedsAttention',
+  OrderConflictRejected: 'OrderConflictRejected',
 } as const;
 
 export type EventType = (typeof EVENT_TYPE)[keyof typeof EVENT_TYPE];

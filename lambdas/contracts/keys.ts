@@ -6,7 +6,10 @@
  *
  * Order-service table (owned by the saga's services):
  *   pk = `SKU#<sku>`       sk = `STOCK`         { available: number }             stock per SKU
- *   pk = `ORDER#<orderId>` sk = `ORDER`         { status: OrderStatus (./order-status.ts), customerId, total, sagaExecutionId }
+ *   pk = `ORDER#<orderId>` sk = `ORDER`         { status: OrderStatus (./order-status.ts), customerId, total, sagaExecutionId,
+ *                                                 fingerprint, acceptedEventId }  (fingerprint: lambdas/messages/fingerprint.ts)
+ *   pk = `ORDER#<orderId>` sk = `CONFLICT#<eventId>` { rejectedEnvelope (JSON), fingerprints, executions, rejectedAt }
+ *                                                 an OrderPlaced refused as an order-id conflict, kept for an operator
  *   pk = `ORDER#<orderId>` sk = `RESERVATION`   { items, status: RESERVED|REJECTED|RELEASED }
  *   pk = `ORDER#<orderId>` sk = `PAYMENT`       { paymentId, amount, status: CHARGED|DECLINED|REFUNDED }
  *   pk = `ORDER#<orderId>` sk = `SHIPMENT`      { shipmentId, status: ARRANGED|REJECTED|CANCELLED }
@@ -27,6 +30,10 @@
 export const keys = {
   stock: (sku: string) => ({ pk: `SKU#${sku}`, sk: 'STOCK' }),
   order: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'ORDER' }),
+  orderConflict: (orderId: string, rejectedEventId: string) => ({
+    pk: `ORDER#${orderId}`,
+    sk: `CONFLICT#${rejectedEventId}`,
+  }),
   reservation: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'RESERVATION' }),
   payment: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'PAYMENT' }),
   shipment: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'SHIPMENT' }),

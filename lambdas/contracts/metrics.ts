@@ -33,6 +33,12 @@ export const BUSINESS_METRIC = {
    * a saga step, or a second saga execution for an order already owned by one.
    */
   DuplicatesSuppressed: 'DuplicatesSuppressed',
+  /**
+   * An OrderPlaced reused an accepted order's id with different content and was
+   * rejected (`ORDER_ID_CONFLICT`, an OrderConflictRejected event), once per
+   * rejected event: a customer's order was refused, so it is alarmed above 0.
+   */
+  OrderConflicts: 'OrderConflicts',
 } as const;
 
 export type BusinessMetricName = (typeof BUSINESS_METRIC)[keyof typeof BUSINESS_METRIC];

@@ -47,7 +47,7 @@ export interface SagaTaskInput<TInput = unknown> {
  */
 export type StepResult =
   | { ok: true; detail?: Record<string, unknown> }
-  | { ok: false; reason: string; compensate?: false };
+  | { ok: false; reason: string; compensate?: false; detail?: Record<string, unknown> };
 
 /** The saga's step names, shared by the stack (state names) and the services (dispatch). */
 export const SAGA_STEPS = {

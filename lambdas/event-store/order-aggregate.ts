@@ -27,6 +27,8 @@ export interface OrderState {
   cancelReason?: string;
   /** Set by OrderNeedsAttention: whose compensation failed, and why. */
   attention?: { step: string; reason: string };
+  /** Set by OrderConflictRejected: each OrderPlaced refused because it reused this order's id with other content. */
+  conflicts?: { rejectedEventId: string; rejectedFingerprint: string }[];
   placedAt?: string;
   updatedAt: string;
   /** Version of the last event folded in. */
@@ -73,13 +75,21 @@ const handlers: Handlers = {
     attention: { step: d.step, reason: d.reason },
     placedAt: s.placedAt ?? e.time,
   }),
+  // Not a change of the order: the refused order is listed beside it, the status stays as it is.
+  OrderConflictRejected: (s, d) => ({
+    ...s,
+    conflicts: [
+      ...(s.conflicts ?? []),
+      { rejectedEventId: d.rejectedEventId, rejectedFingerprint: d.rejectedFingerprint },
+    ],
+  }),
 };
 
 /** The order aggregate: a pure fold of the order's events (already upcast and validated on read). */
 export const orderAggregate: Aggregate<OrderState> = {
   name: 'Order',
-  // Still 1 after OrderNeedsAttention: it only added a status and an optional field, and a
-  // snapshot taken before it existed cannot have missed one, so old snapshots stay exact.
+  // Still 1 after OrderNeedsAttention and OrderConflictRejected: they only added a status and optional
+  // fields, and a snapshot taken before they existed cannot have missed one, so old snapshots stay exact.
   snapshotSchemaVersion: 1,
   apply(state, event, version) {
     const data = event.data as { orderId: string };

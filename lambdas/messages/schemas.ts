@@ -73,6 +73,26 @@ export const EVENT_DATA_SCHEMAS = {
     reason: z.string(),
     sagaFailure: z.string(),
   }),
+  /**
+   * A second OrderPlaced reused an accepted order's id with different content
+   * (another content fingerprint, lambdas/messages/fingerprint.ts): the first
+   * accepted order stands, this one is rejected and its saga execution ends
+   * with `ORDER_ID_CONFLICT` (nothing reserved, charged or shipped for it).
+   * Carries both fingerprints, the rejected event's id and execution, and its
+   * customer and total so the alarm's reader sees whose order was refused;
+   * the rejected payload itself (with its payment token) stays off the bus, in
+   * the order service's table (keys.orderConflict).
+   */
+  OrderConflictRejected: z.extend(orderRef, {
+    acceptedFingerprint: z.string(),
+    rejectedFingerprint: z.string(),
+    acceptedEventId: z.optional(z.string()),
+    acceptedExecutionId: z.optional(z.string()),
+    rejectedEventId: z.string(),
+    rejectedExecutionId: z.string(),
+    customerId: z.string(),
+    total: money,
+  }),
 } as const satisfies { [K in EventType]: z.ZodMiniType };
 
 export type EventDataOf<K extends EventType> = z.infer<(typeof EVENT_DATA_SCHEMAS)[K]>;

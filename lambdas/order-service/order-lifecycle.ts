@@ -3,24 +3,39 @@ import { keys } from '../contracts/keys';
 import type { FinalOrderStatus, OrderStatus } from '../contracts/order-status';
 import { failureReason } from '../contracts/saga';
 import { type Envelope, newEvent, type TypedEnvelope } from '../messages/envelope';
+import { contentFingerprint } from '../messages/fingerprint';
 import type { SagaDeps, SagaOperation } from '../runtime/saga/operation';
 import { getRecord, putIfAbsent, recordStep, transitionStatus } from '../runtime/saga/service-records';
 
 /** The order's own record (its status: lambdas/contracts/order-status.ts). */
-interface OrderRecord {
+export interface OrderRecord {
   status: OrderStatus;
   sagaExecutionId: string;
+  /**
+   * The content fingerprint of the OrderPlaced that created the record
+   * (lambdas/messages/fingerprint.ts). Absent on records written before
+   * fingerprints were kept: a second start for such an order cannot be told
+   * apart and is treated as a duplicate, as before.
+   */
+  fingerprint?: string;
+  /** The id of the OrderPlaced event that created the record. */
+  acceptedEventId?: string;
 }
 
 /**
- * AcceptOrder: records the order (PENDING, owned by this saga execution) and
- * its OrderPlaced event as version 1 of the order aggregate, in one
- * transaction. The event keeps the id it arrived with, so the event store and
- * the bus agree on its identity.
+ * AcceptOrder: records the order (PENDING, owned by this saga execution, with
+ * the fingerprint of its content) and its OrderPlaced event as version 1 of
+ * the order aggregate, in one transaction. The event keeps the id it arrived
+ * with, so the event store and the bus agree on its identity.
  *
  * This is where the saga's start is deduplicated: an OrderPlaced delivered
  * twice starts two executions (EventBridge cannot name them), and the second
- * finds the order owned by the first and stops without compensating.
+ * finds the order owned by the first. First accepted wins: whichever
+ * execution's transaction creates the record owns the order, whatever the
+ * order in which the events were sent. The second one is judged by
+ * {@link judgeSecondStart}: same content → `DUPLICATE_ORDER`; other content →
+ * `ORDER_ID_CONFLICT`, reported by {@link rejectConflict}. Both stop without
+ * compensating, so nothing is reserved, charged or shipped for the loser.
  *
  * `detail.recorded` says whether this call wrote the order (true once per
  * order), so the runner can count each placed order exactly once.
@@ -30,18 +45,118 @@ export const acceptOrder: SagaOperation = async ({ order, executionId }, deps) =
   const outcome = await recordStep(deps, orderId, order, [
     newOrderRecord(order, 'PENDING', 'acceptedAt', executionId, deps),
   ]);
-  if (!outcome.recorded) {
-    const owner = (await getRecord<OrderRecord>(deps, keys.order(orderId)))?.sagaExecutionId;
-    // Our own earlier attempt got this far before it failed: carry on.
-    if (owner !== executionId) {
-      return { ok: false, reason: `${DUPLICATE_ORDER}: already handled by ${owner}`, compensate: false };
-    }
+  if (outcome.recorded) return { ok: true, detail: { recorded: true } };
+  const record = await getRecord<OrderRecord>(deps, keys.order(orderId));
+  const judgement = judgeSecondStart(record, order, executionId);
+  switch (judgement.verdict) {
+    case 'own':
+      // Our own earlier attempt got this far before it failed: carry on.
+      return { ok: true, detail: { recorded: false } };
+    case 'duplicate':
+      return {
+        ok: false,
+        reason: `${DUPLICATE_ORDER}: already handled by ${record?.sagaExecutionId}`,
+        compensate: false,
+      };
+    case 'conflict':
+      return rejectConflict(order, executionId, record as OrderRecord, judgement.fingerprint, deps);
   }
-  return { ok: true, detail: { recorded: outcome.recorded } };
 };
 
 /** The reason prefix AcceptOrder answers a second saga execution for one order with. */
 export const DUPLICATE_ORDER = 'DUPLICATE_ORDER';
+
+/** The reason prefix AcceptOrder answers an OrderPlaced that reuses an accepted order's id with other content. */
+export const ORDER_ID_CONFLICT = 'ORDER_ID_CONFLICT';
+
+export type SecondStartJudgement =
+  | { verdict: 'own' }
+  | { verdict: 'duplicate' }
+  | { verdict: 'conflict'; fingerprint: string };
+
+/**
+ * What a saga start that found the order already recorded is (pure, so the
+ * rule is unit-tested apart from DynamoDB):
+ * - `own`: the record is this execution's (a retry of its own AcceptOrder);
+ * - `duplicate`: another execution owns it and the content is the same (same
+ *   fingerprint), or the record predates fingerprints, or there is no record
+ *   to compare with (as before issue 17);
+ * - `conflict`: another execution owns it with different content.
+ */
+export function judgeSecondStart(
+  record: Pick<OrderRecord, 'sagaExecutionId' | 'fingerprint'> | undefined,
+  order: TypedEnvelope<'OrderPlaced'>,
+  executionId: string,
+): SecondStartJudgement {
+  if (record?.sagaExecutionId === executionId) return { verdict: 'own' };
+  if (!record?.fingerprint) return { verdict: 'duplicate' };
+  const fingerprint = contentFingerprint(order);
+  return fingerprint === record.fingerprint ? { verdict: 'duplicate' } : { verdict: 'conflict', fingerprint };
+}
+
+/**
+ * Reports an order-id conflict: the OrderConflictRejected event on the order's
+ * stream (so the relay publishes it and the read model lists it) and, in the
+ * same transaction, the refused payload in the order service's table
+ * (keys.orderConflict), where an operator can read it: an Express execution's
+ * history is kept only in the CloudWatch Logs of its logging configuration, if
+ * any (https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html,
+ * as cited in localstack/README.md), and the payment token must not travel on the bus.
+ *
+ * Once per refused event: a second execution for the same refused event (its
+ * own duplicate delivery) finds the item and records nothing more
+ * (`detail.recorded: false`, counted as a suppressed duplicate), but ends with
+ * the same reason.
+ */
+async function rejectConflict(
+  order: TypedEnvelope<'OrderPlaced'>,
+  executionId: string,
+  record: OrderRecord,
+  rejectedFingerprint: string,
+  deps: SagaDeps,
+) {
+  const { orderId, customerId, total } = order.data;
+  const acceptedFingerprint = record.fingerprint as string;
+  const event = newEvent({
+    type: 'OrderConflictRejected',
+    source: ORDER_SERVICE_SOURCE,
+    data: {
+      orderId,
+      acceptedFingerprint,
+      rejectedFingerprint,
+      ...(record.acceptedEventId ? { acceptedEventId: record.acceptedEventId } : {}),
+      acceptedExecutionId: record.sagaExecutionId,
+      rejectedEventId: order.id,
+      rejectedExecutionId: executionId,
+      customerId,
+      total,
+    },
+    causedBy: order,
+    now: deps.now(),
+  });
+  const outcome = await recordStep(deps, orderId, event, [
+    putIfAbsent(deps.orderServiceTable, {
+      ...keys.orderConflict(orderId, order.id),
+      rejectedEventId: order.id,
+      rejectedExecutionId: executionId,
+      rejectedFingerprint,
+      acceptedFingerprint,
+      acceptedExecutionId: record.sagaExecutionId,
+      conflictEventId: event.id,
+      // The refused OrderPlaced as validated, whole (JSON, so it reads back exactly as it arrived).
+      rejectedEnvelope: JSON.stringify(order),
+      rejectedAt: deps.now().toISOString(),
+    }),
+  ]);
+  return {
+    ok: false as const,
+    reason:
+      `${ORDER_ID_CONFLICT}: order ${orderId} was accepted by ${record.sagaExecutionId} with other content ` +
+      `(${acceptedFingerprint}); OrderPlaced ${order.id} (${rejectedFingerprint}) is refused`,
+    compensate: false as const,
+    detail: { recorded: outcome.recorded, conflictEventId: event.id },
+  };
+}
 
 /**
  * ConfirmOrder: PENDING → CONFIRMED plus the OrderConfirmed event, which fans
@@ -160,6 +275,8 @@ function newOrderRecord(
     customerId,
     total,
     sagaExecutionId: executionId,
+    fingerprint: contentFingerprint(order),
+    acceptedEventId: order.id,
     [stamp]: deps.now().toISOString(),
   });
 }

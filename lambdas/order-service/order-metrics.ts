@@ -1,6 +1,6 @@
 import { BUSINESS_METRIC, type BusinessMetricName } from '../contracts/metrics';
 import { SAGA_STEPS, type SagaTaskInput, type StepResult } from '../contracts/saga';
-import { DUPLICATE_ORDER } from './order-lifecycle';
+import { DUPLICATE_ORDER, ORDER_ID_CONFLICT } from './order-lifecycle';
 
 /**
  * The business figures an order-service outcome counts. Only called for an
@@ -9,7 +9,9 @@ import { DUPLICATE_ORDER } from './order-lifecycle';
  * technical retry that finds its own earlier write does not count it twice.
  *
  * - AcceptOrder that recorded a new order → OrdersPlaced;
- * - AcceptOrder that found the order owned by another execution → DuplicatesSuppressed;
+ * - AcceptOrder that found the order owned by another execution with the same content → DuplicatesSuppressed;
+ * - AcceptOrder that found it owned with other content and reported the conflict → OrderConflicts (a repeat of
+ *   an already reported conflict → DuplicatesSuppressed);
  * - ConfirmOrder that confirmed the order → OrdersCompleted;
  * - CancelOrder (AcceptOrder's compensation) that cancelled it → OrdersCompensated;
  * - a failed compensation's report that moved the order to NEEDS_ATTENTION → OrdersNeedingAttention.
@@ -23,6 +25,10 @@ export function orderOutcomeMetrics(
     if (recorded) return [BUSINESS_METRIC.OrdersPlaced];
     if (!result.ok && result.compensate === false && result.reason.startsWith(DUPLICATE_ORDER)) {
       return [BUSINESS_METRIC.DuplicatesSuppressed];
+    }
+    if (!result.ok && result.compensate === false && result.reason.startsWith(ORDER_ID_CONFLICT)) {
+      // Once per refused event; a repeat of an already reported conflict is a duplicate delivery.
+      return [result.detail?.recorded === true ? BUSINESS_METRIC.OrderConflicts : BUSINESS_METRIC.DuplicatesSuppressed];
     }
     return [];
   }

@@ -20,7 +20,23 @@ export interface OrderSummary {
   cancelReason?: string;
   /** Set with NEEDS_ATTENTION: `<step>: <reason>` of the compensation that failed. */
   attentionReason?: string;
+  /**
+   * OrderPlaced events refused because they reused this order's id with other
+   * content (OrderConflictRejected): the order shown is the one accepted first;
+   * each refused one is listed here for whoever reads the order.
+   */
+  conflicts?: OrderConflictEntry[];
   updatedAt: string;
+}
+
+/** One refused OrderPlaced in {@link OrderSummary.conflicts}. */
+export interface OrderConflictEntry {
+  rejectedEventId: string;
+  rejectedFingerprint: string;
+  acceptedFingerprint: string;
+  customerId: string;
+  total: number;
+  rejectedAt: string;
 }
 
 /**
@@ -67,6 +83,22 @@ export function applyEvent(summary: OrderSummary | undefined, envelope: Envelope
         ...orderOfFinalEvent(next, envelope),
         status: 'NEEDS_ATTENTION',
         attentionReason: `${String(data.step)}: ${String(data.reason)}`,
+      };
+    case 'OrderConflictRejected':
+      // Not a step of the order: its status stays; the refused order is listed beside it.
+      return {
+        ...next,
+        conflicts: [
+          ...(base.conflicts ?? []),
+          {
+            rejectedEventId: String(data.rejectedEventId),
+            rejectedFingerprint: String(data.rejectedFingerprint),
+            acceptedFingerprint: String(data.acceptedFingerprint),
+            customerId: String(data.customerId),
+            total: Number(data.total),
+            rejectedAt: envelope.time,
+          },
+        ],
       };
     default:
       return next;

@@ -100,6 +100,14 @@ export interface OperationsMonitoringProps {
    */
   readonly needsAttentionMetric?: cloudwatch.Metric;
   /**
+   * Orders refused because their id was reused with different content (the
+   * first accepted order stands). Alarmed above 0 per 5 minutes: each one is a
+   * customer's order refused. It must carry no label.
+   *
+   * @default - no order-conflict alarm
+   */
+  readonly orderConflictsMetric?: cloudwatch.Metric;
+  /**
    * Alarm thresholds.
    *
    * @default - see {@link OperationsAlarmThresholds}
@@ -197,6 +205,7 @@ export class OperationsMonitoring extends Construct {
         metrics: props.businessMetrics,
         compensations: props.compensationMetric,
         ordersNeedingAttention: props.needsAttentionMetric,
+        orderConflicts: props.orderConflictsMetric,
       },
       thresholds,
     );
@@ -237,7 +246,7 @@ function validate(
     problem: 'must be one e-mail address',
     fix: 'use e.g. "oncall@example.com"',
   });
-  for (const prop of ['compensationMetric', 'needsAttentionMetric'] as const) {
+  for (const prop of ['compensationMetric', 'needsAttentionMetric', 'orderConflictsMetric'] as const) {
     problems.check(props[prop]?.label === undefined, {
       prop,
       value: props[prop]?.label,

@@ -245,6 +245,7 @@ export class OrderFlowStack extends Stack {
       businessMetrics: BUSINESS_METRIC_NAMES.map(businessMetric),
       compensationMetric: businessMetric(BUSINESS_METRIC.OrdersCompensated),
       needsAttentionMetric: businessMetric(BUSINESS_METRIC.OrdersNeedingAttention),
+      orderConflictsMetric: businessMetric(BUSINESS_METRIC.OrderConflicts),
       stateMachines: [saga],
       queues: Object.values(queues),
       deadLetterQueues,

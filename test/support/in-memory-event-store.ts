@@ -1,6 +1,8 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
@@ -13,6 +15,8 @@ type Item = Record<string, unknown> & { aggregateId: string; version: number };
 /**
  * An in-memory stand-in for the event store's two tables, answering exactly
  * the Query and TransactWriteItems shapes lambdas/event-store/event-store.ts sends
+ * (and, for a service table written in the same transactions, `attribute_not_exists`
+ * Puts and consistent Gets by `pk`/`sk`)
  * (key conditions on `version`, `Limit` before `FilterExpression` as DynamoDB
  * does, paging, and all-or-nothing conditional transactions), so the
  * library's logic is unit-tested without an engine. The integration tests run
@@ -21,12 +25,18 @@ type Item = Record<string, unknown> & { aggregateId: string; version: number };
 export function inMemoryEventStore() {
   const tables = new Map<string, Map<string, Item>>();
   const table = (name: string) => tables.get(name) ?? tables.set(name, new Map()).get(name)!;
-  const keyOf = (k: { aggregateId: unknown; version: unknown }) => `${k.aggregateId}#${k.version}`;
+  // Event-store keys (aggregateId, version), or a service table's (pk, sk) written in the same transaction.
+  const keyOf = (k: { aggregateId?: unknown; version?: unknown; pk?: unknown; sk?: unknown }) =>
+    k.pk !== undefined ? `${k.pk}#${k.sk}` : `${k.aggregateId}#${k.version}`;
   let conflictsToInject = 0;
 
   const mock = mockClient(DynamoDBDocumentClient);
   mock.on(QueryCommand).callsFake((input: QueryCommandInput) => query(input));
   mock.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => transact(input));
+  mock.on(GetCommand).callsFake((input: GetCommandInput) => {
+    const item = table(input.TableName!).get(keyOf(input.Key as { pk?: unknown; sk?: unknown }));
+    return { Item: item ? structuredClone(item) : undefined };
+  });
 
   function query(input: QueryCommandInput) {
     const v = input.ExpressionAttributeValues ?? {};

@@ -3,7 +3,7 @@ import type { AlarmFactory } from '../alarm-factory';
 import type { DashboardSection, Monitor } from '../dashboard';
 import type { AlarmThresholds } from '../thresholds';
 
-/** The business figures to draw and the two to alarm on. */
+/** The business figures to draw and the three to alarm on. */
 export interface BusinessFigures {
   /** Drawn as totals over the dashboard's time range and as a graph, labelled with their metric names. */
   readonly metrics?: readonly cloudwatch.Metric[];
@@ -11,7 +11,15 @@ export interface BusinessFigures {
   readonly compensations?: cloudwatch.Metric;
   /** Orders needing attention: critical above `thresholds.ordersNeedingAttention` per 5 minutes. Without a label. */
   readonly ordersNeedingAttention?: cloudwatch.Metric;
+  /** Orders refused as an order-id conflict: critical above {@link ORDER_CONFLICTS_THRESHOLD} per 5 minutes. Without a label. */
+  readonly orderConflicts?: cloudwatch.Metric;
 }
+
+/**
+ * Any order-id conflict is alarmed: no count of refused orders is normal (a client reused an order id for
+ * different content). Fixed rather than configurable for that reason.
+ */
+export const ORDER_CONFLICTS_THRESHOLD = 0;
 
 /** What the business alarms are scoped and named under: they watch figures, not a construct. */
 export const BUSINESS_ALARM_SCOPE = 'Orders';
@@ -55,13 +63,29 @@ export function monitorBusiness(
       }),
     );
   }
+  if (figures.orderConflicts) {
+    made.push(
+      alarms.alarm(BUSINESS_ALARM_SCOPE, {
+        kind: 'IdConflicts',
+        // Critical: the refused order is lost to the customer until someone tells them (severity.ts).
+        severity: 'critical',
+        metric: figures.orderConflicts.with(per5Minutes),
+        threshold: ORDER_CONFLICTS_THRESHOLD,
+        description:
+          'orders refused as order-id conflicts: an OrderPlaced reused an accepted order id with different ' +
+          'content; the first accepted order stands and the other was not reserved, charged or shipped. Read the ' +
+          'OrderConflictRejected events and the refused payloads (order-service table, sk CONFLICT#<event id>), ' +
+          'then tell the client to resend the refused order under a new id.',
+      }),
+    );
+  }
   const sections: DashboardSection[] = [];
   if (figures.metrics && figures.metrics.length > 0) {
     const labelled = figures.metrics.map((m) => m.with({ label: m.metricName }));
     sections.push({
       heading: {
         title: 'Business',
-        description: 'Orders placed, completed and compensated; duplicate deliveries suppressed.',
+        description: 'Orders placed, completed and compensated; duplicate deliveries suppressed; order-id conflicts.',
       },
       rows: [
         [

@@ -37,6 +37,12 @@ describe('orderOutcomeMetrics', () => {
     ).toEqual(['DuplicatesSuppressed']);
   });
 
+  it('counts a reported order-id conflict once; a repeat of it as a suppressed duplicate', () => {
+    const conflict = { ok: false as const, reason: 'ORDER_ID_CONFLICT: order o-1 ...', compensate: false as const };
+    expect(orderOutcomeMetrics(accept, { ...conflict, detail: { recorded: true } })).toEqual(['OrderConflicts']);
+    expect(orderOutcomeMetrics(accept, { ...conflict, detail: { recorded: false } })).toEqual(['DuplicatesSuppressed']);
+  });
+
   it('counts nothing for outcomes that changed nothing', () => {
     expect(orderOutcomeMetrics(accept, { ok: true, detail: { recorded: false } })).toEqual([]);
     expect(orderOutcomeMetrics(accept, { ok: false, reason: 'INVALID_ORDER: x' })).toEqual([]);

@@ -52,13 +52,14 @@ describe('BusinessMetrics', () => {
     expect(lines[0]).toMatchObject({ OrdersCompleted: 1 });
   });
 
-  it('names the five figures the dashboard draws', () => {
+  it('names the six figures the dashboard draws', () => {
     expect(BUSINESS_METRIC_NAMES).toEqual([
       'OrdersPlaced',
       'OrdersCompleted',
       'OrdersCompensated',
       'OrdersNeedingAttention',
       'DuplicatesSuppressed',
+      'OrderConflicts',
     ]);
   });
 });

@@ -67,6 +67,40 @@ describe('applyEvent', () => {
   });
 });
 
+describe('applyEvent: order-id conflicts', () => {
+  it('lists each refused OrderPlaced beside the accepted order, whose status and total stay as they were', () => {
+    const conflict = (rejectedEventId: string, total: number) =>
+      newEvent({
+        type: 'OrderConflictRejected',
+        source: ORDER_SERVICE_SOURCE,
+        data: {
+          orderId: 'order-1',
+          acceptedFingerprint: 'sha256:aaa',
+          rejectedFingerprint: `sha256:${rejectedEventId}`,
+          rejectedEventId,
+          rejectedExecutionId: `exec-${rejectedEventId}`,
+          customerId: 'customer-1',
+          total,
+        },
+        now: new Date('2030-01-01T00:00:00.000Z'),
+      });
+    const accepted = applyEvent(applyEvent(undefined, orderPlaced(), 1), confirmed, 2);
+    const summary = applyEvent(applyEvent(accepted, conflict('e-2', 20), 3), conflict('e-3', 30), 4);
+    expect(summary).toMatchObject({ status: 'CONFIRMED', total: 60, lastVersion: 4 });
+    expect(summary.conflicts).toEqual([
+      {
+        rejectedEventId: 'e-2',
+        rejectedFingerprint: 'sha256:e-2',
+        acceptedFingerprint: 'sha256:aaa',
+        customerId: 'customer-1',
+        total: 20,
+        rejectedAt: '2030-01-01T00:00:00.000Z',
+      },
+      expect.objectContaining({ rejectedEventId: 'e-3', total: 30 }),
+    ]);
+  });
+});
+
 describe('projectRecord', () => {
   it('applies the next version with a write conditional on the last one', async () => {
     ddbMock.on(GetCommand).resolves({ Item: applyEvent(undefined, orderPlaced(), 1) });

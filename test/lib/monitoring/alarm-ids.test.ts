@@ -22,6 +22,7 @@ const ALARMS: readonly (readonly [logicalId: string, alarmName: string])[] = [
   ['OperationsOrderSagaExecutionsTimedOut7BFCB285', 'OrderFlow-OrderSaga-ExecutionsTimedOut'],
   ['OperationsOrdersCompensated8BBBE48B', 'OrderFlow-Orders-Compensated'],
   ['OperationsOrdersNeedAttention39B73C67', 'OrderFlow-Orders-NeedAttention'],
+  ['OperationsOrdersIdConflicts73233A26', 'OrderFlow-Orders-IdConflicts'],
   ['OperationsEmailQueueDlqDepthDB9B4EE9', 'OrderFlow-EmailQueue-DlqDepth'],
   ['OperationsEmailQueueOldestMessageAge397EC730', 'OrderFlow-EmailQueue-OldestMessageAge'],
   ['OperationsAnalyticsQueueDlqDepth97744028', 'OrderFlow-AnalyticsQueue-DlqDepth'],
@@ -93,7 +94,7 @@ describe('alarm logical ids and names of the order-flow stack (pinned)', () => {
     ({ json: aws } = synthOrderFlow('aws'));
   });
 
-  it('are exactly these 44, in this order', () => {
+  it('are exactly these 45, in this order', () => {
     expect(alarmsOf(aws)).toEqual(ALARMS);
   });
 

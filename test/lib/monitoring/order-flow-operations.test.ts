@@ -112,7 +112,7 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
 
   it('names every alarm <stack>-<construct path>-<signal>: literal and unique', () => {
     const names = alarmsOf(json).map((a) => a.AlarmName);
-    expect(names).toHaveLength(44);
+    expect(names).toHaveLength(45);
     for (const name of names) expect(name).toMatch(/^OrderFlow-[A-Za-z0-9]+-[A-Za-z]+$/);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toEqual(
@@ -123,6 +123,7 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
         'OrderFlow-OrderService-Throttles',
         'OrderFlow-OrderSaga-ExecutionsFailed',
         'OrderFlow-Orders-NeedAttention',
+        'OrderFlow-Orders-IdConflicts',
         'OrderFlow-RouterOrderPlacedToSaga-FailedInvocations',
         'OrderFlow-RouterDeadLetterQueue-Depth',
         'OrderFlow-EventRelay-IteratorAge',
@@ -143,6 +144,20 @@ describe('OrderFlowStack operations (dashboard, alarms, context)', () => {
       ComparisonOperator: 'GreaterThanThreshold',
     });
     expect(alarm?.AlarmDescription).toContain('re-run the failed compensation');
+  });
+
+  it('alarms on the first order refused as an order-id conflict, over the figure the order service emits', () => {
+    const alarm = alarmsOf(json).find((a) => a.AlarmName === 'OrderFlow-Orders-IdConflicts');
+    expect(alarm).toMatchObject({
+      Namespace: BUSINESS_METRICS_NAMESPACE,
+      MetricName: 'OrderConflicts',
+      Dimensions: [{ Name: 'service', Value: 'order-flow' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarm?.AlarmDescription).toContain('CONFLICT#<event id>');
   });
 
   it('draws the business figures under the names the handlers emit (lambdas/contracts/metrics.ts)', () => {
