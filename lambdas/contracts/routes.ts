@@ -66,12 +66,15 @@ export type RuleRouteId = (typeof RULE_ROUTES)[number]['id'];
  * The route that is not a rule: the event relay sends every stored event to
  * the order timeline's FIFO queue itself, in its order's message group (a rule
  * target's message group is one fixed string for every event; lambdas/event-relay/relay.ts).
+ * Every stored event means both sources: the order service's events, and the
+ * OrderPlaced from checkout that AcceptOrder stores as the order's first event
+ * (the relay does not put that one back on the bus, but it does send it to the timeline).
  */
 export const RELAY_ROUTES = [
   {
     id: 'StoredEventsToTimeline',
     description: 'The relay sends every stored event to the order timeline, grouped by order',
-    pattern: { source: [ORDER_SERVICE_SOURCE] },
+    pattern: { source: [CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE] },
     target: 'timeline',
     consumers: ['timeline'],
   },
