@@ -41,7 +41,7 @@ export async function freshDocument(): Promise<string> {
     import('../lib/stacks/order-flow/settings'),
   ]);
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  // Both stages move a message to its DLQ after the same number of receives; the document states AWS's.
+  // The document describes the aws stage (the local stage's settings are in lib/stacks/order-flow/settings.ts).
   return renderDocument(asyncApiDocument({ version, maxReceiveCount: STAGES.aws.maxReceiveCount }));
 }
 

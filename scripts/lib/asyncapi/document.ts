@@ -45,7 +45,7 @@ type Json = Record<string, unknown>;
 export interface DocumentInputs {
   /** The package version (package.json), the document's `info.version`. */
   version: string;
-  /** Receives before a consumer queue moves a message to its DLQ (the stack's `maxReceiveCount`). */
+  /** Receives before a consumer queue moves a message to its DLQ (the aws stage's `maxReceiveCount`). */
   maxReceiveCount: number;
 }
 
@@ -351,7 +351,7 @@ export function asyncApiDocument(inputs: DocumentInputs): Json {
     channels[channel] = {
       address: null,
       title: queue.queueId,
-      description: `${queue.fifo ? 'SQS FIFO queue' : 'SQS queue'} of the ${key} consumer. ${fedBy} After ${inputs.maxReceiveCount} receives a message moves to its DLQ (stack output ${queue.outputPrefix}DlqUrl).`,
+      description: `${queue.fifo ? 'SQS FIFO queue' : 'SQS queue'} of the ${key} consumer. ${fedBy} After ${inputs.maxReceiveCount} receives (aws stage) a message moves to its DLQ (stack output ${queue.outputPrefix}DlqUrl).`,
       messages: channelMessages(names),
       bindings: sqsBinding(queue, inputs.maxReceiveCount),
       'x-stack-output': `${queue.outputPrefix}QueueUrl`,
