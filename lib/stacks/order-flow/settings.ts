@@ -11,6 +11,7 @@ import {
   aws_stepfunctions as sfn,
   aws_sns as sns,
 } from 'aws-cdk-lib';
+import type { BodyFilter } from '../../../lambdas/contracts/channels';
 import type { OperationsConfig } from '../../config/operations-config';
 import type { SagaMode } from '../../config/saga-mode';
 import type { SagaProps } from '../../constructs/saga';
@@ -156,15 +157,22 @@ export function businessMetrics(namespace: string, service: string): (metricName
 }
 
 /**
- * The loyalty subscription's filter on the message body: confirmed orders whose `data.total` is `minTotal`
- * or more (the loyalty consumer's rule, applied by SNS so other outcomes never reach its queue).
+ * A fan-out subscription's filter on the message body (lambdas/contracts/channels.ts `BodyFilter`): the
+ * envelope's `type` is one of `filter.types` and, if `filter.minTotal` is set, its `data.total` is at least
+ * that (the loyalty consumer's rule, applied by SNS so other outcomes never reach its queue).
  */
-export function confirmedOrdersFrom(minTotal: number): { [attribute: string]: sns.FilterOrPolicy } {
+export function bodyFilterPolicy(filter: BodyFilter): { [attribute: string]: sns.FilterOrPolicy } {
   return {
-    type: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: ['OrderConfirmed'] })),
-    data: sns.FilterOrPolicy.policy({
-      total: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.numericFilter({ greaterThanOrEqualTo: minTotal })),
-    }),
+    type: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: [...filter.types] })),
+    ...(filter.minTotal === undefined
+      ? {}
+      : {
+          data: sns.FilterOrPolicy.policy({
+            total: sns.FilterOrPolicy.filter(
+              sns.SubscriptionFilter.numericFilter({ greaterThanOrEqualTo: filter.minTotal }),
+            ),
+          }),
+        }),
   };
 }
 

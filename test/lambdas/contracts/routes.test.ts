@@ -5,12 +5,12 @@ import { RULE_ROUTES, relaysToTimeline, routesOf, ruleRouteOf } from '../../../l
 describe('routes contract', () => {
   it('routes a placed order to the saga and the timeline, an outcome to the fan-out and the timeline, any other stored event to the timeline only', () => {
     const ids = (source: string, type: string) => routesOf({ source, type }).map((r) => r.id);
-    // Checkout's OrderPlaced starts the saga; AcceptOrder stores it as it came, and the relay sends it to the timeline.
+    // The saga stores the OrderPlaced as the order's first event, and the relay sends it to the timeline.
     expect(ids(CHECKOUT_SOURCE, 'OrderPlaced')).toEqual(['OrderPlacedToSaga', 'StoredEventsToTimeline']);
     expect(ids(ORDER_SERVICE_SOURCE, 'OrderConfirmed')).toEqual(['OrderOutcomesToFanout', 'StoredEventsToTimeline']);
     expect(ids(ORDER_SERVICE_SOURCE, 'OrderCancelled')).toEqual(['OrderOutcomesToFanout', 'StoredEventsToTimeline']);
     expect(ids(ORDER_SERVICE_SOURCE, 'PaymentCharged')).toEqual(['StoredEventsToTimeline']);
-    // An OrderPlaced with the order service as source would not start a second saga.
+    // An OrderPlaced with the order service as source (none is sent: the relay leaves checkout's on the store) starts no saga.
     expect(ids(ORDER_SERVICE_SOURCE, 'OrderPlaced')).toEqual(['StoredEventsToTimeline']);
     expect(ids('someone.else', 'OrderConfirmed')).toEqual([]);
   });
