@@ -19,7 +19,7 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
  * unit with the same key and another hash raises `IdempotencyValidationError`
  * instead of returning the stored result.
  *
- * @see https://docs.powertools.aws.dev/lambda/typescript/latest/utilities/idempotency/#payload-validation
+ * @see https://docs.aws.amazon.com/powertools/typescript/latest/features/idempotency/ (payload validation)
  */
 export function idempotencyFor(options: {
   tableName: string;

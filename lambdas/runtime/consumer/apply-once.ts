@@ -72,6 +72,8 @@ export interface ApplyOnceInput {
  * the provider as its idempotency key instead.
  *
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CancellationReason.html (`Item`: the
+ *   item whose condition failed, returned with `ReturnValuesOnConditionCheckFailure: ALL_OLD`)
  */
 export async function applyOnce(ddb: DynamoDBDocumentClient, input: ApplyOnceInput): Promise<ApplyOnceOutcome> {
   if (input.effect.length === 0 || input.effect.length > 99) {
