@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Message } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_ID_CONFLICT } from '../../lambdas/contracts/errors';
 import { ORDER_SERVICE_SOURCE } from '../../lambdas/contracts/events';
 import { keys } from '../../lambdas/contracts/keys';
@@ -61,6 +61,26 @@ describe('a consumer receives a known event id with a changed body', () => {
       (item) => item?.points === 150,
       { what: 'the first delivery to be applied', timeoutMs: 60_000 },
     );
+  });
+
+  afterAll(async () => {
+    // Take back the messages this test parked, so other tests and runs start from what they left.
+    const queueUrl = sys.outputs.LoyaltyDlqUrl;
+    for (let round = 0; round < 20; round++) {
+      const { Messages = [] } = await sys.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
+      );
+      const ours = Messages.filter((m) => m.Body?.includes(first.id));
+      if (ours.length > 0) {
+        await sys.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: ours.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
+          }),
+        );
+      }
+      if (Messages.length === 0) break;
+    }
   });
 
   it('keeps the content fingerprint on the effect marker and a payload hash on the idempotency record', async () => {
