@@ -82,7 +82,13 @@ export interface StageSettings {
   readonly consumerTimeout: Duration;
   /** Timeout of the saga services and the stream processors. */
   readonly serviceTimeout: Duration;
-  /** Receives before a message moves to its DLQ. */
+  /**
+   * Receives before a message moves to its DLQ. 5 on both stages, AWS's advice for a Lambda-consumed
+   * queue under heavy load ("Set the maxReceiveCount on the source queue's redrive policy to at least
+   * 5", https://docs.aws.amazon.com/lambda/latest/dg/sqs-retries.html): a batch that times out, or whose
+   * worker crashes on another message, comes back whole, and each return counts as a receive for every
+   * message in it. With 3, fault-free orders' messages were moved to DLQs under load (docs/failure-modes.md).
+   */
   readonly maxReceiveCount: number;
   /** Tables, log groups and keys on stack deletion. */
   readonly removalPolicy: RemovalPolicy;
@@ -105,7 +111,7 @@ export const STAGES: Record<Stage, StageSettings> = {
   aws: {
     consumerTimeout: Duration.seconds(10),
     serviceTimeout: Duration.seconds(10),
-    maxReceiveCount: 3,
+    maxReceiveCount: 5,
     removalPolicy: RemovalPolicy.RETAIN,
     // Orders are short streams (5 to 9 events): a snapshot is rare and cheap.
     snapshotEvery: 50,
@@ -119,7 +125,7 @@ export const STAGES: Record<Stage, StageSettings> = {
     // MiniStack runs each function in one warm worker, so a burst of saga tasks
     // queues behind itself; 5 s timed tasks out under the demo's 60-order burst.
     serviceTimeout: Duration.seconds(30),
-    maxReceiveCount: 3,
+    maxReceiveCount: 5,
     removalPolicy: RemovalPolicy.DESTROY,
     // Small, so every confirmed or refunded order exercises the snapshot path locally.
     snapshotEvery: 4,
