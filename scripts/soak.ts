@@ -124,6 +124,7 @@ async function main() {
       console.log(`  rule ${r.ruleId} (${r.kind}) was meant to hit ${r.planned} order(s) and fired on none`);
     }
     for (const line of [
+      ...result.faultFreeParked.slice(0, 10).map((l) => `fault-free order parked: ${l}`),
       ...formatViolations(result.report, 20),
       ...result.mismatches.slice(0, 10),
       ...result.badInputLost.slice(0, 10),
@@ -139,7 +140,7 @@ async function main() {
     }
     if (!soakPassed(result)) {
       console.error(
-        'soak: FAILED: messages lost, effects applied twice, invariants broken or a planned fault kind never fired (see above)',
+        'soak: FAILED: messages lost, effects applied twice, invariants broken, a fault-free order parked or a planned fault kind never fired (see above)',
       );
       process.exitCode = 1;
     }
