@@ -3,7 +3,7 @@ import { keys } from '../../../lambdas/contracts/keys';
 import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
 import { checkedPutEventsEntry } from '../../../lambdas/messages/envelope';
 import type { OrderItem } from '../../../lambdas/messages/schemas';
-import { verifyInvariants } from '../invariants';
+import { type InvariantReport, verifyInvariants } from '../invariants';
 import { anOrder, type System } from '../order-system';
 import { percentile } from '../stats';
 import { type BenchAudit, benchAudit } from './audit';
@@ -65,6 +65,7 @@ export async function runStep(
     seconds,
     maxOrders,
     drainSeconds,
+    settleSeconds = 60,
     baselineP95Ms,
     log = console.log,
   }: {
@@ -72,6 +73,8 @@ export async function runStep(
     seconds: number;
     maxOrders: number;
     drainSeconds: number;
+    /** After the orders are final, at least this long for the consumers' effects to arrive before the audit counts them lost. */
+    settleSeconds?: number;
     baselineP95Ms: number;
     log?: (line: string) => void;
   },
@@ -137,13 +140,24 @@ export async function runStep(
   latencies.sort((a, b) => a - b);
   // Every order against every invariant: the saga's facts, each consumer's effect, the SKU's stock
   // (seeded for this step only). Each order has its own customer, so loyalty is checked per customer.
-  const audit = benchAudit(
-    await verifyInvariants(
+  // The consumers can lag behind the saga: check again (as the soak does) until nothing is missing or
+  // the settle deadline passes; an effect applied twice never heals, so it does not keep the wait going.
+  const settleDeadline = Math.max(deadline, Date.now() + settleSeconds * 1000);
+  let report: InvariantReport;
+  for (;;) {
+    report = await verifyInvariants(
       sys,
       placed.map((p) => p.orderId),
       { stockBefore: { [sku]: seeded } },
-    ),
-  );
+    );
+    const settled = report.totals.lost === 0 && report.totals.violations === report.totals.doubleApplied;
+    if (settled || Date.now() >= settleDeadline) break;
+    log(
+      `bench: ${rate}/s step: waiting for the consumers: ${report.totals.lost} orders with a message neither applied nor parked yet`,
+    );
+    await new Promise((r) => setTimeout(r, 5_000));
+  }
+  const audit = benchAudit(report);
   const completed = latencies.length;
   // From the first order placed to the last one finished, and never shorter than the offered window.
   const spanSeconds = Math.max((lastFinal - placed[0].placedAt) / 1000, placed.length / rate, 0.001);
