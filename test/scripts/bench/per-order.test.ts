@@ -17,13 +17,13 @@ const calls = (n: number, capacityUnits = 0, callsWithCapacity = n): CallSummary
 function phase(): PhaseRaw {
   const hops = emptyHops();
   hops.eventBridgeToStepFunctions['arn:saga'] = 2;
-  hops.eventBridgeToSqs['email'] = 2;
+  hops.eventBridgeToSqs.email = 2;
   hops.eventBridgeToSns['arn:topic'] = 2;
-  hops.snsToSqs['analytics'] = 2;
-  hops.snsToSqs['loyalty'] = 2;
-  hops.esmSqs['email'] = { batches: 2, messages: 2 };
-  hops.esmSqs['analytics'] = { batches: 1, messages: 2 };
-  hops.esmStreams['events'] = { batches: 3, records: 10 };
+  hops.snsToSqs.analytics = 2;
+  hops.snsToSqs.loyalty = 2;
+  hops.esmSqs.email = { batches: 2, messages: 2 };
+  hops.esmSqs.analytics = { batches: 1, messages: 2 };
+  hops.esmStreams.events = { batches: 3, records: 10 };
   return {
     kind: 'confirmed',
     orders: 2,
