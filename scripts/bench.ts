@@ -153,6 +153,8 @@ export interface MaxSustainable {
 
 export interface BenchResult {
   date: string;
+  /** The command's arguments (after `npm run bench --`). */
+  argv: string[];
   commit: SourceCommit;
   machine: { cpus: number; cpuModel?: string; memoryGiB: number; node: string };
   versions: Record<string, string>;
@@ -318,6 +320,7 @@ async function main() {
   }
   const result: BenchResult = {
     date: startedAt.toISOString(),
+    argv: process.argv.slice(2),
     commit,
     machine: {
       cpus: cpus().length,
@@ -482,7 +485,7 @@ function prependSummary(result: BenchResult, file: string) {
   const section = [
     `## ${result.date.slice(0, 10)} — \`npm run bench\` (${result.date.slice(11, 16)} UTC)`,
     '',
-    `Command: \`npm run bench\`; commit ${describeCommit(result.commit)}; raw figures in \`${file}\`; wall time ${result.wallSeconds.toFixed(0)} s.`,
+    `Command: \`${['npm run bench', ...(result.argv.length > 0 ? ['--', ...result.argv] : [])].join(' ')}\`; commit ${describeCommit(result.commit)}; raw figures in \`${file}\`; wall time ${result.wallSeconds.toFixed(0)} s.`,
     '',
     '| What | Figure |',
     '| --- | --- |',
