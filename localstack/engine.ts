@@ -247,10 +247,11 @@ export async function venvTool(name: string, log: (line: string) => void = conso
  * MiniStack runs at once, all functions together (0 = unbounded); past it an invocation is throttled at
  * once (TooManyRequestsException) and left to its caller to retry. Unset, MiniStack 1.5.33 sizes it from
  * memory (half of it at 21 MiB per invocation, at most 1000: about 585 on a 23 GiB machine) and runs each
- * concurrent invocation in its own `node` worker process. No default is imposed here: on the shared
- * 2-core machine every bound we measured (8, 16, 32) turned throttled saga steps into cancelled orders,
- * and no bound let a burst melt the engine down (BENCHMARKS.md, issue 14; localstack/README.md
- * "Lambda concurrency on the engine"). Returns undefined when unset; refuses anything but a whole number.
+ * concurrent invocation in its own `node` worker process. No default is imposed here: on the 2-core
+ * machine every bound we measured (8, 16, 32) turned throttled saga steps into cancelled orders, loaded or
+ * quiet, while unbounded the demo burst ended right but slowly (p50 29 s quiet) or thrashed (loaded)
+ * (BENCHMARKS.md, issue 14; localstack/README.md "Lambda concurrency on the engine"). Returns undefined
+ * when unset; refuses anything but a whole number.
  */
 export function lambdaAccountConcurrency(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const raw = env.LAMBDA_ACCOUNT_CONCURRENCY?.trim();
