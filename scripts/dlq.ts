@@ -3,7 +3,7 @@
  *
  *   npm run dlq -- list
  *   npm run dlq -- show <dlq> [--max N] [--max-body N] [--json]
- *   npm run dlq -- redrive <dlq> [--apply] [--limit N] [--new-dedup-id] [--method auto|move-task|loop] [--json]
+ *   npm run dlq -- redrive <dlq> [--apply] [--limit N]  [--message-id ID] [--new-dedup-id] [--method auto|move-task|loop] [--json]
  *   npm run dlq -- purge <dlq> --yes
  *
  * By default it works on the local engine (AWS_ENDPOINT_URL or 127.0.0.1:4566,
@@ -11,6 +11,7 @@
  * credentials and region, outputs of the OrderFlow stack from CloudFormation).
  * See docs/operations.md › DLQ tool.
  */
+import type { Message } from '@aws-sdk/client-sqs';
 import { command, HELP_OPTION, isMain, parseCommandLine, usageError } from './lib/cli';
 import { listDlqs, resolveDlq } from './lib/dlq/catalogue';
 import { DlqRefusal } from './lib/dlq/errors';
@@ -43,6 +44,7 @@ flags
   --max-body N         show: truncate bodies to N characters (default 300; 0 = whole body)
   --apply              redrive: really move (default: dry run, prints what would move)
   --limit N            redrive: at most N messages (default all)
+  --message-id ID      redrive: only this message (repeat for more); the others stay in the DLQ untouched
   --new-dedup-id       redrive, FIFO: send with a new deduplication id (see docs/operations.md › DLQ tool: FIFO)
   --method M           redrive: auto (default), move-task (StartMessageMoveTask) or loop (receive → send → delete)
   --yes                purge: confirm that the messages are lost for good
@@ -60,6 +62,7 @@ what it writes
       'max-body': { type: 'string' },
       apply: { type: 'boolean', default: false },
       limit: { type: 'string' },
+      'message-id': { type: 'string', multiple: true },
       'new-dedup-id': { type: 'boolean', default: false },
       method: { type: 'string', default: 'auto' },
       yes: { type: 'boolean', default: false },
@@ -119,6 +122,7 @@ async function main(argv: string[]): Promise<number | undefined> {
       const result = await redrive(target.sqs, dlq, {
         apply: values.apply,
         limit,
+        ...(values['message-id'] ? { only: (m: Message) => values['message-id']!.includes(m.MessageId ?? '') } : {}),
         newDedupId: values['new-dedup-id'],
         method: values.method as RedriveMethod,
         // Progress goes to stderr so --json output stays parseable.

@@ -3,8 +3,9 @@
  * (or reuses the one answering), deploys the stack, places N orders over S seconds while its own fault
  * switch mixes every fault kind in, drains (bounded), checks the invariants over every order and prints a
  * table: scenario, planned, fired (counted from the functions' own log lines), planned but not fired,
- * recovered, parked, lost, applied twice. Exits 1 when anything was lost or applied twice, any other
- * invariant broke, or a planned fault kind never fired; stops the engine only if it started it.
+ * recovered, parked, lost, applied twice, and the fault-free orders parked. Exits 1 when anything was lost
+ * or applied twice, any other invariant broke, a fault-free order had a message in a DLQ, or a planned fault
+ * kind never fired; stops the engine only if it started it.
  *
  *   npm run soak -- --orders 300 --duration 150 [--drain 300] [--rates consumer-poison=0.05,declined-card=0]
  *                   [--json soak.json]
@@ -51,9 +52,10 @@ address; default http://127.0.0.1:4566). Starts the engine if none answers (and 
 end), deploys the stack, places N orders over S seconds while its own fault switch mixes every
 fault kind in, drains, checks the invariants over every order and prints a table: scenario,
 planned, fired (orders a function logged the fault firing on, read from the functions' logs),
-planned but not fired, recovered, parked, lost, applied twice. Exit code 0 when nothing was lost
-or applied twice, every invariant held and every planned fault kind fired, 1 otherwise, 2 for bad
-arguments.
+planned but not fired, recovered, parked, lost, applied twice; under it the fault-free orders with
+a message in a DLQ (must be 0) and the DLQ messages of other runs (ignored). Exit code 0 when
+nothing was lost or applied twice, every invariant held, no fault-free order was parked and every
+planned fault kind fired, 1 otherwise, 2 for bad arguments.
 
 options
   --orders N       orders to place (default 300, 1 to 20000)
@@ -124,6 +126,7 @@ async function main() {
       console.log(`  rule ${r.ruleId} (${r.kind}) was meant to hit ${r.planned} order(s) and fired on none`);
     }
     for (const line of [
+      ...result.faultFreeParked.slice(0, 10).map((l) => `fault-free order parked: ${l}`),
       ...formatViolations(result.report, 20),
       ...result.mismatches.slice(0, 10),
       ...result.badInputLost.slice(0, 10),
@@ -139,7 +142,7 @@ async function main() {
     }
     if (!soakPassed(result)) {
       console.error(
-        'soak: FAILED: messages lost, effects applied twice, invariants broken or a planned fault kind never fired (see above)',
+        'soak: FAILED: messages lost, effects applied twice, invariants broken, a fault-free order parked or a planned fault kind never fired (see above)',
       );
       process.exitCode = 1;
     }

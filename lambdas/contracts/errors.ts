@@ -67,6 +67,39 @@ export class WrongEventTypeError extends PermanentError {
   }
 }
 
+/** The reason a consumer parks a known event id with changed content under (`x-error-reason`, ./park-attributes.ts). */
+export const EVENT_ID_CONFLICT = 'EVENT_ID_CONFLICT';
+
+/**
+ * A consumer received an event id it has already processed, with other
+ * content (issue 17): the producer reused the id for a different event, or
+ * the body was changed on the way. Neither a duplicate to drop (that would
+ * lose the new content without a trace) nor an event to apply (that would
+ * apply one id twice): the consumer parks it on its first attempt, with
+ * {@link EVENT_ID_CONFLICT} as its reason, for an operator to judge. What the
+ * content is: lambdas/messages/fingerprint.ts (`type` and `data`, without the
+ * delivery metadata), so a redelivery with a new time or correlation id is
+ * still a duplicate.
+ */
+export class EventIdConflictError extends PermanentError {
+  override readonly name = 'EventIdConflictError';
+  readonly reason = EVENT_ID_CONFLICT;
+  constructor(
+    /** The consumer that refused it (`email-consumer`). */
+    readonly consumer: string,
+    readonly eventId: string,
+    /** Where the first content's trace was found and how it reads, e.g. `apply-once marker sha256:…`. */
+    readonly stored: string,
+    /** The refused delivery's content fingerprint (`sha256:…`). */
+    readonly received: string,
+  ) {
+    super(
+      `${EVENT_ID_CONFLICT}: ${consumer} already processed event ${eventId} with other content ` +
+        `(${stored}); this delivery (${received}) is parked, not applied`,
+    );
+  }
+}
+
 /** An append that DynamoDB could not take in one transaction (too many items or bytes); nothing was written. */
 export class AppendTooLargeError extends PermanentError {
   override readonly name = 'AppendTooLargeError';

@@ -47,6 +47,29 @@ export type EventType = (typeof EVENT_TYPE)[keyof typeof EVENT_TYPE];
 /** The event types in catalogue order (marked pure: a bundle that does not use the list leaves it out). */
 export const EVENT_TYPES: readonly EventType[] = /* @__PURE__ */ Object.values(EVENT_TYPE);
 
+/**
+ * Who sends each event type, as its envelope's `source`: a client sends OrderPlaced to the bus; the order
+ * service's saga steps record every other type in the event store, and the relay publishes those. The
+ * routes (routes.ts) match on these sources; the AsyncAPI document (npm run asyncapi) reads this table for
+ * what each route and queue carries.
+ */
+export const EVENT_SOURCES = {
+  OrderPlaced: CHECKOUT_SOURCE,
+  InventoryReserved: ORDER_SERVICE_SOURCE,
+  InventoryRejected: ORDER_SERVICE_SOURCE,
+  InventoryReleased: ORDER_SERVICE_SOURCE,
+  PaymentCharged: ORDER_SERVICE_SOURCE,
+  PaymentDeclined: ORDER_SERVICE_SOURCE,
+  PaymentRefunded: ORDER_SERVICE_SOURCE,
+  ShipmentArranged: ORDER_SERVICE_SOURCE,
+  ShipmentRejected: ORDER_SERVICE_SOURCE,
+  ShipmentCancelled: ORDER_SERVICE_SOURCE,
+  OrderConfirmed: ORDER_SERVICE_SOURCE,
+  OrderCancelled: ORDER_SERVICE_SOURCE,
+  OrderNeedsAttention: ORDER_SERVICE_SOURCE,
+  OrderConflictRejected: ORDER_SERVICE_SOURCE,
+} as const satisfies Record<EventType, typeof CHECKOUT_SOURCE | typeof ORDER_SERVICE_SOURCE>;
+
 /** The events that end an order's saga; they fan out to the SNS topic. */
 export const ORDER_OUTCOME_TYPES = ['OrderConfirmed', 'OrderCancelled'] as const satisfies readonly EventType[];
 

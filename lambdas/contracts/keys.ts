@@ -20,7 +20,8 @@
  *   pk = `CUSTOMER#<customerId>` sk = `LOYALTY`            { points: number, orders: number }
  *   pk = `ORDER#<orderId>`       sk = `TIMELINE`           { entries: "<seq>:<type>" in arrival order, lastSequence,
  *                                                          missingSequences, lateEntries, messageGroupIds }
- *   pk = `APPLIED#<consumer>#<eventId>` sk = `APPLIED`     { consumer, eventId, appliedAt }  effect applied (runtime/consumer/apply-once.ts)
+ *   pk = `APPLIED#<consumer>#<eventId>` sk = `APPLIED`     { consumer, eventId, fingerprint, appliedAt }  effect applied
+ *                                                          (runtime/consumer/apply-once.ts; fingerprint: messages/fingerprint.ts)
  *
  * Event store table: pk `aggregateId` (= orderId), sk `version` (number, 1-based, no gaps);
  * snapshot table: the same keys.

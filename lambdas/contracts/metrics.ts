@@ -39,6 +39,14 @@ export const BUSINESS_METRIC = {
    * rejected event: a customer's order was refused, so it is alarmed above 0.
    */
   OrderConflicts: 'OrderConflicts',
+  /**
+   * A queue consumer received an event id it had processed before, with other
+   * content, and parked it (`EVENT_ID_CONFLICT`) instead of skipping or
+   * applying it; once per parked delivery. Not alarmed on its own: the parked
+   * message already raises its DLQ's depth alarm, which is where an operator
+   * finds it (docs/failure-modes.md).
+   */
+  EventConflicts: 'EventConflicts',
 } as const;
 
 export type BusinessMetricName = (typeof BUSINESS_METRIC)[keyof typeof BUSINESS_METRIC];

@@ -8,6 +8,12 @@ export const PARK_ATTRIBUTES = {
   /** The error's name, e.g. `InvalidEventError` (./errors.ts). */
   errorType: 'x-error-type',
   errorMessage: 'x-error-message',
+  /**
+   * A machine-readable reason, when the error has one: an `InvalidEventError`'s
+   * (`MALFORMED_JSON`, `SCHEMA_VIOLATION`, …) or an `EventIdConflictError`'s
+   * (`EVENT_ID_CONFLICT`). Absent for errors that carry none.
+   */
+  reason: 'x-error-reason',
   attempts: 'x-attempts',
   firstReceivedAt: 'x-first-received-at',
   failedAt: 'x-failed-at',

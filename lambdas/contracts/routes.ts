@@ -63,19 +63,25 @@ export const RULE_ROUTES = [
 export type RuleRouteId = (typeof RULE_ROUTES)[number]['id'];
 
 /**
- * The route that is not a rule: the event relay sends every stored event to
- * the order timeline's FIFO queue itself, in its order's message group (a rule
- * target's message group is one fixed string for every event; lambdas/event-relay/relay.ts).
+ * The route that is not a rule: the event relay (lambdas/event-relay/relay.ts) reads this table and
+ * sends every stored event that matches it to the order timeline's FIFO queue, in its order's message
+ * group (a rule target's message group is one fixed string for every event). The store holds the
+ * order service's events and the OrderPlaced that started the order, as checkout sent it.
  */
 export const RELAY_ROUTES = [
   {
     id: 'StoredEventsToTimeline',
     description: 'The relay sends every stored event to the order timeline, grouped by order',
-    pattern: { source: [ORDER_SERVICE_SOURCE] },
+    pattern: { source: [CHECKOUT_SOURCE, ORDER_SERVICE_SOURCE] },
     target: 'timeline',
     consumers: ['timeline'],
   },
 ] as const satisfies readonly Route[];
+
+/** Whether the relay sends this stored event to the order timeline. */
+export function relaysToTimeline(event: { source: string; type: string }): boolean {
+  return RELAY_ROUTES.some((route) => route.target === 'timeline' && matchesPattern(route.pattern, event));
+}
 
 /** Every route, rules first. */
 export const ROUTES: readonly Route[] = [...RULE_ROUTES, ...RELAY_ROUTES];

@@ -2,6 +2,7 @@ import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } 
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { ORDER_SERVICE_SOURCE } from '../contracts/events';
+import { relaysToTimeline } from '../contracts/routes';
 import { storedEnvelope } from '../event-store/event-store';
 import { storedEventOf } from '../event-store/stream-records';
 import { type Envelope, PUT_EVENTS_LIMIT_BYTES, putEventsEntry, putEventsEntryBytes } from '../messages/envelope';
@@ -103,8 +104,9 @@ export function putEventsBatches<T extends { bytes: number }>(entries: T[]): T[]
  * 1. **The bus.** Events the order service recorded are published to the bus.
  *    Events that came in from outside (OrderPlaced from checkout) are already
  *    on the bus and are skipped there.
- * 2. **The order timeline's FIFO queue.** Every stored event, OrderPlaced
- *    included, is sent with `SendMessageBatch`: message group = the order id
+ * 2. **The order timeline's FIFO queue.** Every stored event the routing
+ *    table's relay route matches (`RELAY_ROUTES` in lambdas/contracts/routes.ts:
+ *    all of them, OrderPlaced included) is sent with `SendMessageBatch`: message group = the order id
  *    (the aggregate id), deduplication id = the event id, body = the envelope
  *    as stored (with `metadata.aggregateVersion`). SQS keeps the order of a
  *    FIFO batch's messages and delivers each group in order, so each order's
@@ -162,14 +164,17 @@ export async function relay(records: DynamoDBRecord[], deps: RelayDeps): Promise
   let refused = await publishToBus(toBus, deps);
 
   const before = refused?.item.index ?? stored.length;
-  const toQueue: Queued[] = stored.slice(0, before).map((s) => {
-    const body = JSON.stringify(s.envelope);
-    return {
-      ...s,
-      entry: { MessageBody: body, MessageGroupId: s.aggregateId, MessageDeduplicationId: s.envelope.id },
-      bytes: Buffer.byteLength(body, 'utf8'),
-    };
-  });
+  const toQueue: Queued[] = stored
+    .slice(0, before)
+    .filter((s) => relaysToTimeline(s.envelope))
+    .map((s) => {
+      const body = JSON.stringify(s.envelope);
+      return {
+        ...s,
+        entry: { MessageBody: body, MessageGroupId: s.aggregateId, MessageDeduplicationId: s.envelope.id },
+        bytes: Buffer.byteLength(body, 'utf8'),
+      };
+    });
   refused = (await sendToQueue(toQueue, deps)) ?? refused;
 
   if (!refused) return { batchItemFailures: [] };

@@ -180,7 +180,8 @@ export const confirmOrder: SagaOperation = async ({ order }, deps) => {
  * OrderCancelled event with the saga's failure reason. An order whose
  * acceptance never landed (AcceptOrder failed technically) is recorded as
  * CANCELLED all the same, so every order that entered the saga ends in exactly
- * one final state; an already cancelled order needs nothing.
+ * one final state; an already cancelled order needs nothing. An order owned by
+ * another execution is left as it is ({@link leaveAnotherExecutionsOrder}).
  * `detail.recorded` says whether this call cancelled it.
  */
 export const cancelOrder: SagaOperation = async ({ order, executionId, failure }, deps) => {
@@ -192,12 +193,17 @@ export const cancelOrder: SagaOperation = async ({ order, executionId, failure }
     causedBy: order,
     now: deps.now(),
   });
-  if (!(await getRecord<OrderRecord>(deps, keys.order(orderId)))) {
+  let record = await getRecord<OrderRecord>(deps, keys.order(orderId));
+  if (!record) {
     const outcome = await recordStep(deps, orderId, event, [
       newOrderRecord(order, 'CANCELLED', 'cancelledAt', executionId, deps),
     ]);
     if (outcome.recorded) return { ok: true, detail: { status: 'CANCELLED', accepted: false, recorded: true } };
+    // Another execution recorded the order meanwhile: judged below like any record.
+    record = await getRecord<OrderRecord>(deps, keys.order(orderId));
   }
+  if (record && record.sagaExecutionId !== executionId)
+    return leaveAnotherExecutionsOrder(order, executionId, record, deps);
   const { status, recorded } = await finish(orderId, 'CANCELLED', event, deps);
   if (status === 'CONFIRMED') {
     // Past the saga's pivot: undoing a confirmed order is a refund flow, not a compensation.
@@ -230,6 +236,8 @@ export const cancelOrder: SagaOperation = async ({ order, executionId, failure }
  *   succeeded before CancelOrder can find it so; nothing is outstanding.
  * An order without a record (AcceptOrder never landed and CancelOrder failed
  * too) is recorded as NEEDS_ATTENTION, so it still ends in one final state.
+ * An order owned by another execution is left as it is
+ * ({@link leaveAnotherExecutionsOrder}): this execution's failure is not its.
  */
 export const markNeedsAttention =
   (step: string): SagaOperation =>
@@ -249,15 +257,59 @@ export const markNeedsAttention =
       causedBy: order,
       now: deps.now(),
     });
-    if (!(await getRecord<OrderRecord>(deps, keys.order(orderId)))) {
+    let record = await getRecord<OrderRecord>(deps, keys.order(orderId));
+    if (!record) {
       const outcome = await recordStep(deps, orderId, event, [
         newOrderRecord(order, 'NEEDS_ATTENTION', 'needs_attentionAt', executionId, deps),
       ]);
       if (outcome.recorded) return { ok: true, detail: { step, status: 'NEEDS_ATTENTION', recorded: true } };
+      record = await getRecord<OrderRecord>(deps, keys.order(orderId));
+    }
+    if (record && record.sagaExecutionId !== executionId) {
+      const left = await leaveAnotherExecutionsOrder(order, executionId, record, deps);
+      return { ...left, detail: { step, ...left.detail } };
     }
     const { status, recorded } = await finish(orderId, 'NEEDS_ATTENTION', event, deps);
     return { ok: true, detail: { step, status, recorded } };
   };
+
+/**
+ * The compensation (CancelOrder) or failure report (NEEDS_ATTENTION) of an
+ * execution that does not own the order: it moves nothing. Reached when a
+ * second execution for an order id (a duplicate delivery, or a reuse of the id
+ * with other content) failed technically in AcceptOrder after the first one
+ * had recorded the order: the saga then compensates from AcceptOrder. Keyed by
+ * the order id alone, these operations would otherwise cancel, or mark for
+ * attention, the order another execution owns, so a failed duplicate could
+ * undo an accepted order (issue 17: a reused key must not act on another's
+ * effect). Ownership is the order record's `sagaExecutionId`, set once by
+ * whichever execution created it; a re-run of the same execution keeps its id
+ * (Express workflows run at least once,
+ * https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html).
+ *
+ * The same rule as at AcceptOrder ({@link judgeSecondStart}): same content is
+ * a duplicate, answered with nothing done; other content is a conflict,
+ * reported once with {@link rejectConflict} (the OrderConflictRejected event
+ * and the refused payload), since the failed AcceptOrder may never have
+ * reported it. The answer is `ok` either way: the compensation did what it
+ * must (nothing), and `detail` says why, with `conflictRecorded` when this
+ * call reported the conflict (counted as OrderConflicts, ./order-metrics.ts).
+ */
+async function leaveAnotherExecutionsOrder(
+  order: TypedEnvelope<'OrderPlaced'>,
+  executionId: string,
+  record: OrderRecord,
+  deps: SagaDeps,
+) {
+  const owner = { status: record.status, recorded: false, ownedBy: record.sagaExecutionId };
+  const judgement = judgeSecondStart(record, order, executionId);
+  if (judgement.verdict !== 'conflict') return { ok: true as const, detail: { ...owner, notOwner: DUPLICATE_ORDER } };
+  const rejected = await rejectConflict(order, executionId, record, judgement.fingerprint, deps);
+  return {
+    ok: true as const,
+    detail: { ...owner, notOwner: ORDER_ID_CONFLICT, conflictRecorded: rejected.detail.recorded },
+  };
+}
 
 /** Creates the order's own record, owned by `executionId`, if the order has none yet. */
 function newOrderRecord(

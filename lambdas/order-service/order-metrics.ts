@@ -14,7 +14,9 @@ import { DUPLICATE_ORDER, ORDER_ID_CONFLICT } from './order-lifecycle';
  *   an already reported conflict → DuplicatesSuppressed);
  * - ConfirmOrder that confirmed the order → OrdersCompleted;
  * - CancelOrder (AcceptOrder's compensation) that cancelled it → OrdersCompensated;
- * - a failed compensation's report that moved the order to NEEDS_ATTENTION → OrdersNeedingAttention.
+ * - a failed compensation's report that moved the order to NEEDS_ATTENTION → OrdersNeedingAttention;
+ * - either of the last two, run by an execution that does not own the order, that reported an order-id
+ *   conflict its failed AcceptOrder had not (order-lifecycle.ts `leaveAnotherExecutionsOrder`) → OrderConflicts.
  */
 export function orderOutcomeMetrics(
   task: Pick<SagaTaskInput<unknown>, 'step' | 'phase'>,
@@ -35,10 +37,14 @@ export function orderOutcomeMetrics(
   if (task.step === SAGA_STEPS.ConfirmOrder && task.phase === 'action') {
     return recorded ? [BUSINESS_METRIC.OrdersCompleted] : [];
   }
+  // A compensation of an execution that never owned the order, which reported its conflict.
+  const conflictReported = result.ok && result.detail?.conflictRecorded === true;
   if (task.step === SAGA_STEPS.AcceptOrder && task.phase === 'compensation') {
+    if (conflictReported) return [BUSINESS_METRIC.OrderConflicts];
     return recorded ? [BUSINESS_METRIC.OrdersCompensated] : [];
   }
   if (task.phase === 'compensationFailure') {
+    if (conflictReported) return [BUSINESS_METRIC.OrderConflicts];
     return recorded ? [BUSINESS_METRIC.OrdersNeedingAttention] : [];
   }
   return [];

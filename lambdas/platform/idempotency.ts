@@ -13,8 +13,20 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
  * An in-progress record carries an expiry tied to the Lambda's remaining time
  * (once `config.registerLambdaContext(context)` is called), so an attempt that
  * crashed mid-way blocks retries only until that expiry.
+ *
+ * `payloadValidationJmesPath` (optional) turns on Powertools payload
+ * validation: the record keeps a hash of that part of the unit, and a later
+ * unit with the same key and another hash raises `IdempotencyValidationError`
+ * instead of returning the stored result.
+ *
+ * @see https://docs.aws.amazon.com/powertools/typescript/latest/features/idempotency/ (payload validation)
  */
-export function idempotencyFor(options: { tableName: string; eventKeyJmesPath: string; client?: DynamoDBClient }): {
+export function idempotencyFor(options: {
+  tableName: string;
+  eventKeyJmesPath: string;
+  payloadValidationJmesPath?: string;
+  client?: DynamoDBClient;
+}): {
   persistenceStore: DynamoDBPersistenceLayer;
   config: IdempotencyConfig;
 } {
@@ -27,6 +39,7 @@ export function idempotencyFor(options: { tableName: string; eventKeyJmesPath: s
       eventKeyJmesPath: options.eventKeyJmesPath,
       expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
       throwOnNoIdempotencyKey: true,
+      ...(options.payloadValidationJmesPath ? { payloadValidationJmesPath: options.payloadValidationJmesPath } : {}),
     }),
   };
 }

@@ -110,12 +110,15 @@ export function createRunnerCore<T extends object, X, R>(
  * `envNames` and the idempotency table's name read once (failing loudly when
  * one is missing), one DynamoDB client (shared with idempotency), and the
  * {@link RunnerDeps} named after the function. `idempotencyKey` is the
- * JMESPath of the idempotency key within a unit of work.
+ * JMESPath of the idempotency key within a unit of work; `payloadValidation`,
+ * if given, the JMESPath of the content a repeated key must match
+ * (lambdas/platform/idempotency.ts).
  */
 export function bootstrapRunner<const K extends EnvName>(
   name: string,
   envNames: readonly K[],
   idempotencyKey: string,
+  payloadValidation?: string,
 ): { env: Record<K | typeof ENV.IDEMPOTENCY_TABLE_NAME, string>; ddb: DynamoDBDocumentClient; deps: RunnerDeps } {
   const env = readEnv([...envNames, ENV.IDEMPOTENCY_TABLE_NAME]);
   const dynamo = new DynamoDBClient({});
@@ -130,6 +133,7 @@ export function bootstrapRunner<const K extends EnvName>(
       idempotency: idempotencyFor({
         tableName: env.IDEMPOTENCY_TABLE_NAME,
         eventKeyJmesPath: idempotencyKey,
+        payloadValidationJmesPath: payloadValidation,
         client: dynamo,
       }),
     },

@@ -51,13 +51,16 @@ export interface QueueWithDlqProps {
 
   /**
    * Receives before SQS moves a message to the DLQ (it moves a message whose
-   * receive count exceeds this). 3 to 5 is normal: enough for a transient fault
-   * to pass, few enough that a poison message leaves soon. Must be an integer
+   * receive count exceeds this). Enough for a transient fault to pass, few
+   * enough that a poison message leaves soon. For a queue a Lambda function
+   * consumes, AWS advises at least 5 under heavy load: a batch that times out or
+   * is throttled comes back whole, and every return counts as a receive
+   * (https://docs.aws.amazon.com/lambda/latest/dg/sqs-retries.html). Must be an integer
    * from 1 to 1000 (our bound: the API reference gives no range, so whether
    * SQS accepts more is unverified).
    *
    * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html (`RedrivePolicy`)
-   * @default 3
+   * @default 5
    */
   readonly maxReceiveCount?: number;
 
@@ -163,7 +166,7 @@ export class QueueWithDlq extends Construct {
   constructor(scope: Construct, id: string, props: QueueWithDlqProps = {}) {
     super(scope, id);
     const fifo = props.fifo ?? false;
-    const maxReceiveCount = props.maxReceiveCount ?? 3;
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
     const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(30);
     const retentionPeriod = props.retentionPeriod ?? Duration.days(4);
     const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? MAX_RETENTION;
@@ -173,7 +176,7 @@ export class QueueWithDlq extends Construct {
       prop: 'maxReceiveCount',
       value: maxReceiveCount,
       problem: 'must be an integer from 1 to 1000',
-      fix: 'use 3 to 5 for a consumer that retries transient faults',
+      fix: "use at least 5 for a Lambda consumer (AWS's advice), fewer only where a message must leave sooner",
     });
     problems.check(!props.contentBasedDeduplication || fifo, {
       prop: 'contentBasedDeduplication',

@@ -1,6 +1,12 @@
 import * as path from 'node:path';
 import { Duration, aws_dynamodb as dynamodb, type aws_events as events, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import {
+  CONSUMER_QUEUES,
+  type ConsumerQueue,
+  type ConsumerQueueKey,
+  type FanoutQueueKey,
+} from '../../lambdas/contracts/channels';
 import { ENV } from '../../lambdas/contracts/env';
 import { FAULTS_OFF } from '../../lambdas/contracts/fault-switch';
 import { ORDER_HISTORY_INDEX } from '../../lambdas/contracts/keys';
@@ -10,7 +16,6 @@ import {
   BUSINESS_METRICS_NAMESPACE,
   BUSINESS_METRICS_SERVICE,
 } from '../../lambdas/contracts/metrics';
-import { LOYALTY_MIN_TOTAL } from '../../lambdas/contracts/order-rules';
 import { RULE_ROUTES, type RuleRouteId } from '../../lambdas/contracts/routes';
 import { SAGA_STEPS } from '../../lambdas/contracts/saga';
 import type { ConsumerName } from '../../lambdas/contracts/stack-outputs';
@@ -20,7 +25,7 @@ import { DEFAULT_SAGA_MODE } from '../config/saga-mode';
 import { AppTable } from '../constructs/app-table';
 import { EventRouter } from '../constructs/event-router';
 import { EventStore } from '../constructs/event-store';
-import { FanoutTopic } from '../constructs/fanout-topic';
+import { FanoutTopic, type QueueSubscription } from '../constructs/fanout-topic';
 import { FaultSwitch } from '../constructs/fault-switch';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { NodeFunction } from '../constructs/node-function';
@@ -34,8 +39,8 @@ import { acknowledgeNagFindings } from './order-flow/nag-acknowledgements';
 import { addStackOutputs } from './order-flow/outputs';
 import {
   archiveParameterCondition,
+  bodyFilterPolicy,
   businessMetrics,
-  confirmedOrdersFrom,
   FAULT_SWITCH_DESCRIPTION,
   type OrderFlowStackProps,
   SAGA_SETTINGS,
@@ -146,12 +151,8 @@ export class OrderFlowStack extends Stack {
     const visibilityTimeout = Duration.seconds(6 * stage.consumerTimeout.toSeconds());
     const queue = (id: string, fifo = false) =>
       new QueueWithDlq(this, id, { fifo, visibilityTimeout, maxReceiveCount: stage.maxReceiveCount });
-    const queues = {
-      email: queue('EmailQueue'),
-      analytics: queue('AnalyticsQueue'),
-      loyalty: queue('LoyaltyQueue'),
-      timeline: queue('OrderTimelineQueue', true),
-    };
+    //    One per entry of the consumer-queue table (lambdas/contracts/channels.ts).
+    const queues = mapEntries(CONSUMER_QUEUES, (q: ConsumerQueue) => queue(q.queueId, q.fifo));
 
     // 6. The event store's stream and its two readers, DynamoDB Streams' advised maximum per shard
     //    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_LimitExceededException.html):
@@ -177,17 +178,18 @@ export class OrderFlowStack extends Stack {
     });
     readModels.grantProject(projector);
 
-    // 7. The fan-out (choreography): every outcome to e-mail (as SNS's notification JSON) and
-    //    analytics (raw); to loyalty only confirmed orders of LOYALTY_MIN_TOTAL or more.
+    // 7. The fan-out (choreography), subscribed as the consumer-queue table says: every outcome to
+    //    e-mail (as SNS's notification JSON) and analytics (raw); to loyalty only confirmed orders of
+    //    LOYALTY_MIN_TOTAL or more.
     const fanout = new FanoutTopic(this, 'Fanout', { removalPolicy });
-    const subscriptions = {
-      email: fanout.subscribeQueue('Email', queues.email.queue),
-      analytics: fanout.subscribeQueue('Analytics', queues.analytics.queue, { rawMessageDelivery: true }),
-      loyalty: fanout.subscribeQueue('Loyalty', queues.loyalty.queue, {
-        rawMessageDelivery: true,
-        filterPolicyWithMessageBody: confirmedOrdersFrom(LOYALTY_MIN_TOTAL),
-      }),
-    };
+    const subscriptions = {} as Record<FanoutQueueKey, QueueSubscription>;
+    for (const [name, { feed }] of Object.entries(CONSUMER_QUEUES) as [ConsumerQueueKey, ConsumerQueue][]) {
+      if (feed.from !== 'fanout') continue;
+      subscriptions[name as FanoutQueueKey] = fanout.subscribeQueue(feed.subscriptionId, queues[name].queue, {
+        ...(feed.rawMessageDelivery ? { rawMessageDelivery: true } : {}),
+        ...(feed.bodyFilter ? { filterPolicyWithMessageBody: bodyFilterPolicy(feed.bodyFilter) } : {}),
+      });
+    }
 
     // 8. Routes, one rule per entry of the routing table (lambdas/contracts/routes.ts); every target
     //    retries 8 times for up to 2 hours, then dead-letters. (The timeline has no rule: section 6.)
@@ -226,12 +228,10 @@ export class OrderFlowStack extends Stack {
       faultSwitch?.grantReadRules(c.fn);
       return c;
     };
-    const consumers: Record<ConsumerName, QueueConsumer> = {
-      EmailConsumer: consumer('EmailConsumer', 'email-consumer', queues.email),
-      AnalyticsConsumer: consumer('AnalyticsConsumer', 'analytics-consumer', queues.analytics),
-      LoyaltyConsumer: consumer('LoyaltyConsumer', 'loyalty-consumer', queues.loyalty),
-      OrderTimelineConsumer: consumer('OrderTimelineConsumer', 'order-timeline-consumer', queues.timeline),
-    };
+    const consumers = {} as Record<ConsumerName, QueueConsumer>;
+    for (const [name, q] of Object.entries(CONSUMER_QUEUES) as [ConsumerQueueKey, ConsumerQueue][]) {
+      consumers[q.consumerName] = consumer(q.consumerName, q.handler, queues[name]);
+    }
 
     // 10. Operations: one dashboard, alarms to one encrypted topic; thresholds and the optional
     //     e-mail subscription from the `operations:*` context. The business figures are the ones the
@@ -273,4 +273,9 @@ export class OrderFlowStack extends Stack {
       deadLetterQueues,
     });
   }
+}
+
+/** `table` with each value made into `make(value)`, under the same keys, in the same order. */
+function mapEntries<K extends string, V, R>(table: Record<K, V>, make: (value: V) => R): Record<K, R> {
+  return Object.fromEntries(Object.entries<V>(table).map(([key, value]) => [key, make(value)])) as Record<K, R>;
 }

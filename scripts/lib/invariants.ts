@@ -14,7 +14,7 @@ import { DEAD_LETTER_QUEUE_OUTPUT_KEYS, ruleArnsOf } from '../../lambdas/contrac
 import { orderIdOf } from '../../lambdas/messages/envelope';
 import type { OrderItem } from '../../lambdas/messages/schemas';
 import { describeMessage } from './dlq/describe';
-import { peek, release } from './dlq/peek';
+import { peek, peekFifo, release } from './dlq/peek';
 import { auditOrder } from './order-audit';
 import type { System } from './order-system';
 
@@ -31,7 +31,10 @@ import type { System } from './order-system';
  *    consumer that should have received it (outcomes → e-mail, analytics, and
  *    loyalty when the SNS filter matches; every order event → the FIFO timeline)
  *    applied its effect exactly once, or the message is in a DLQ (parked).
- *    Neither is *lost*; more than once is *double-applied*.
+ *    Neither is *lost*; more than once is *double-applied*. Parked means a
+ *    message read from a DLQ whose envelope names that order, that event (id and
+ *    type) and a DLQ of that consumer: never a queue's depth, so a message of
+ *    another run cannot stand in for this one's (those are reported as `other`).
  *
  * `gatherInvariantFacts` reads the facts (DynamoDB, and the DLQs only when an
  * effect is missing); `checkInvariants` is pure, so the rules are unit-tested
@@ -79,18 +82,21 @@ export interface InvariantFacts {
   stockBefore: Record<string, number>;
   /** The DLQs' contents, or undefined when nothing was missing and they were not read. */
   parked?: ParkedMessage[];
-  /** Messages a DLQ holds beyond what could be read (see `DeadLetterScan.unseen`). */
+  /**
+   * Messages a DLQ holds beyond what could be read (see `DeadLetterScan.unseen`): named in a lost line
+   * so an operator knows where to look, never counted as parked (a count says nothing about whose they are).
+   */
   unseen?: UnseenDeadLetters[];
 }
 
 /**
  * Messages in a DLQ that a peek cannot reach: SQS hands out a FIFO group's
  * later messages only after its earlier ones are deleted, so a non-consuming
- * read sees at most one batch per group. Each order's timeline messages are
- * in its own group, so a FIFO DLQ is only partly readable when one order has
- * more than a batch of parked messages. Such messages
- * are accounted for by count: a missing effect of a consumer the DLQ serves
- * is counted as parked (unread) while the count lasts, never silently.
+ * read sees at most one batch (ten) per group (`peekFifo`, ./dlq/peek.ts).
+ * Each order's timeline messages are in its own group, so a FIFO DLQ is only
+ * partly readable when one order has more than ten parked messages. They are
+ * reported, never counted as parked: a missing effect whose message was not
+ * read is lost, with the unread count named in the line.
  */
 export interface UnseenDeadLetters {
   dlq: string;
@@ -117,14 +123,24 @@ export interface OrderInvariantReport {
   lost: string[];
   /** Effects applied more than once. */
   doubleApplied: string[];
-  /** Messages of this order found in a DLQ, with the reason. */
+  /** Messages of this order read from a DLQ that stand for one of its missing effects, with the reason. */
   parked: string[];
+  /**
+   * Every message of this order read from a DLQ, whether or not it stands for a missing effect (a message
+   * parked although its effect was applied, e.g. a second delivery, is here and not in `parked`).
+   */
+  deadLettered: string[];
 }
 
 export interface InvariantReport {
   orders: OrderInvariantReport[];
   /** Problems not tied to one order (stock arithmetic per SKU). */
   violations: string[];
+  /**
+   * Messages read from the DLQs that belong to none of the checked orders (another run's, another test's,
+   * bad input without an order): shown so an operator sees them, never counted for these orders.
+   */
+  other: string[];
   totals: {
     orders: number;
     final: number;
@@ -132,8 +148,10 @@ export interface InvariantReport {
     lost: number;
     /** Orders with at least one effect applied twice. */
     doubleApplied: number;
-    /** Orders with at least one parked message. */
+    /** Orders with at least one missing effect whose message was read from a DLQ. */
     parked: number;
+    /** Orders with at least one message in a DLQ (matched to a missing effect or not). */
+    deadLettered: number;
     /** Orders with any violation, plus one per SKU-level violation. */
     violations: number;
   };
@@ -227,23 +245,44 @@ export function expectedLoyalty(
 const parkedLine = (p: ParkedMessage) =>
   `${p.consumers.join('+')} ${p.eventType ?? 'message'} in ${p.dlq}: ${p.reason.slice(0, 200)}`;
 
+/**
+ * Whether a DLQ message stands for `consumer`'s message of this event: its DLQ serves the consumer and its
+ * envelope names the event (its id where the message carries one, and its type). The order id is matched
+ * by the caller. A message without an envelope stands for nothing.
+ */
+export function parkedMatches(
+  p: ParkedMessage,
+  consumer: Consumer,
+  event: { eventId?: string; eventType: string },
+): boolean {
+  if (!p.consumers.includes(consumer) || (!p.eventId && !p.eventType)) return false;
+  if (p.eventType !== undefined && p.eventType !== event.eventType) return false;
+  return !(p.eventId !== undefined && event.eventId !== undefined && p.eventId !== event.eventId);
+}
+
 /** Pure: applies every invariant to the gathered facts. */
 export function checkInvariants(facts: InvariantFacts): InvariantReport {
+  const checked = new Set(facts.orders.map((o) => o.orderId));
   const parkedByOrder = new Map<string, ParkedMessage[]>();
+  const other: string[] = [];
   for (const p of facts.parked ?? []) {
-    if (!p.orderId) continue;
+    if (!p.orderId || !checked.has(p.orderId)) {
+      other.push(`${p.orderId ?? 'no order id'}: ${parkedLine(p)}`);
+      continue;
+    }
     parkedByOrder.set(p.orderId, [...(parkedByOrder.get(p.orderId) ?? []), p]);
   }
+  /** The DLQ message of this order that stands for the consumer's missing message of this event, if one was read. */
+  const parkedFor = (orderId: string, consumer: Consumer, eventId: string | undefined, eventType: string) =>
+    (parkedByOrder.get(orderId) ?? []).find((p) => parkedMatches(p, consumer, { eventId, eventType }));
   const isParked = (orderId: string, consumer: Consumer, eventId: string, eventType: string) =>
-    (parkedByOrder.get(orderId) ?? []).some(
-      (p) => p.consumers.includes(consumer) && (p.eventId ? p.eventId === eventId : p.eventType === eventType),
-    );
-
-  const unseenBudget = (facts.unseen ?? []).map((u) => ({ ...u }));
-  const takeUnseen = (consumer: Consumer) => {
-    const budget = unseenBudget.find((u) => u.consumers.includes(consumer) && u.count > 0);
-    if (budget) budget.count--;
-    return budget?.dlq;
+    parkedFor(orderId, consumer, eventId, eventType) !== undefined;
+  /** Where a lost message may sit unread: the DLQs of its consumer that could not be read in full. */
+  const unreadNote = (consumer: Consumer) => {
+    const unread = (facts.unseen ?? []).filter((u) => u.consumers.includes(consumer) && u.count > 0);
+    return unread.length === 0
+      ? ''
+      : ` (${unread.map((u) => `${u.count} unread in ${u.dlq}`).join(', ')}: not counted, they may be anyone's)`;
   };
 
   const reports = facts.orders.map((order): OrderInvariantReport => {
@@ -260,7 +299,8 @@ export function checkInvariants(facts: InvariantFacts): InvariantReport {
       violations: [...audit.violations],
       lost: [],
       doubleApplied: [],
-      parked: (parkedByOrder.get(order.orderId) ?? []).map(parkedLine),
+      parked: [],
+      deadLettered: (parkedByOrder.get(order.orderId) ?? []).map(parkedLine),
     };
     const ids = order.events.map((e) => e.eventId);
     const repeatedId = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -281,8 +321,10 @@ export function checkInvariants(facts: InvariantFacts): InvariantReport {
 
     if (!report.finalStatus) {
       const placed = order.events.find((e) => e.type === 'OrderPlaced');
-      const sagaParked = (parkedByOrder.get(order.orderId) ?? []).some((p) => p.consumers.includes('saga'));
-      if (!sagaParked) {
+      // The saga's rule-target DLQ holds the OrderPlaced event itself (with the stored id, when one was stored).
+      const sagaParked = parkedFor(order.orderId, 'saga', placed?.eventId, 'OrderPlaced');
+      if (sagaParked) report.parked.push(parkedLine(sagaParked));
+      else {
         report.lost.push(
           `order has no final state (record ${String(order.order?.status ?? 'missing')}, ${placed ? `${order.events.length} events` : 'no events'})`,
         );
@@ -291,13 +333,10 @@ export function checkInvariants(facts: InvariantFacts): InvariantReport {
     for (const message of expectedMessages(order)) {
       const what = `${message.consumer} ${message.eventType} (event ${message.eventId})`;
       if (message.applied > 1) report.doubleApplied.push(`${what} applied ${message.applied} times`);
-      else if (
-        message.applied === 0 &&
-        !isParked(order.orderId, message.consumer, message.eventId, message.eventType)
-      ) {
-        const dlq = takeUnseen(message.consumer);
-        if (dlq) report.parked.push(`${what}: counted among the unreadable messages of ${dlq}`);
-        else report.lost.push(`${what} neither applied nor parked`);
+      else if (message.applied === 0) {
+        const parked = parkedFor(order.orderId, message.consumer, message.eventId, message.eventType);
+        if (parked) report.parked.push(parkedLine(parked));
+        else report.lost.push(`${what} neither applied nor parked${unreadNote(message.consumer)}`);
       }
     }
     return report;
@@ -319,12 +358,16 @@ export function checkInvariants(facts: InvariantFacts): InvariantReport {
     } else if (applied < expected.length) {
       // The awarded ones cannot be told apart: the missing count must be covered by parked messages.
       const unparked = expected.filter((e) => !isParked(e.orderId, 'loyalty', e.eventId, 'OrderConfirmed'));
+      for (const e of expected) {
+        const parked = parkedFor(e.orderId, 'loyalty', e.eventId, 'OrderConfirmed');
+        if (parked) byOrder.get(e.orderId)?.parked.push(parkedLine(parked));
+      }
       const missing = expected.length - applied - (expected.length - unparked.length);
       for (const e of unparked.slice(0, Math.max(0, missing))) {
         byOrder
           .get(e.orderId)
           ?.lost.push(
-            `loyalty OrderConfirmed (event ${e.eventId}) neither applied nor parked (customer ${customerId})`,
+            `loyalty OrderConfirmed (event ${e.eventId}) neither applied nor parked (customer ${customerId})${unreadNote('loyalty')}`,
           );
       }
     }
@@ -358,9 +401,10 @@ export function checkInvariants(facts: InvariantFacts): InvariantReport {
     lost: count((r) => r.lost.length > 0),
     doubleApplied: count((r) => r.doubleApplied.length > 0),
     parked: count((r) => r.parked.length > 0),
+    deadLettered: count((r) => r.deadLettered.length > 0),
     violations: count((r) => r.violations.length > 0) + violations.length,
   };
-  return { orders: reports, violations, totals, ok: totals.violations === 0 };
+  return { orders: reports, violations, other, totals, ok: totals.violations === 0 };
 }
 
 /** Readable lines for a failed check: one per broken rule, at most `max` of them. */
@@ -517,7 +561,9 @@ export async function scanDeadLetters(
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
-    const { messages } = await peek(sys.sqs, url, { max: maxPerQueue, visibilitySeconds: 30, waitSeconds });
+    // A FIFO DLQ is read group by group, so the messages behind a group's head are read too (dlq/peek.ts).
+    const read = url.endsWith('.fifo') ? peekFifo : peek;
+    const { messages } = await read(sys.sqs, url, { max: maxPerQueue, visibilitySeconds: 30, waitSeconds });
     try {
       found.push(...messages.map((m) => parkedMessageOf(key, m, ruleArns)));
     } finally {

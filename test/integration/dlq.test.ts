@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import {
+  DeleteMessageCommand,
   ListDeadLetterSourceQueuesCommand,
   ListMessageMoveTasksCommand,
   SendMessageCommand,
@@ -14,6 +15,7 @@ import { keys } from '../../lambdas/contracts/keys';
 import { newEvent } from '../../lambdas/messages/envelope';
 import { listDlqs, resolveDlq } from '../../scripts/lib/dlq/catalogue';
 import type { MessageReport } from '../../scripts/lib/dlq/describe';
+import { peek, release } from '../../scripts/lib/dlq/peek';
 import { redrive } from '../../scripts/lib/dlq/redrive';
 import { type ShowResult, show } from '../../scripts/lib/dlq/show';
 import { knownEngineGap } from '../support/integration/engine-gaps';
@@ -47,8 +49,23 @@ const idempotencyKey = (eventId: string) =>
  * unexpired INPROGRESS idempotency record holds its id (what a crashed worker
  * leaves behind), so the analytics consumer parks it with that reason on its
  * last attempt. `show` gives the reason, the lock is removed, `redrive` sends
- * it back, and the consumer applies it exactly once.
+ * it back, and the consumer applies it exactly once. The DLQ is shared with
+ * every other file's parked messages, so the test redrives its own message
+ * only (`--message-id`, `only`), and a decoy it parks itself proves that the
+ * rest of the queue is left where it was.
  */
+/** Deletes one message (by id) from a queue; every other message received on the way is released at once. */
+async function removeFromQueue(sys: ReturnType<typeof system>, queueUrl: string, messageId: string | undefined) {
+  const { messages } = await peek(sys.sqs, queueUrl, { max: 1000, visibilitySeconds: 20, waitSeconds: 1 });
+  const target = messages.find((m) => m.MessageId === messageId);
+  if (target) await sys.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: target.ReceiptHandle }));
+  await release(
+    sys.sqs,
+    queueUrl,
+    messages.filter((m) => m !== target),
+  );
+}
+
 describe('the DLQ tool on the engine', () => {
   it('shows why a message was parked, redrives it, and the consumer then applies it exactly once', async () => {
     const sys = system();
@@ -104,21 +121,38 @@ describe('the DLQ tool on the engine', () => {
     expect(await sys.consumerRecord(keys.analytics(orderId))).toBeUndefined();
 
     // The CLI says the same, in JSON, and leaves the message where it was.
-    const shown = cli('show', 'AnalyticsDlqUrl', '--json');
+    // --max 1000: the DLQ is shared, and other files' parked messages may come before ours.
+    const shown = cli('show', 'AnalyticsDlqUrl', '--json', '--max', '1000');
     expect(shown.code, shown.stderr).toBe(0);
     const fromCli = (JSON.parse(shown.stdout) as ShowResult).reports.find((r) => r.messageId === parked.messageId);
     expect(fromCli?.reason).toBe(parked.reason);
 
-    // Dry run: the plan names our message, nothing moves.
-    const plan = await redrive(sys.sqs, dlq, { apply: false });
-    expect(plan.plan.find((p) => p.messageId === parked.messageId)?.action).toBe('move');
-    expect(ours(await show(sys.sqs, dlq, { max: 1000 }))).toBeDefined();
+    // Another message in the same DLQ, not ours to move: a decoy parked by hand (an event of an order of its own).
+    const decoyEvent = newEvent({
+      type: 'OrderConfirmed',
+      source: ORDER_SERVICE_SOURCE,
+      data: { orderId: sys.uniqueId('order-dlq-decoy'), customerId: sys.uniqueId('customer'), total: 1 },
+    });
+    const { MessageId: decoyId } = await sys.sqs.send(
+      new SendMessageCommand({ QueueUrl: dlq.url, MessageBody: JSON.stringify(decoyEvent) }),
+    );
+    try {
+      // Dry run of our message only: the plan names it and nothing else, nothing moves.
+      const only = (m: { MessageId?: string }) => m.MessageId === parked.messageId;
+      const plan = await redrive(sys.sqs, dlq, { apply: false, only });
+      expect(plan.plan.map((p) => [p.messageId, p.action])).toEqual([[parked.messageId, 'move']]);
+      expect(ours(await show(sys.sqs, dlq, { max: 1000 }))).toBeDefined();
 
-    // The operator fixes the cause (the stale lock), then redrives with the CLI.
-    await sys.ddb.send(new DeleteCommand({ TableName: sys.outputs.IdempotencyTableName, Key: lock }));
-    const moved = cli('redrive', 'AnalyticsDlq', '--apply');
-    expect(moved.code, moved.stderr).toBe(0);
-    expect(moved.stdout).toMatch(/Moved [1-9]\d* message\(s\)/);
+      // The operator fixes the cause (the stale lock), then redrives that one message with the CLI.
+      await sys.ddb.send(new DeleteCommand({ TableName: sys.outputs.IdempotencyTableName, Key: lock }));
+      const moved = cli('redrive', 'AnalyticsDlq', '--apply', '--message-id', parked.messageId);
+      expect(moved.code, moved.stderr).toBe(0);
+      expect(moved.stdout).toMatch(/Moved 1 message\(s\)/);
+      // The decoy (and whatever else other files parked) is still in the DLQ.
+      expect((await show(sys.sqs, dlq, { max: 1000 })).reports.map((r) => r.messageId)).toContain(decoyId);
+    } finally {
+      await removeFromQueue(sys, dlq.url, decoyId);
+    }
 
     const applied = await eventually(
       () => sys.consumerRecord(keys.analytics(orderId)),
@@ -147,27 +181,29 @@ describe('the DLQ tool on the engine', () => {
 
   // What the tool uses on AWS; on MiniStack it falls back (RedrivePolicy matching, the receive → send → delete loop).
   // AWS: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ListDeadLetterSourceQueues.html
-  knownEngineGap('sqs-list-dead-letter-source-queues', ['ministack'])(
-    'ListDeadLetterSourceQueues names the source queue of a DLQ',
-    async () => {
-      const sys = system();
-      const { queueUrls } = await sys.sqs.send(
-        new ListDeadLetterSourceQueuesCommand({ QueueUrl: sys.outputs.LoyaltyDlqUrl }),
-      );
-      expect(queueUrls?.map((u) => u.split('/').pop())).toEqual([sys.outputs.LoyaltyQueueUrl.split('/').pop()]);
-    },
-  );
+  // MiniStack 1.5.33 answers InvalidAction (localstack/README.md, gap id `sqs-list-dead-letter-source-queues`).
+  knownEngineGap('sqs-list-dead-letter-source-queues', ['ministack'], {
+    name: 'InvalidAction',
+    message: /The action ListDeadLetterSourceQueues is not valid for this endpoint/,
+  })('ListDeadLetterSourceQueues names the source queue of a DLQ', async () => {
+    const sys = system();
+    const { queueUrls } = await sys.sqs.send(
+      new ListDeadLetterSourceQueuesCommand({ QueueUrl: sys.outputs.LoyaltyDlqUrl }),
+    );
+    expect(queueUrls?.map((u) => u.split('/').pop())).toEqual([sys.outputs.LoyaltyQueueUrl.split('/').pop()]);
+  });
 
   // AWS: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html
   // and https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ListMessageMoveTasks.html
-  knownEngineGap('sqs-message-move-tasks', ['ministack'])(
-    'StartMessageMoveTask redrives a DLQ to its source and ListMessageMoveTasks reports it',
-    async () => {
-      const sys = system();
-      const dlq = resolveDlq(await listDlqs(sys.sqs, sys.outputs), 'LoyaltyDlq');
-      await sys.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlq.arn, DestinationArn: dlq.source?.arn }));
-      const { Results } = await sys.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlq.arn }));
-      expect(Results?.[0]?.SourceArn).toBe(dlq.arn);
-    },
-  );
+  // MiniStack 1.5.33 answers InvalidAction to the first call (localstack/README.md, gap id `sqs-message-move-tasks`).
+  knownEngineGap('sqs-message-move-tasks', ['ministack'], {
+    name: 'InvalidAction',
+    message: /The action StartMessageMoveTask is not valid for this endpoint/,
+  })('StartMessageMoveTask redrives a DLQ to its source and ListMessageMoveTasks reports it', async () => {
+    const sys = system();
+    const dlq = resolveDlq(await listDlqs(sys.sqs, sys.outputs), 'LoyaltyDlq');
+    await sys.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlq.arn, DestinationArn: dlq.source?.arn }));
+    const { Results } = await sys.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlq.arn }));
+    expect(Results?.[0]?.SourceArn).toBe(dlq.arn);
+  });
 });

@@ -1,8 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { InvalidEventError } from '../../lambdas/contracts/errors';
 import { keys } from '../../lambdas/contracts/keys';
 import { appendEvents, type EventStoreTables } from '../../lambdas/event-store/event-store';
 import { eventEntryBytes, MAX_EVENT_BYTES, newEvent, PUT_EVENTS_LIMIT_BYTES } from '../../lambdas/messages/envelope';
+import { engineClientConfig } from '../../localstack/engine';
+import { connect } from '../../scripts/lib/order-system';
+import { type RecordingEndpoint, recordingEndpoint } from '../support/integration/recording-endpoint';
 import { anOrder, finalStatusOf, system } from '../support/integration/system';
 
 /**
@@ -13,6 +18,11 @@ import { anOrder, finalStatusOf, system } from '../support/integration/system';
  */
 describe('oversized events', () => {
   const sys = system();
+  let recorder: RecordingEndpoint | undefined;
+  afterEach(async () => {
+    await recorder?.close();
+    recorder = undefined;
+  });
 
   async function refusalOf(action: () => unknown): Promise<InvalidEventError> {
     const error = await Promise.resolve()
@@ -39,12 +49,22 @@ describe('oversized events', () => {
     const order = anOrder(sys, { items });
     const oversized = { ...order, data: { ...order.data, paymentToken: hugeToken } };
     const bytes = eventEntryBytes(oversized);
-    const published = await refusalOf(() => sys.placeOrder(oversized));
+    // "Before any request" is observed, not assumed: the same publisher pointed at a loopback endpoint that
+    // records every request it gets (and answers PutEvents as EventBridge would) receives nothing ...
+    recorder = await recordingEndpoint(() => ({ FailedEntryCount: 0, Entries: [{ EventId: 'recorded' }] }));
+    const recorded = connect(sys.outputs, { ...inject('awsEnv'), AWS_ENDPOINT_URL: recorder.url });
+    const published = await refusalOf(() => recorded.placeOrder(oversized));
     expect(published.reason).toBe('OVERSIZED');
     expect(published.message).toContain(
       `OrderPlaced event ${oversized.id} is ${bytes} bytes as a PutEvents entry; the limit is ${MAX_EVENT_BYTES} bytes`,
     );
     expect(published.message).toContain(`EventBridge's ${PUT_EVENTS_LIMIT_BYTES}`);
+    expect(recorder.requests).toEqual([]);
+    // ... while a normal order through the same publisher does reach it, as one PutEvents: the recorder can see one.
+    await recorded.placeOrder(anOrder(sys, { items }));
+    expect(recorder.requests.map((r) => r.target)).toEqual(['AWSEvents.PutEvents']);
+    // And against the engine the refusal is the same.
+    expect((await refusalOf(() => sys.placeOrder(oversized))).reason).toBe('OVERSIZED');
 
     // A barrier: a normal order placed after the refused one runs to its end, so had the
     // oversized one reached the bus, its saga and fan-out would have started by now.
@@ -83,6 +103,24 @@ describe('oversized events', () => {
     // over EventBridge's 256 KiB entry limit: it would have been written and never relayed.
     const unrelayable = { ...first, id: `${first.id}-big`, metadata: { note: 'x'.repeat(300 * 1024) } };
     expect(eventEntryBytes(unrelayable)).toBeGreaterThan(PUT_EVENTS_LIMIT_BYTES);
+
+    // The store pointed at a loopback endpoint that records every request (and answers DynamoDB's
+    // TransactWriteItems with success): the refusal sends nothing, a normal append sends its transaction.
+    recorder = await recordingEndpoint(() => ({}));
+    const recordedDdb = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ ...engineClientConfig(inject('awsEnv')), endpoint: recorder.url, maxAttempts: 1 }),
+    );
+    const refusedUnsent = await refusalOf(() =>
+      appendEvents(recordedDdb, store, { aggregateId, expectedVersion: 0, events: [first, unrelayable] }),
+    );
+    expect(refusedUnsent.reason).toBe('OVERSIZED');
+    expect(recorder.requests).toEqual([]);
+    await appendEvents(recordedDdb, store, {
+      aggregateId: `${aggregateId}-recorded`,
+      expectedVersion: 0,
+      events: [first],
+    });
+    expect(recorder.requests.map((r) => r.target)).toEqual(['DynamoDB_20120810.TransactWriteItems']);
 
     const error = await refusalOf(() =>
       appendEvents(sys.ddb, store, { aggregateId, expectedVersion: 0, events: [first, unrelayable] }),

@@ -106,19 +106,21 @@ describe('EventBridge rule target failure', () => {
     // and every DLQ message carries RULE_ARN, TARGET_ARN, ERROR_CODE and ERROR_MESSAGE:
     // https://docs.aws.amazon.com/eventbridge/latest/userguide/rule-dlq.html
     // MiniStack 1.5.33 accepts RetryPolicy and DeadLetterConfig but never uses them: a failed
-    // delivery is only logged (localstack/README.md, gap id `eventbridge-target-dlq-ignored`).
-    knownEngineGap('eventbridge-target-dlq-ignored', ['ministack'])(
-      'sends the event it could not deliver to the target’s DLQ with the error attributes',
-      async () => {
-        const [dead] = await receiveUntil(sys, dlqUrl, marker, 60_000);
-        expect(JSON.parse(dead.Body ?? '{}').detail).toEqual({ marker });
-        const attribute = (name: string) => dead.MessageAttributes?.[name]?.StringValue;
-        expect(attribute('RULE_ARN')).toBe(created.rule?.ruleArn);
-        expect(attribute('TARGET_ARN')).toBe(missingTargetArn);
-        expect(attribute('ERROR_CODE')).toMatch(/\S/);
-        expect(attribute('ERROR_MESSAGE')).toMatch(/\S/);
-      },
-    );
+    // delivery is only logged (localstack/README.md, gap id `eventbridge-target-dlq-ignored`): the DLQ stays empty.
+    // The engine delivers at PutEvents, and the rule's other target already has the event (the test before), so
+    // on that engine a few seconds are enough to see nothing arrive.
+    const targetDlq = knownEngineGap('eventbridge-target-dlq-ignored', ['ministack'], {
+      message: /^Timed out after \d+ ms waiting for a message with \S+ in \S+; last value: 0$/,
+    });
+    targetDlq('sends the event it could not deliver to the target’s DLQ with the error attributes', async () => {
+      const [dead] = await receiveUntil(sys, dlqUrl, marker, targetDlq.present ? 5_000 : 60_000);
+      expect(JSON.parse(dead.Body ?? '{}').detail).toEqual({ marker });
+      const attribute = (name: string) => dead.MessageAttributes?.[name]?.StringValue;
+      expect(attribute('RULE_ARN')).toBe(created.rule?.ruleArn);
+      expect(attribute('TARGET_ARN')).toBe(missingTargetArn);
+      expect(attribute('ERROR_CODE')).toMatch(/\S/);
+      expect(attribute('ERROR_MESSAGE')).toMatch(/\S/);
+    });
   });
 });
 

@@ -259,32 +259,38 @@ describe('saga faults', () => {
     // AWS extracts metrics from EMF records in a Lambda function's log group:
     // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
     // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Lambda.html
-    // MiniStack 1.5.33 stores the record and makes no metric (localstack/README.md, gap id `cloudwatch-emf-metrics`).
-    knownEngineGap('cloudwatch-emf-metrics', ['ministack'])(
-      'turns the EMF record into the OrdersNeedingAttention metric the alarm watches',
-      async () => {
-        const cloudwatch = new CloudWatchClient(engineClientConfig(inject('awsEnv')));
-        const sum = await eventually(
-          async () => {
-            const stats = await cloudwatch.send(
-              new GetMetricStatisticsCommand({
-                Namespace: BUSINESS_METRICS_NAMESPACE,
-                MetricName: BUSINESS_METRIC.OrdersNeedingAttention,
-                Dimensions: [{ Name: 'service', Value: BUSINESS_METRICS_SERVICE }],
-                StartTime: new Date(Date.now() - 30 * 60_000),
-                EndTime: new Date(Date.now() + 60_000),
-                Period: 60,
-                Statistics: ['Sum'],
-              }),
-            );
-            return (stats.Datapoints ?? []).reduce((total, d) => total + (d.Sum ?? 0), 0);
-          },
-          (total) => total >= 1,
-          { timeoutMs: 30_000, intervalMs: 2_000, what: 'the OrdersNeedingAttention metric' },
-        );
-        expect(sum).toBeGreaterThanOrEqual(1);
-      },
-    );
+    // MiniStack 1.5.33 stores the record and makes no metric (localstack/README.md, gap id `cloudwatch-emf-metrics`):
+    // the wait ends with a sum of 0. The record is already in the log group (the test before), so on that engine a
+    // few seconds are enough to see the metric absent.
+    const emfMetric = knownEngineGap('cloudwatch-emf-metrics', ['ministack'], {
+      message: /^Timed out after \d+ ms waiting for the OrdersNeedingAttention metric; last value: 0$/,
+    });
+    emfMetric('turns the EMF record into the OrdersNeedingAttention metric the alarm watches', async () => {
+      const cloudwatch = new CloudWatchClient(engineClientConfig(inject('awsEnv')));
+      const sum = await eventually(
+        async () => {
+          const stats = await cloudwatch.send(
+            new GetMetricStatisticsCommand({
+              Namespace: BUSINESS_METRICS_NAMESPACE,
+              MetricName: BUSINESS_METRIC.OrdersNeedingAttention,
+              Dimensions: [{ Name: 'service', Value: BUSINESS_METRICS_SERVICE }],
+              StartTime: new Date(Date.now() - 30 * 60_000),
+              EndTime: new Date(Date.now() + 60_000),
+              Period: 60,
+              Statistics: ['Sum'],
+            }),
+          );
+          return (stats.Datapoints ?? []).reduce((total, d) => total + (d.Sum ?? 0), 0);
+        },
+        (total) => total >= 1,
+        {
+          timeoutMs: emfMetric.present ? 5_000 : 30_000,
+          intervalMs: emfMetric.present ? 1_000 : 2_000,
+          what: 'the OrdersNeedingAttention metric',
+        },
+      );
+      expect(sum).toBeGreaterThanOrEqual(1);
+    });
 
     it('lets an operator finish the job once the cause is fixed: re-running the refund leaves nothing undone', async () => {
       // The fault is off (beforeAll). The operator re-runs the failed compensation as the saga would have,

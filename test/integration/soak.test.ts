@@ -57,6 +57,10 @@ describe('soak (CI size)', () => {
       doubleApplied: 0,
     });
     expect(formatViolations(result.report)).toEqual([]);
+    // No message of an order without a fault reaches a DLQ (issue 16 point 4): each line names the DLQ,
+    // consumer, event and reason, so a failure says why.
+    expect(result.faultFreeParked, 'fault-free orders with a message in a DLQ').toEqual([]);
+    expect(soakPassed(result)).toBe(true);
   }, 900_000);
 
   it('reports a planted rule that cannot fire as planned but never fired, and fails the run', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CLI as deploy } from '../../localstack/deploy';
 import { CLI as engine, ROOT } from '../../localstack/engine';
+import { CLI as asyncapi } from '../../scripts/asyncapi';
 import { CLI as bench } from '../../scripts/bench';
 import { CLI as cost } from '../../scripts/cost';
 import { CLI as demo } from '../../scripts/demo';
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
   'scripts/replay-events.ts': replay,
   'scripts/show-aggregate.ts': aggregate,
   'scripts/cost.ts': cost,
+  'scripts/asyncapi.ts': asyncapi,
   'scripts/verify-access.ts': verifyAccess,
   'localstack/engine.ts': engine,
   'localstack/deploy.ts': deploy,

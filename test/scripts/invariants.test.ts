@@ -5,6 +5,7 @@ import {
   envelopeInBody,
   type InvariantFacts,
   type OrderInvariantFacts,
+  type ParkedMessage,
   parkedMessageOf,
 } from '../../scripts/lib/invariants';
 
@@ -51,7 +52,9 @@ describe('checkInvariants', () => {
       lost: [],
       doubleApplied: [],
       parked: [],
+      deadLettered: [],
     });
+    expect(report.other).toEqual([]);
   });
 
   it('counts an effect applied twice as double-applied', () => {
@@ -91,15 +94,106 @@ describe('checkInvariants', () => {
     expect(report.orders[0].parked).toEqual(['email message in EmailDlq: Boom: x']);
   });
 
-  it('counts a missing effect among a FIFO DLQ’s unreadable messages while their count lasts, then as lost', () => {
+  it('never counts a FIFO DLQ’s unreadable messages as parked: the missing effect is lost, the count named', () => {
     const order = { ...confirmedOrder(), timeline: ['1:OrderPlaced', '2:InventoryReserved', '3:PaymentCharged'] };
     const report = checkInvariants(
-      factsOf(order, { parked: [], unseen: [{ dlq: 'OrderTimelineDlq', consumers: ['timeline'], count: 1 }] }),
+      factsOf(order, { parked: [], unseen: [{ dlq: 'OrderTimelineDlq', consumers: ['timeline'], count: 5 }] }),
     );
-    expect(report.orders[0].parked).toEqual([
-      'timeline ShipmentArranged (event o-1-e4): counted among the unreadable messages of OrderTimelineDlq',
+    expect(report.orders[0].parked).toEqual([]);
+    const note = " (5 unread in OrderTimelineDlq: not counted, they may be anyone's)";
+    expect(report.orders[0].lost).toEqual([
+      `timeline ShipmentArranged (event o-1-e4) neither applied nor parked${note}`,
+      `timeline OrderConfirmed (event o-1-e5) neither applied nor parked${note}`,
     ]);
-    expect(report.orders[0].lost).toEqual(['timeline OrderConfirmed (event o-1-e5) neither applied nor parked']);
+    expect(report.totals).toMatchObject({ lost: 1, parked: 0 });
+  });
+
+  describe('a parked message counts only for its own order, event and consumer', () => {
+    /** o-1's e-mail of OrderConfirmed never applied. */
+    const missingEmail = () => ({ ...confirmedOrder(), emails: {} });
+    const message = (over: Partial<ParkedMessage>): ParkedMessage => ({
+      dlq: 'EmailDlq',
+      consumers: ['email'],
+      orderId: 'o-1',
+      eventId: 'o-1-e5',
+      eventType: 'OrderConfirmed',
+      reason: 'InjectedFault: boom',
+      body: '{}',
+      ...over,
+    });
+
+    it('counts the message of that order, event and consumer as parked', () => {
+      const report = checkInvariants(factsOf(missingEmail(), { parked: [message({})] }));
+      expect(report.orders[0].lost).toEqual([]);
+      expect(report.orders[0].parked).toEqual(['email OrderConfirmed in EmailDlq: InjectedFault: boom']);
+      expect(report.totals).toMatchObject({ lost: 0, parked: 1, deadLettered: 1 });
+      expect(report.other).toEqual([]);
+    });
+
+    it('a leftover of another run (same consumer and type, another order) cannot absorb the loss: lost, shown as other', () => {
+      const leftover = message({ orderId: 'soak-old-7', eventId: 'soak-old-7-e5' });
+      const report = checkInvariants(factsOf(missingEmail(), { parked: [leftover] }));
+      expect(report.orders[0].lost).toEqual(['email OrderConfirmed (event o-1-e5) neither applied nor parked']);
+      expect(report.orders[0].parked).toEqual([]);
+      expect(report.orders[0].deadLettered).toEqual([]);
+      expect(report.other).toEqual(['soak-old-7: email OrderConfirmed in EmailDlq: InjectedFault: boom']);
+      expect(report.totals).toMatchObject({ lost: 1, parked: 0, deadLettered: 0 });
+      expect(report.ok).toBe(false);
+    });
+
+    it('nor can a message of the same order for another event, another consumer, or without an envelope', () => {
+      const others = [
+        message({ eventId: 'o-1-e1', eventType: 'OrderPlaced' }),
+        message({ eventId: 'o-1-e2' }),
+        message({ dlq: 'AnalyticsDlq', consumers: ['analytics'] }),
+        message({ eventId: undefined, eventType: undefined }),
+      ];
+      const report = checkInvariants(factsOf(missingEmail(), { parked: others }));
+      expect(report.orders[0].lost).toEqual(['email OrderConfirmed (event o-1-e5) neither applied nor parked']);
+      expect(report.orders[0].parked).toEqual([]);
+      // They are this order's messages in a DLQ all the same: listed, so a fault-free order's show.
+      expect(report.orders[0].deadLettered).toHaveLength(4);
+      expect(report.other).toEqual([]);
+    });
+
+    it('a message without an order id is other, and a bare FIFO DLQ depth absorbs nothing', () => {
+      const order = { ...confirmedOrder(), timeline: ['1:OrderPlaced'] };
+      const malformed = message({ dlq: 'OrderTimelineDlq', consumers: ['timeline'], orderId: undefined });
+      const report = checkInvariants(
+        factsOf(order, {
+          parked: [malformed],
+          unseen: [{ dlq: 'OrderTimelineDlq', consumers: ['timeline'], count: 100, cause: 'fifo-groups' }],
+        }),
+      );
+      expect(report.orders[0].lost).toHaveLength(4);
+      expect(report.other).toEqual(['no order id: timeline OrderConfirmed in OrderTimelineDlq: InjectedFault: boom']);
+    });
+
+    it('an unfinished order is parked only by its own OrderPlaced in the saga’s DLQ', () => {
+      const unfinished: OrderInvariantFacts = {
+        ...confirmedOrder(),
+        events: [],
+        order: undefined,
+        emails: {},
+        analytics: undefined,
+        timeline: undefined,
+      };
+      const saga = (orderId: string) =>
+        message({
+          dlq: 'RuleTargetDlq',
+          consumers: ['saga'],
+          orderId,
+          eventId: `${orderId}-e1`,
+          eventType: 'OrderPlaced',
+        });
+      const facts = (parked: ParkedMessage[]) => factsOf(unfinished, { parked, loyalty: {} });
+      expect(checkInvariants(facts([saga('o-9')])).orders[0].lost).toEqual([
+        'order has no final state (record missing, no events)',
+      ]);
+      const own = checkInvariants(facts([saga('o-1')])).orders[0];
+      expect(own.lost).toEqual([]);
+      expect(own.parked).toEqual(['saga OrderPlaced in RuleTargetDlq: InjectedFault: boom']);
+    });
   });
 
   it('flags loyalty awarded twice, or missing and not parked, per customer', () => {

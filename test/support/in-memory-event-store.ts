@@ -16,7 +16,8 @@ type Item = Record<string, unknown> & { aggregateId: string; version: number };
  * An in-memory stand-in for the event store's two tables, answering exactly
  * the Query and TransactWriteItems shapes lambdas/event-store/event-store.ts sends
  * (and, for a service table written in the same transactions, `attribute_not_exists`
- * Puts and consistent Gets by `pk`/`sk`)
+ * Puts, conditional Updates in the forms the saga's services send — see
+ * {@link applyUpdate} — and consistent Gets by `pk`/`sk`)
  * (key conditions on `version`, `Limit` before `FilterExpression` as DynamoDB
  * does, paging, and all-or-nothing conditional transactions), so the
  * library's logic is unit-tested without an engine. The integration tests run
@@ -84,12 +85,21 @@ export function inMemoryEventStore() {
         const exists = table(item.ConditionCheck.TableName!).has(keyOf(item.ConditionCheck.Key as Item));
         return exists ? 'None' : 'ConditionalCheckFailed';
       }
-      throw new Error('in-memory event store: only Put and ConditionCheck are supported');
+      if (item.Update) {
+        const current = table(item.Update.TableName!).get(keyOf(item.Update.Key as Item));
+        return applyUpdate(item.Update, current) ? 'None' : 'ConditionalCheckFailed';
+      }
+      throw new Error('in-memory event store: only Put, Update and ConditionCheck are supported');
     });
     if (codes.some((c) => c !== 'None')) throw cancelled(codes);
     for (const item of items) {
       if (item.Put)
         table(item.Put.TableName!).set(keyOf(item.Put.Item as Item), structuredClone(item.Put.Item as Item));
+      if (item.Update) {
+        const t = table(item.Update.TableName!);
+        const key = keyOf(item.Update.Key as Item);
+        t.set(key, applyUpdate(item.Update, t.get(key)) as Item);
+      }
     }
     return {};
   }
@@ -114,4 +124,76 @@ export function cancelled(codes: string[]) {
     $metadata: {},
     CancellationReasons: codes.map((Code) => ({ Code })),
   });
+}
+
+type UpdateInput = {
+  Key?: Record<string, unknown>;
+  UpdateExpression?: string;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+};
+
+/**
+ * One Update of a transaction, as DynamoDB would apply it: the item after the
+ * update, or undefined when its condition fails. Only the forms the services
+ * send are understood (anything else throws, so the fake never passes a write
+ * it did not check):
+ * - conditions `<attr> = :v`, `<attr> >= :v` (a missing item or attribute fails
+ *   them, as in DynamoDB), `attribute_exists(<attr>)`, `attribute_not_exists(<attr>)`, or none;
+ * - `SET <attr> = :v, <attr> = <attr> - :v, <attr> = <attr> + :v, …` and `ADD <attr> :v`
+ *   (numbers; an absent item is created from the key).
+ * `<attr>` is a name or a `#placeholder`.
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html,
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html)
+ */
+export function applyUpdate(update: UpdateInput, current: Item | undefined): Item | undefined {
+  const names = update.ExpressionAttributeNames ?? {};
+  const values = update.ExpressionAttributeValues ?? {};
+  const attr = (token: string) => (token.startsWith('#') ? names[token] : token);
+  const value = (token: string) => {
+    if (!(token in values)) throw new Error(`in-memory event store: no value for ${token}`);
+    return values[token];
+  };
+  const condition = update.ConditionExpression?.trim();
+  if (condition) {
+    let ok: boolean;
+    const existence = /^attribute_(not_)?exists\(([#\w]+)\)$/.exec(condition);
+    const comparison = /^([#\w]+) (=|>=) (:\w+)$/.exec(condition);
+    if (existence) {
+      const exists = current !== undefined && current[attr(existence[2])] !== undefined;
+      ok = existence[1] ? !exists : exists;
+    } else if (comparison) {
+      const [, name, operator, placeholder] = comparison;
+      const actual = current?.[attr(name)];
+      const expected = value(placeholder);
+      ok =
+        actual !== undefined &&
+        (operator === '=' ? actual === expected : typeof actual === 'number' && actual >= (expected as number));
+    } else {
+      throw new Error(`in-memory event store: unsupported ConditionExpression "${condition}"`);
+    }
+    if (!ok) return undefined;
+  }
+  const next = { ...(current ?? update.Key) } as Item;
+  const expression = (update.UpdateExpression ?? '').trim();
+  const add = /^ADD ([#\w]+) (:\w+)$/.exec(expression);
+  if (add) {
+    const name = attr(add[1]);
+    next[name] = ((next[name] as number | undefined) ?? 0) + (value(add[2]) as number);
+  } else if (expression.startsWith('SET ')) {
+    for (const assignment of expression.slice(4).split(',')) {
+      const a = /^\s*([#\w]+) = (?:(:\w+)|([#\w]+) ([-+]) (:\w+))\s*$/.exec(assignment);
+      if (!a) throw new Error(`in-memory event store: unsupported SET "${assignment}"`);
+      if (a[2]) next[attr(a[1])] = value(a[2]);
+      else {
+        const base = current?.[attr(a[3])];
+        if (typeof base !== 'number') throw new Error(`in-memory event store: ${attr(a[3])} is not a number`);
+        next[attr(a[1])] = a[4] === '-' ? base - (value(a[5]) as number) : base + (value(a[5]) as number);
+      }
+    }
+  } else {
+    throw new Error(`in-memory event store: unsupported UpdateExpression "${expression}"`);
+  }
+  return next;
 }

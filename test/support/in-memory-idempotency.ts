@@ -36,9 +36,14 @@ export class InMemoryPersistenceLayer extends BasePersistenceLayer {
   }
 }
 
-export function inMemoryIdempotency(eventKeyJmesPath = 'id') {
+/** `payloadValidationJmesPath`: as the consumers' bootstrap configures it (EVENT_CONTENT_JMESPATH), or none. */
+export function inMemoryIdempotency(eventKeyJmesPath = 'id', payloadValidationJmesPath?: string) {
   return {
     persistenceStore: new InMemoryPersistenceLayer(),
-    config: new IdempotencyConfig({ eventKeyJmesPath, throwOnNoIdempotencyKey: true }),
+    config: new IdempotencyConfig({
+      eventKeyJmesPath,
+      throwOnNoIdempotencyKey: true,
+      ...(payloadValidationJmesPath ? { payloadValidationJmesPath } : {}),
+    }),
   };
 }

@@ -5,7 +5,7 @@ import type { TypedEnvelope } from '../../messages/envelope';
 import { createSqsClient } from '../../platform/clients';
 import { bootstrapRunner } from '../core';
 import type { ConsumerContext, ConsumerProcess } from './context';
-import { createQueueConsumer } from './queue-consumer';
+import { createQueueConsumer, EVENT_CONTENT_JMESPATH } from './queue-consumer';
 
 type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -40,6 +40,8 @@ export function bootstrapConsumer(
     [ENV.CONSUMER_STATE_TABLE_NAME, ENV.DEAD_LETTER_QUEUE_URL, ENV.MAX_RECEIVE_COUNT],
     // The envelope's own id: a re-published event keeps it, a new SQS message does not matter.
     'id',
+    // ...and its content must match: a known id with other content is a conflict, parked (issue 17).
+    EVENT_CONTENT_JMESPATH,
   );
   const maxReceiveCount = Number(env.MAX_RECEIVE_COUNT);
   if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {

@@ -21,7 +21,10 @@ export interface ConsumerContext {
 /**
  * A consumer's domain function. It receives only events of the types it
  * accepts (`K`); the runner has validated the event and checked its type, and
- * runs the function at most once per event id.
+ * runs the function at most once per event id. A known id with other content
+ * never reaches it a second time: the runner parks it (`EVENT_ID_CONFLICT`).
+ * Its effect goes through `applyEffectOnce` (./apply-once.ts), which keeps the
+ * same rule for good.
  */
 export type ConsumerProcess<K extends EventType = EventType> = (
   envelope: TypedEnvelope<K>,

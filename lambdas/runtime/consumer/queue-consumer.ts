@@ -4,13 +4,16 @@ import {
   processPartialResponse,
   SqsFifoPartialProcessorAsync,
 } from '@aws-lambda-powertools/batch';
+import { IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { InvalidEventError, isPermanentError, WrongEventTypeError } from '../../contracts/errors';
+import { EventIdConflictError, InvalidEventError, isPermanentError, WrongEventTypeError } from '../../contracts/errors';
 import type { EventType } from '../../contracts/events';
+import { BUSINESS_METRIC } from '../../contracts/metrics';
 import { PARK_ATTRIBUTES } from '../../contracts/park-attributes';
 import { type Envelope, orderIdOf, parseEnvelope } from '../../messages/envelope';
+import { contentFingerprint } from '../../messages/fingerprint';
 import { envelopeLogKeys, loggerFor } from '../../platform/logger';
 import { createRunnerCore, type RunnerDeps } from '../core';
 
@@ -22,6 +25,17 @@ import { createRunnerCore, type RunnerDeps } from '../core';
 
 /** Limit kept under SQS's 256 KiB message attribute budget and readable in a console. */
 const MAX_ERROR_MESSAGE_CHARS = 1024;
+
+/**
+ * The part of an event a repeated event id must match, for Powertools payload
+ * validation (lambdas/platform/idempotency.ts): its `type` and `data`, the
+ * same content as `contentFingerprint` (lambdas/messages/fingerprint.ts)
+ * covers, without the delivery metadata (time, correlation and causation ids,
+ * source, metadata). Powertools sorts object keys before it hashes, so key
+ * order is not content here either. The bootstrap (./bootstrap.ts) configures
+ * every consumer's idempotency with it.
+ */
+export const EVENT_CONTENT_JMESPATH = '{type: type, data: data}';
 
 export interface QueueConsumerDeps extends RunnerDeps {
   sqs: SQSClient;
@@ -78,13 +92,31 @@ export function unwrapBody(body: string): unknown {
  * A record that can never succeed (a `PermanentError`, lambdas/contracts/errors.ts:
  * an `InvalidEventError` for malformed JSON, a schema violation, an unknown
  * type, an unsupported version or an oversized body, or a `WrongEventTypeError`
- * for a valid event of a type the consumer does not accept) is parked at once,
+ * for a valid event of a type the consumer does not accept, or an
+ * `EventIdConflictError`, below) is parked at once,
  * on its first attempt; any other failure is retried and parked on the record's last allowed attempt
  * (`ApproximateReceiveCount` ≥ the queue's `maxReceiveCount`). Parking puts it
  * in the DLQ with the error, attempt count and times as message attributes,
  * then acknowledges it. Should parking fail, the record is reported failed and
  * SQS's redrive policy moves it to the same DLQ: without the reason, but never
  * lost.
+ *
+ * A known event id with other content (issue 17) is neither skipped nor
+ * applied: it is an `EventIdConflictError` (`EVENT_ID_CONFLICT`), parked on
+ * its first attempt like any permanent error, and counted as
+ * `EventConflicts`. Two layers see it, and both are needed:
+ * - Powertools payload validation ({@link EVENT_CONTENT_JMESPATH}): the
+ *   idempotency record keeps a hash of the content and a delivery whose hash
+ *   differs raises `IdempotencyValidationError` before `process` runs. The
+ *   library's own rule, so it is used rather than a hand-written lookup; it
+ *   also catches a conflict while the first delivery is still in progress.
+ *   But the record lives 24 hours (IDEMPOTENCY_TTL_SECONDS);
+ * - the apply-once marker (./apply-once.ts) keeps the content fingerprint for
+ *   good, so a replay from the bus archive or a DLQ redrive days later is
+ *   judged the same way.
+ * A record written before payload validation was configured has no hash to
+ * compare: such a delivery is a duplicate, as before (its marker, equally
+ * old, has no fingerprint either).
  *
  * Fault points (testing aid, `deps.faults`): `before` and `after-effect` around
  * `process` inside the idempotent section, `before-ack` after it completed.
@@ -123,7 +155,7 @@ export function createQueueConsumer(
       if (options.accepts && !options.accepts.includes(envelope.type as EventType)) {
         throw new WrongEventTypeError(options.name, options.accepts, envelope.type);
       }
-      const { fresh } = await core.run(envelope, record);
+      const { fresh } = await runJudged(envelope, record);
       log.info(fresh ? 'event processed' : 'duplicate event suppressed: already processed');
     } catch (error) {
       const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
@@ -131,9 +163,31 @@ export function createQueueConsumer(
       log.error(permanent ? 'event can never be processed' : 'event failed', { attempts, error: error as Error });
       if (permanent || attempts >= deps.maxReceiveCount) {
         await park(record, error as Error, attempts, log);
+        if (error instanceof EventIdConflictError) deps.metrics.count(BUSINESS_METRIC.EventConflicts);
         return;
       }
       throw error;
+    }
+  };
+
+  /** `core.run`, with Powertools' payload validation failure judged (see above). */
+  const runJudged = async (envelope: Envelope, record: SQSRecord): Promise<{ fresh: boolean }> => {
+    try {
+      return await core.run(envelope, record);
+    } catch (error) {
+      if (!(error instanceof IdempotencyValidationError)) throw error;
+      const storedHash = error.existingRecord?.payloadHash;
+      if (!storedHash) {
+        // Recorded before payload validation was configured: nothing to compare, a duplicate as before.
+        deps.metrics.count(BUSINESS_METRIC.DuplicatesSuppressed);
+        return { fresh: false };
+      }
+      throw new EventIdConflictError(
+        options.name,
+        envelope.id,
+        `idempotency record payload hash ${storedHash}`,
+        contentFingerprint(envelope),
+      );
     }
   };
 
@@ -141,6 +195,7 @@ export function createQueueConsumer(
     const attributes: Record<string, MessageAttributeValue> = {
       [PARK_ATTRIBUTES.errorType]: text(error.name || 'Error'),
       [PARK_ATTRIBUTES.errorMessage]: text((error.message || String(error)).slice(0, MAX_ERROR_MESSAGE_CHARS)),
+      ...reasonOf(error),
       [PARK_ATTRIBUTES.attempts]: { DataType: 'Number', StringValue: String(attempts) },
       [PARK_ATTRIBUTES.firstReceivedAt]: text(
         new Date(Number(record.attributes.ApproximateFirstReceiveTimestamp ?? Date.now())).toISOString(),
@@ -186,6 +241,12 @@ export function createQueueConsumer(
             throwOnFullBatchFailure: false,
           }),
     );
+}
+
+/** The `x-error-reason` attribute, when the error carries a reason (`InvalidEventError`, `EventIdConflictError`). */
+function reasonOf(error: Error): Record<string, MessageAttributeValue> {
+  const reason = (error as { reason?: unknown }).reason;
+  return typeof reason === 'string' && reason.length > 0 ? { [PARK_ATTRIBUTES.reason]: text(reason) } : {};
 }
 
 function text(value: string): MessageAttributeValue {

@@ -17,7 +17,10 @@ export function bootstrapSagaService(
     [ENV.EVENT_STORE_TABLE_NAME, ENV.SNAPSHOT_TABLE_NAME, ENV.SNAPSHOT_EVERY, ENV.ORDER_SERVICE_TABLE_NAME],
     // (order id, step, phase, execution): a retried task returns its first
     // result. A second execution for the same order is stopped by
-    // AcceptOrder (see order-service), not here.
+    // AcceptOrder (see order-service), not here. No payload validation
+    // (issue 17): within one execution the input is the OrderPlaced it was
+    // started with, so this key never meets other content; see
+    // docs/failure-modes.md, row 17.
     '[input.data.orderId, step, phase, executionId]',
   );
   return createSagaService(

@@ -14,6 +14,17 @@ import { getRecord } from './service-records';
  * order. These guards keep such a run from acting on a finished order, and
  * keep any run from undoing a confirmed one. The order's own record (written
  * by AcceptOrder, moved to CONFIRMED or CANCELLED once) is the judge.
+ *
+ * Why the steps they guard need no content check of their own (issue 17): each
+ * step's anchor (RESERVATION, PAYMENT, SHIPMENT) is keyed by the order id, and
+ * only the execution that owns the order reaches it. AcceptOrder fingerprints
+ * the order's content and answers every other execution for that id
+ * `DUPLICATE_ORDER` or `ORDER_ID_CONFLICT` with `compensate: false`, so the
+ * saga stops before any step, compensating nothing. Should that AcceptOrder
+ * fail technically instead, the only compensation that runs is AcceptOrder's
+ * own, which leaves another execution's order alone (order-service
+ * `leaveAnotherExecutionsOrder`). A key reused with other content is thus
+ * judged at the saga's start, once.
  */
 
 /**

@@ -85,7 +85,8 @@ export function monitorBusiness(
     sections.push({
       heading: {
         title: 'Business',
-        description: 'Orders placed, completed and compensated; duplicate deliveries suppressed; order-id conflicts.',
+        description:
+          'Orders placed, completed and compensated; duplicate deliveries suppressed; order-id and event-id conflicts.',
       },
       rows: [
         [

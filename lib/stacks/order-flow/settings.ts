@@ -11,6 +11,7 @@ import {
   aws_stepfunctions as sfn,
   aws_sns as sns,
 } from 'aws-cdk-lib';
+import type { BodyFilter } from '../../../lambdas/contracts/channels';
 import type { OperationsConfig } from '../../config/operations-config';
 import type { SagaMode } from '../../config/saga-mode';
 import type { SagaProps } from '../../constructs/saga';
@@ -81,7 +82,13 @@ export interface StageSettings {
   readonly consumerTimeout: Duration;
   /** Timeout of the saga services and the stream processors. */
   readonly serviceTimeout: Duration;
-  /** Receives before a message moves to its DLQ. */
+  /**
+   * Receives before a message moves to its DLQ. 5 on both stages, AWS's advice for a Lambda-consumed
+   * queue under heavy load ("Set the maxReceiveCount on the source queue's redrive policy to at least
+   * 5", https://docs.aws.amazon.com/lambda/latest/dg/sqs-retries.html): a batch that times out, or whose
+   * worker crashes on another message, comes back whole, and each return counts as a receive for every
+   * message in it. With 3, fault-free orders' messages were moved to DLQs under load (docs/failure-modes.md).
+   */
   readonly maxReceiveCount: number;
   /** Tables, log groups and keys on stack deletion. */
   readonly removalPolicy: RemovalPolicy;
@@ -104,7 +111,7 @@ export const STAGES: Record<Stage, StageSettings> = {
   aws: {
     consumerTimeout: Duration.seconds(10),
     serviceTimeout: Duration.seconds(10),
-    maxReceiveCount: 3,
+    maxReceiveCount: 5,
     removalPolicy: RemovalPolicy.RETAIN,
     // Orders are short streams (5 to 9 events): a snapshot is rare and cheap.
     snapshotEvery: 50,
@@ -118,7 +125,7 @@ export const STAGES: Record<Stage, StageSettings> = {
     // MiniStack runs each function in one warm worker, so a burst of saga tasks
     // queues behind itself; 5 s timed tasks out under the demo's 60-order burst.
     serviceTimeout: Duration.seconds(30),
-    maxReceiveCount: 3,
+    maxReceiveCount: 5,
     removalPolicy: RemovalPolicy.DESTROY,
     // Small, so every confirmed or refunded order exercises the snapshot path locally.
     snapshotEvery: 4,
@@ -156,15 +163,22 @@ export function businessMetrics(namespace: string, service: string): (metricName
 }
 
 /**
- * The loyalty subscription's filter on the message body: confirmed orders whose `data.total` is `minTotal`
- * or more (the loyalty consumer's rule, applied by SNS so other outcomes never reach its queue).
+ * A fan-out subscription's filter on the message body (lambdas/contracts/channels.ts `BodyFilter`): the
+ * envelope's `type` is one of `filter.types` and, if `filter.minTotal` is set, its `data.total` is at least
+ * that (the loyalty consumer's rule, applied by SNS so other outcomes never reach its queue).
  */
-export function confirmedOrdersFrom(minTotal: number): { [attribute: string]: sns.FilterOrPolicy } {
+export function bodyFilterPolicy(filter: BodyFilter): { [attribute: string]: sns.FilterOrPolicy } {
   return {
-    type: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: ['OrderConfirmed'] })),
-    data: sns.FilterOrPolicy.policy({
-      total: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.numericFilter({ greaterThanOrEqualTo: minTotal })),
-    }),
+    type: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: [...filter.types] })),
+    ...(filter.minTotal === undefined
+      ? {}
+      : {
+          data: sns.FilterOrPolicy.policy({
+            total: sns.FilterOrPolicy.filter(
+              sns.SubscriptionFilter.numericFilter({ greaterThanOrEqualTo: filter.minTotal }),
+            ),
+          }),
+        }),
   };
 }
 

@@ -93,3 +93,55 @@ export async function peek(
   }
   return { messages: [...seen.values()], duplicatesSeen };
 }
+
+/**
+ * Receives every message of a FIFO queue without consuming it, the ones
+ * behind their group's head included, as far as SQS lets anyone see them.
+ *
+ * A plain `peek` misses messages on a FIFO queue: once a receive has handed
+ * out a message of a group, the group is locked until that message is deleted
+ * or visible again, so a group whose messages straddle two receives shows only
+ * the first part (MiniStack, which fills each receive in queue order), or only
+ * its first ten (AWS, which returns as many of one group as it can:
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html).
+ * So after a plain peek, each group seen in a full receive (the only ones a
+ * receive can have cut) is read again on its own: its messages are released
+ * while every other group stays hidden, and one receive hands out up to ten of
+ * them in order. A group with more than ten messages still shows only ten:
+ * `Peeked.messages` is then shorter than the queue (the caller compares it
+ * with the queue's depth). The caller releases the messages with `release()`.
+ */
+export async function peekFifo(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: ReceiveOptions & { max: number },
+): Promise<Peeked> {
+  const seen = new Map<string, Message>();
+  let duplicatesSeen = 0;
+  const add = (batch: Message[]) => {
+    for (const message of batch) {
+      if (seen.has(message.MessageId ?? '')) duplicatesSeen++;
+      seen.set(message.MessageId ?? '', message);
+    }
+  };
+  const groupOf = (m: Message) => m.Attributes?.MessageGroupId ?? '';
+  /** Groups that had a message in a full receive: a receive that stopped at its limit may have cut them. */
+  const cut = new Set<string>();
+  while (seen.size < options.max) {
+    const want = Math.min(SQS_BATCH, options.max - seen.size);
+    const batch = await receiveBatch(sqs, queueUrl, want, options);
+    if (batch.length === 0) break;
+    const before = seen.size;
+    add(batch);
+    if (batch.length === want) for (const m of batch) cut.add(groupOf(m));
+    if (seen.size === before) break;
+  }
+  for (const group of cut) {
+    if (seen.size >= options.max) break;
+    const held = [...seen.values()].filter((m) => groupOf(m) === group);
+    await release(sqs, queueUrl, held);
+    // Every other group is hidden (in flight): this receive can only hand out this group's messages, from its head.
+    add(await receiveBatch(sqs, queueUrl, Math.min(SQS_BATCH, options.max - seen.size + held.length), options));
+  }
+  return { messages: [...seen.values()], duplicatesSeen };
+}

@@ -33,6 +33,12 @@ export interface RedriveOptions {
   /** Move at most this many messages (the receive → send → delete loop; StartMessageMoveTask has no count limit). */
   limit?: number;
   /**
+   * Move only the messages this accepts (the loop; a move task takes the whole queue). The others are
+   * not planned, counted or moved: they stay hidden until the run ends and are then released untouched.
+   * For an operator redriving chosen messages (`--message-id`), and for tests sharing a DLQ.
+   */
+  only?: (message: Message) => boolean;
+  /**
    * FIFO only: send with a new deduplication id (`redrive-<DLQ message id>`)
    * instead of the original one, for messages whose original id may still be
    * in the source queue's 5-minute deduplication window.
@@ -239,6 +245,9 @@ export async function redrive(sqs: SQSClient, dlq: DlqEntry, options: RedriveOpt
   if (method === 'move-task' && options.limit !== undefined) {
     throw new DlqRefusal('StartMessageMoveTask cannot stop after N messages: drop --limit or use --method loop');
   }
+  if (method === 'move-task' && options.only) {
+    throw new DlqRefusal('StartMessageMoveTask moves every message: drop --message-id or use --method loop');
+  }
   if (method === 'move-task' && options.newDedupId) {
     throw new DlqRefusal(
       'StartMessageMoveTask cannot set new deduplication ids: drop --new-dedup-id or use --method loop',
@@ -253,9 +262,9 @@ export async function redrive(sqs: SQSClient, dlq: DlqEntry, options: RedriveOpt
       waitSeconds: o.waitSeconds,
     });
     try {
-      const plan = messages.map((m, index) =>
-        planMove(m, dlq, { newDedupId: options.newDedupId, now: o.now(), index }),
-      );
+      const plan = messages
+        .filter((m) => !options.only || options.only(m))
+        .map((m, index) => planMove(m, dlq, { newDedupId: options.newDedupId, now: o.now(), index }));
       holdGroupsBehind(plan);
       return {
         method: 'dry-run',
@@ -272,8 +281,8 @@ export async function redrive(sqs: SQSClient, dlq: DlqEntry, options: RedriveOpt
     }
   }
 
-  // A move task moves messages as they are: no count limit, no new deduplication ids.
-  if (method !== 'loop' && options.limit === undefined && !options.newDedupId) {
+  // A move task moves messages as they are: every one, no count limit, no new deduplication ids.
+  if (method !== 'loop' && options.limit === undefined && !options.newDedupId && !options.only) {
     try {
       const moved = await moveTask(sqs, dlq, o);
       return {
@@ -345,6 +354,8 @@ export async function redriveLoop(
   if (!source) throw new DlqRefusal(noSourceAdvice(dlq));
   const held = new Map<string, { message: Message; why: string }>();
   const failed = new Map<string, { message: Message; why: string }>();
+  // Messages `only` turned down: kept hidden so they do not come round again, released at the end.
+  const skipped = new Map<string, Message>();
   const blockedGroups = new Set<string>();
   const plan: PlannedMove[] = [];
   let moved = 0;
@@ -358,15 +369,22 @@ export async function redriveLoop(
       const batch = await receiveBatch(sqs, dlq.url, want, options);
       if (batch.length === 0) break;
       const fresh: Message[] = [];
+      let unseen = 0;
       for (const m of batch) {
         const id = m.MessageId ?? '';
         const known = held.get(id) ?? failed.get(id);
         if (known)
           known.message = m; // newer receipt handle
-        else fresh.push(m);
+        else if (skipped.has(id)) skipped.set(id, m);
+        else {
+          unseen++;
+          if (options.only && !options.only(m)) skipped.set(id, m);
+          else fresh.push(m);
+        }
       }
-      // Only messages already held back or failed came round again: nothing left to move.
-      if (fresh.length === 0) break;
+      // Only messages already held back, failed or skipped came round again: nothing left to move.
+      if (unseen === 0) break;
+      if (fresh.length === 0) continue;
 
       const planned = holdGroupsBehind(
         fresh.map((m) => planMove(m, dlq, { newDedupId: options.newDedupId, now: options.now(), index: index++ })),
@@ -420,7 +438,7 @@ export async function redriveLoop(
       );
     }
   } finally {
-    const back = [...held.values(), ...failed.values()].map((h) => h.message);
+    const back = [...[...held.values(), ...failed.values()].map((h) => h.message), ...skipped.values()];
     if (back.length) await release(sqs, dlq.url, back);
   }
   return {

@@ -73,6 +73,16 @@ export interface SoakResult {
   mismatches: string[];
   /** Bad-input messages that reached no DLQ. */
   badInputLost: string[];
+  /**
+   * Fault-free orders (no driver kind planned, no fault fired) with a message in a DLQ, each with its
+   * messages' lines (DLQ, consumer, event, reason): must be none (issue 16 point 4; docs/failure-modes.md).
+   */
+  faultFreeParked: string[];
+  /**
+   * DLQ messages that are neither this run's orders' nor its bad input (earlier runs', other tests'):
+   * ignored by the accounting, counted so an operator sees them.
+   */
+  otherDeadLetters: number;
   rules: PlannedRule[];
   /** The faults the functions logged firing for this run's rules, read back from their log groups. */
   fired: FiredFault[];
@@ -259,8 +269,9 @@ async function drain(
     const badMissing = bad.filter((b) => !parked.some((p) => p.body.includes(b.marker))).length;
     log(
       `soak: checking: lost ${report.totals.lost}, double-applied ${report.totals.doubleApplied}, ` +
-        `parked ${report.totals.parked} orders + ${bad.length - badMissing}/${bad.length} bad messages, ` +
-        `violations ${report.totals.violations}`,
+        `parked ${report.totals.parked} orders (with a message in a DLQ: ${report.totals.deadLettered}) + ` +
+        `${bad.length - badMissing}/${bad.length} bad messages, violations ${report.totals.violations}, ` +
+        `other DLQ messages ${report.other.length}`,
     );
     const settled =
       report.totals.lost === 0 && badMissing === 0 && report.totals.violations === report.totals.doubleApplied;
@@ -318,8 +329,19 @@ export function accountFired(
 }
 
 /**
- * One row per fault kind, a row for the orders without one, and the total; `fired` counts from the
- * functions' log lines. Exported for its unit tests (test/scripts/soak/fired.test.ts).
+ * Whether an order ran without any fault: no kind the driver does itself (declined card, sold-out item,
+ * duplicate) and no switch fault a function logged firing on it. A planned switch fault that never fired
+ * leaves the order fault-free: nothing happened to it.
+ */
+export function isFaultFree(plan: OrderPlan, firedKinds: ReadonlyMap<string, ReadonlySet<FaultKind>>): boolean {
+  return !plan.declined && !plan.outOfStock && !plan.duplicate && !firedKinds.has(plan.orderId);
+}
+
+/**
+ * One row per fault kind, a row for the fault-free orders, and the total; `fired` counts from the
+ * functions' log lines. `parked` counts orders with a message read from a DLQ whose envelope names
+ * the order (matched by the invariants, scripts/lib/invariants.ts), never a queue's depth.
+ * Exported for its unit tests (test/scripts/soak/fired.test.ts, test/scripts/soak/parked.test.ts).
  */
 export function tally(
   plans: readonly OrderPlan[],
@@ -348,7 +370,7 @@ export function tally(
   }
   const outcomes = (selected: readonly OrderPlan[]) => {
     const reports = selected.map((p) => byOrder.get(p.orderId)).filter((r) => r !== undefined);
-    const isParked = (r: (typeof reports)[number]) => r.parked.length > 0;
+    const isParked = (r: (typeof reports)[number]) => r.deadLettered.length > 0;
     return {
       recovered: reports.filter((r) => r.violations.length === 0 && !isParked(r)).length,
       parked: reports.filter(isParked).length,
@@ -384,7 +406,7 @@ export function tally(
     };
   };
   const orderKinds = (Object.keys(FAULT_KINDS) as FaultKind[]).filter((k) => !k.startsWith('bad-input-'));
-  const faultFree = plans.filter((p) => p.kinds.length === 0 && !kindsByOrder.has(p.orderId));
+  const faultFree = plans.filter((p) => isFaultFree(p, kindsByOrder));
   const rows = [
     ...orderKinds.map(kindRow),
     { scenario: '(no fault)', planned: faultFree.length, fired: null, notFired: null, ...outcomes(faultFree) },
@@ -407,7 +429,25 @@ export function tally(
   const badInputLost = bad
     .filter((b) => !parked.some((p) => p.body.includes(b.marker)))
     .map((b) => `${b.marker} (${b.kind}, ${b.queue})`);
-  return { rows, total, report, mismatches, badInputLost, settled, rulesNotFired };
+  const faultFreeParked = faultFree.flatMap((plan) => {
+    const lines = byOrder.get(plan.orderId)?.deadLettered ?? [];
+    return lines.length > 0 ? [`${plan.orderId}: ${lines.join('; ')}`] : [];
+  });
+  const ours = new Set(plans.map((p) => p.orderId));
+  const otherDeadLetters = parked.filter(
+    (p) => !(p.orderId && ours.has(p.orderId)) && !bad.some((b) => p.body.includes(b.marker)),
+  ).length;
+  return {
+    rows,
+    total,
+    report,
+    mismatches,
+    badInputLost,
+    faultFreeParked,
+    otherDeadLetters,
+    settled,
+    rulesNotFired,
+  };
 }
 
 /**
@@ -444,11 +484,25 @@ function cells(r: SoakRow): string[] {
   ];
 }
 
+/** The lines under the table: the pass criterion on fault-free orders, and what the DLQs held besides the run. */
+function footer(result: Partial<Pick<SoakResult, 'faultFreeParked' | 'otherDeadLetters'>>): string[] {
+  if (result.faultFreeParked === undefined) return [];
+  return [
+    `fault-free orders parked: ${result.faultFreeParked.length} (must be 0)`,
+    ...(result.otherDeadLetters === undefined
+      ? []
+      : [`other DLQ messages (not this run's, ignored): ${result.otherDeadLetters}`]),
+  ];
+}
+
 /**
- * The table, fixed-width, one row per kind and the total. `fired (logged)` counts the orders on which a
- * function logged the kind's rule firing; `-` where the driver does the fault itself (it sent it).
+ * The table, fixed-width, one row per kind and the total, then the fault-free orders parked. `fired
+ * (logged)` counts the orders on which a function logged the kind's rule firing; `-` where the driver
+ * does the fault itself (it sent it).
  */
-export function formatSoakTable(result: Pick<SoakResult, 'rows' | 'total'>): string {
+export function formatSoakTable(
+  result: Pick<SoakResult, 'rows' | 'total'> & Partial<Pick<SoakResult, 'faultFreeParked' | 'otherDeadLetters'>>,
+): string {
   const lines = [...result.rows, result.total].map(cells);
   const widths = COLUMNS.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const format = (row: string[]) =>
@@ -459,11 +513,14 @@ export function formatSoakTable(result: Pick<SoakResult, 'rows' | 'total'>): str
     ...lines.slice(0, -1).map(format),
     format(widths.map((w) => '-'.repeat(w))),
     format(lines[lines.length - 1]),
+    ...footer(result),
   ].join('\n');
 }
 
 /** The same table in Markdown, for BENCHMARKS.md. */
-export function markdownSoakTable(result: Pick<SoakResult, 'rows' | 'total'>): string {
+export function markdownSoakTable(
+  result: Pick<SoakResult, 'rows' | 'total'> & Partial<Pick<SoakResult, 'faultFreeParked' | 'otherDeadLetters'>>,
+): string {
   const title = (h: string) => h.charAt(0).toUpperCase() + h.slice(1);
   return [
     `| ${COLUMNS.map(title).join(' | ')} |`,
@@ -477,17 +534,23 @@ export function markdownSoakTable(result: Pick<SoakResult, 'rows' | 'total'>): s
       }
       return `| ${row.join(' | ')} |`;
     }),
+    ...footer(result).map((line) => `\n${line}`),
   ].join('\n');
 }
 
 /**
- * Whether the run passed: nothing lost, nothing applied twice, no other invariant broken, and every
- * planned switch kind fired at least once by the functions' own logs. Outcome
+ * Whether the run passed: nothing lost, nothing applied twice, no other invariant broken, no message of
+ * a fault-free order in a DLQ, and every planned switch kind fired at least once by the functions' own
+ * logs. Outcome
  * mismatches (a fault-free order cancelled because a saga step timed out on an overloaded engine) are
  * printed but are not failures: the saga compensating is a correct outcome, not a lost order.
  */
 export function soakPassed(result: SoakResult): boolean {
   return (
-    result.total.lost === 0 && result.total.doubleApplied === 0 && result.report.ok && unfiredKinds(result).length === 0
+    result.total.lost === 0 &&
+    result.total.doubleApplied === 0 &&
+    result.report.ok &&
+    result.faultFreeParked.length === 0 &&
+    unfiredKinds(result).length === 0
   );
 }

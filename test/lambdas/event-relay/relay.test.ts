@@ -232,6 +232,14 @@ describe('relay to the order timeline queue (message group = order id)', () => {
     expect(published.map((e) => JSON.parse(e.Detail!).id)).toEqual([chargedA.id]);
   });
 
+  it('sends to the timeline only what the routing table relays: a stored event from another source stays out', async () => {
+    const chargedA = chargedFor('order-a', 1);
+    const foreign = { ...chargedFor('order-a', 2), source: 'someone.else' };
+    const response = await relay([stored(chargedA, 'order-a', 2, '21'), stored(foreign, 'order-a', 3, '22')], deps);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(queued().map((e) => e.MessageDeduplicationId)).toEqual([chargedA.id]);
+  });
+
   it('sends in requests of 10, in order', async () => {
     const events = Array.from({ length: 12 }, (_, i) => chargedFor('order-1', i));
     await relay(

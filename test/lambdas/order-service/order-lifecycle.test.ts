@@ -5,8 +5,10 @@ import { storedEnvelope } from '../../../lambdas/event-store/event-store';
 import { contentFingerprint } from '../../../lambdas/messages/fingerprint';
 import {
   acceptOrder,
+  cancelOrder,
   DUPLICATE_ORDER,
   judgeSecondStart,
+  markNeedsAttention,
   ORDER_ID_CONFLICT,
 } from '../../../lambdas/order-service/order-lifecycle';
 import { orderOutcomeMetrics } from '../../../lambdas/order-service/order-metrics';
@@ -134,5 +136,86 @@ describe('acceptOrder: first accepted wins', () => {
       ok: true,
       detail: { recorded: false },
     });
+  });
+});
+
+/**
+ * A second execution for an order id whose AcceptOrder failed technically
+ * compensates from AcceptOrder: its CancelOrder (and, should that fail, its
+ * NEEDS_ATTENTION report) must not move the order another execution owns.
+ */
+describe("compensations of an execution that does not own the order leave the owner's order as it is", () => {
+  let db: ReturnType<typeof inMemoryEventStore>;
+  let deps: SagaDeps;
+  const first = orderPlaced({ orderId: 'o-1', items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 10 }] }, 'event-a');
+  const sameContent = orderPlaced({ orderId: 'o-1', items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 10 }] }, 'event-c');
+  const otherContent = orderPlaced(
+    { orderId: 'o-1', items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 10 }] },
+    'event-b',
+  );
+  const failure = { step: 'AcceptOrder', Error: 'States.TaskFailed', Cause: 'throttled' };
+  const orderRecord = async () =>
+    (await deps.ddb.send(new GetCommand({ TableName: 'state', Key: keys.order('o-1') }))).Item;
+  const types = () => db.items('events').map((i) => storedEnvelope(i as never).type);
+
+  beforeEach(async () => {
+    db = inMemoryEventStore();
+    deps = { ddb: db.ddb, eventStore: { eventTable: 'events' }, orderServiceTable: 'state', now: () => new Date(0) };
+    await acceptOrder({ order: first, executionId: 'exec-1' }, deps);
+  });
+
+  it('CancelOrder of a duplicate execution cancels nothing and says whose order it is', async () => {
+    const result = await cancelOrder({ order: sameContent, executionId: 'exec-2', failure }, deps);
+    expect(result).toEqual({
+      ok: true,
+      detail: { status: 'PENDING', recorded: false, ownedBy: 'exec-1', notOwner: DUPLICATE_ORDER },
+    });
+    expect(await orderRecord()).toMatchObject({ status: 'PENDING', sagaExecutionId: 'exec-1' });
+    expect(types()).toEqual(['OrderPlaced']);
+    expect(orderOutcomeMetrics({ step: 'AcceptOrder', phase: 'compensation' }, result)).toEqual([]);
+  });
+
+  it('CancelOrder of a conflicting execution cancels nothing and reports the conflict once', async () => {
+    const result = await cancelOrder({ order: otherContent, executionId: 'exec-2', failure }, deps);
+    expect(result).toEqual({
+      ok: true,
+      detail: {
+        status: 'PENDING',
+        recorded: false,
+        ownedBy: 'exec-1',
+        notOwner: ORDER_ID_CONFLICT,
+        conflictRecorded: true,
+      },
+    });
+    expect(orderOutcomeMetrics({ step: 'AcceptOrder', phase: 'compensation' }, result)).toEqual(['OrderConflicts']);
+    expect(await orderRecord()).toMatchObject({ status: 'PENDING', sagaExecutionId: 'exec-1' });
+    expect(types()).toEqual(['OrderPlaced', 'OrderConflictRejected']);
+    const kept = (
+      await deps.ddb.send(new GetCommand({ TableName: 'state', Key: keys.orderConflict('o-1', 'event-b') }))
+    ).Item;
+    expect(kept).toMatchObject({
+      rejectedExecutionId: 'exec-2',
+      rejectedFingerprint: contentFingerprint(otherContent),
+    });
+
+    // Run again (a retry): nothing more is recorded or counted.
+    const again = await cancelOrder({ order: otherContent, executionId: 'exec-2', failure }, deps);
+    expect(again).toMatchObject({ ok: true, detail: { conflictRecorded: false } });
+    expect(orderOutcomeMetrics({ step: 'AcceptOrder', phase: 'compensation' }, again)).toEqual([]);
+    expect(types()).toEqual(['OrderPlaced', 'OrderConflictRejected']);
+  });
+
+  it("the NEEDS_ATTENTION report of a non-owner leaves the owner's order as it is", async () => {
+    const result = await markNeedsAttention('AcceptOrder')(
+      { order: sameContent, executionId: 'exec-2', failure, compensationFailure: { Error: 'Error', Cause: 'x' } },
+      deps,
+    );
+    expect(result).toEqual({
+      ok: true,
+      detail: { step: 'AcceptOrder', status: 'PENDING', recorded: false, ownedBy: 'exec-1', notOwner: DUPLICATE_ORDER },
+    });
+    expect(orderOutcomeMetrics({ step: 'AcceptOrder', phase: 'compensationFailure' }, result)).toEqual([]);
+    expect(await orderRecord()).toMatchObject({ status: 'PENDING' });
+    expect(types()).toEqual(['OrderPlaced']);
   });
 });

@@ -52,7 +52,7 @@ describe('BusinessMetrics', () => {
     expect(lines[0]).toMatchObject({ OrdersCompleted: 1 });
   });
 
-  it('names the six figures the dashboard draws', () => {
+  it('names the seven figures the dashboard draws', () => {
     expect(BUSINESS_METRIC_NAMES).toEqual([
       'OrdersPlaced',
       'OrdersCompleted',
@@ -60,6 +60,7 @@ describe('BusinessMetrics', () => {
       'OrdersNeedingAttention',
       'DuplicatesSuppressed',
       'OrderConflicts',
+      'EventConflicts',
     ]);
   });
 });

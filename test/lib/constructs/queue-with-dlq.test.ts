@@ -26,11 +26,11 @@ describe('QueueWithDlq', () => {
     expect(fifo.fifo).toBe(true);
   });
 
-  it('gives a standard queue a standard DLQ with 14 days of retention and the default maxReceiveCount 3', () => {
+  it('gives a standard queue a standard DLQ with 14 days of retention and the default maxReceiveCount 5', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 45,
       FifoQueue: Match.absent(),
-      RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: Match.anyValue() },
+      RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
     });
     template.resourcePropertiesCountIs(
       'AWS::SQS::Queue',
@@ -128,7 +128,7 @@ describe('QueueWithDlq', () => {
     const { stack } = testStack();
     expect(() => new QueueWithDlq(stack, 'Bad', { maxReceiveCount: 0, contentBasedDeduplication: true })).toThrow(
       'QueueWithDlq at Test/Bad: 2 invalid props:\n' +
-        '  - maxReceiveCount = 0: must be an integer from 1 to 1000. Fix: use 3 to 5 for a consumer that retries transient faults\n' +
+        "  - maxReceiveCount = 0: must be an integer from 1 to 1000. Fix: use at least 5 for a Lambda consumer (AWS's advice), fewer only where a message must leave sooner\n" +
         '  - contentBasedDeduplication = true: applies to FIFO queues only. Fix: set fifo: true or drop contentBasedDeduplication',
     );
   });

@@ -1,25 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type PolicyValidationPluginReport } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSagaMode, SAGA_MODE_CONTEXT_KEY } from '../../../lib/config/saga-mode';
 import { parseStackName } from '../../../lib/config/stack-name';
-import { OrderFlowStack } from '../../../lib/stacks/order-flow-stack';
-import { cdkContext, definitionOf, ROOT, type TemplateJson } from '../../support/cdk/cdk';
-import { nagFindings } from '../../support/cdk/order-flow';
-
-/** The stack as bin/app.ts builds it from context (cdk.json's, plus `extra` as `-c` would add it). */
-function synthWithContext(extra: Record<string, string>) {
-  const app = new App({ context: { ...cdkContext(), stage: 'aws', ...extra } });
-  const sagaMode = parseSagaMode(app.node.tryGetContext(SAGA_MODE_CONTEXT_KEY));
-  const stack = new OrderFlowStack(app, 'OrderFlow', { stackName: 'OrderFlow', stage: 'aws', sagaMode });
-  const template = Template.fromStack(stack);
-  const nag = new AwsSolutionsChecks(app).validateScope(app);
-  return { template, json: template.toJSON() as TemplateJson, nag };
-}
+import { definitionOf, ROOT, type TemplateJson } from '../../support/cdk/cdk';
+import { nagFindings, synthOrderFlow } from '../../support/cdk/order-flow';
 
 describe('saga mode context', () => {
   it('defaults to standard in cdk.json', () => {
@@ -68,7 +56,7 @@ describe.each([
   let nag: PolicyValidationPluginReport;
 
   beforeAll(() => {
-    ({ template, json, nag } = synthWithContext({ [SAGA_MODE_CONTEXT_KEY]: mode }));
+    ({ template, json, nag } = synthOrderFlow('aws', { [SAGA_MODE_CONTEXT_KEY]: mode }));
   });
 
   it(`builds a ${type} state machine, traced, logging ALL ${includeExecutionData ? 'with' : 'without'} execution data`, () => {

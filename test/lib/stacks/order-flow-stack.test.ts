@@ -26,7 +26,7 @@ describe('OrderFlowStack (aws stage)', () => {
     const sources = resourcesOf(json, 'AWS::SQS::Queue').filter(([id]) => !dlqs.has(id));
     expect(sources.length).toBe(4);
     for (const [id, queue] of sources) {
-      expect(queue.Properties.RedrivePolicy, id).toMatchObject({ maxReceiveCount: 3 });
+      expect(queue.Properties.RedrivePolicy, id).toMatchObject({ maxReceiveCount: 5 });
     }
   });
 
@@ -304,7 +304,7 @@ describe('OrderFlowStack (aws stage)', () => {
       const fn = json.Resources[refOf(mapping.Properties.FunctionName)!];
       expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
         DEAD_LETTER_QUEUE_URL: { Ref: dlqId },
-        MAX_RECEIVE_COUNT: '3',
+        MAX_RECEIVE_COUNT: '5',
         CONSUMER_STATE_TABLE_NAME: expect.anything(),
         IDEMPOTENCY_TABLE_NAME: expect.anything(),
       });

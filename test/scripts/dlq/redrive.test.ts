@@ -105,6 +105,36 @@ describe('redrive (receive → send → delete loop)', () => {
     ]);
   });
 
+  it('moves only the messages `only` accepts, across batches, and leaves the others in the DLQ, released', async () => {
+    fake = fakeQueues(['dlq', 'source']);
+    fake.put('dlq', ...parked(25));
+    const chosen = new Set(['dlq-3', 'dlq-14', 'dlq-24']);
+    const only = (m: { MessageId?: string }) => chosen.has(m.MessageId ?? '');
+    const dry = await redrive(fake.sqs, dlqEntry('dlq', 'source'), { apply: false, only, ...fast });
+    expect(dry.plan.map((p) => p.messageId)).toEqual([...chosen]);
+    const result = await redrive(fake.sqs, dlqEntry('dlq', 'source'), { apply: true, only, ...fast });
+    expect(result.moved).toBe(3);
+    expect(result.plan.map((p) => p.messageId)).toEqual([...chosen]);
+    expect(result.heldBack).toEqual([]);
+    expect(fake.messages('source').map((m) => m.body)).toEqual(
+      parked(25)
+        .filter((m) => chosen.has(m.id))
+        .map((m) => m.body),
+    );
+    const left = fake.messages('dlq');
+    expect(left).toHaveLength(22);
+    expect(left.some((m) => chosen.has(m.id))).toBe(false);
+    // The others were released at the end, not left hidden until their visibility timeout.
+    expect(left.every((m) => m.hiddenUntil === undefined || m.hiddenUntil <= 1_700_000_000_000)).toBe(true);
+  });
+
+  it('refuses `only` with a move task, which takes the whole queue', async () => {
+    fake = fakeQueues(['dlq', 'source']);
+    await expect(
+      redrive(fake.sqs, dlqEntry('dlq', 'source'), { apply: true, method: 'move-task', only: () => true }),
+    ).rejects.toThrow('StartMessageMoveTask moves every message');
+  });
+
   it('rejects a limit that is not a positive whole number', async () => {
     fake = fakeQueues(['dlq', 'source']);
     await expect(redrive(fake.sqs, dlqEntry('dlq', 'source'), { apply: true, limit: 0 })).rejects.toThrow(

@@ -54,9 +54,19 @@ function reportOf(orderIds: string[]): InvariantReport {
       lost: [],
       doubleApplied: [],
       parked: [],
+      deadLettered: [],
     })),
     violations: [],
-    totals: { orders: orderIds.length, final: orderIds.length, lost: 0, doubleApplied: 0, parked: 0, violations: 0 },
+    other: [],
+    totals: {
+      orders: orderIds.length,
+      final: orderIds.length,
+      lost: 0,
+      doubleApplied: 0,
+      parked: 0,
+      deadLettered: 0,
+      violations: 0,
+    },
     ok: true,
   };
 }

@@ -5,6 +5,7 @@ import {
   verifyInvariants,
 } from '../../../scripts/lib/invariants';
 import type { System } from '../../../scripts/lib/order-system';
+import { LOCAL_PARK_WINDOW_MS } from './park-window';
 
 export type { InvariantReport } from '../../../scripts/lib/invariants';
 
@@ -14,7 +15,7 @@ export interface ExpectInvariantsOptions extends GatherOptions {
    * messages reaching their DLQ) before a missing effect counts as lost. Lost
    * messages and unfinished orders can still heal within it; a double-applied
    * effect never does, so the check stops at the first one.
-   * @default 120_000 (3 receives × 30 s visibility locally, plus margin)
+   * @default LOCAL_PARK_WINDOW_MS (every receive a message may get locally, plus margin)
    */
   timeoutMs?: number;
   /** @default 2_000 */
@@ -37,7 +38,7 @@ export async function expectInvariants(
   orderIds: readonly string[],
   options: ExpectInvariantsOptions = {},
 ): Promise<InvariantReport> {
-  const { timeoutMs = 120_000, intervalMs = 2_000, ...gather } = options;
+  const { timeoutMs = LOCAL_PARK_WINDOW_MS, intervalMs = 2_000, ...gather } = options;
   if (orderIds.length === 0) throw new Error('expectInvariants needs at least one order id');
   const deadline = Date.now() + timeoutMs;
   let report = await verifyInvariants(sys, orderIds, gather);

@@ -3,12 +3,17 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { EventIdConflictError } from '../../../../lambdas/contracts/errors';
 import type { EventType } from '../../../../lambdas/contracts/events';
 import { BUSINESS_METRIC, BUSINESS_METRICS_NAMESPACE } from '../../../../lambdas/contracts/metrics';
 import { PARK_ATTRIBUTES } from '../../../../lambdas/contracts/park-attributes';
 import type { Envelope } from '../../../../lambdas/messages/envelope';
 import { BusinessMetrics } from '../../../../lambdas/platform/metrics';
-import { createQueueConsumer, unwrapBody } from '../../../../lambdas/runtime/consumer/queue-consumer';
+import {
+  createQueueConsumer,
+  EVENT_CONTENT_JMESPATH,
+  unwrapBody,
+} from '../../../../lambdas/runtime/consumer/queue-consumer';
 import { captureJsonLines, emfTotals, logEntries } from '../../../support/capture-output';
 import { orderPlaced, sqsRecord } from '../../../support/events';
 import { inMemoryIdempotency } from '../../../support/in-memory-idempotency';
@@ -22,7 +27,12 @@ const sqsMock = mockClient(SQSClient);
 
 function consumer(
   process: (e: Envelope) => Promise<void>,
-  options: { fifo?: boolean; logLevel?: 'SILENT' | 'INFO'; accepts?: readonly EventType[] } = {},
+  options: {
+    fifo?: boolean;
+    logLevel?: 'SILENT' | 'INFO';
+    accepts?: readonly EventType[];
+    idempotency?: ReturnType<typeof inMemoryIdempotency>;
+  } = {},
 ) {
   return createQueueConsumer(
     { name: 'test-consumer', process, fifo: options.fifo, accepts: options.accepts },
@@ -32,7 +42,8 @@ function consumer(
       metrics: new BusinessMetrics('test-consumer'),
       deadLetterQueueUrl: 'https://sqs.local/dlq',
       maxReceiveCount: 3,
-      idempotency: inMemoryIdempotency(),
+      // As the bootstrap configures it: keyed by the event id, its content validated.
+      idempotency: options.idempotency ?? inMemoryIdempotency('id', EVENT_CONTENT_JMESPATH),
     },
   );
 }
@@ -281,5 +292,165 @@ describe('createQueueConsumer', () => {
     const [failed] = logEntries(lines, 'event can never be processed');
     expect(failed.messageId).toBe('m-bad');
     for (const key of ['orderId', 'eventId', 'correlationId', 'eventType']) expect(failed).not.toHaveProperty(key);
+  });
+});
+
+describe('createQueueConsumer: a known event id with changed content (issue 17)', () => {
+  const parkedMessages = () => sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+  const attribute = (message: { MessageAttributes?: Record<string, { StringValue?: string }> }, name: string) =>
+    message.MessageAttributes?.[name]?.StringValue;
+
+  it('same id, same body → a silent duplicate: processed once, nothing parked', async () => {
+    const seen: string[] = [];
+    const handler = consumer(async (e) => {
+      seen.push((e.data as { customerId: string }).customerId);
+    });
+    const event = orderPlaced();
+    await handler({ Records: [sqsRecord(JSON.stringify(event), { messageId: 'a' })] } as SQSEvent, context);
+    const again = await handler(
+      { Records: [sqsRecord(JSON.stringify(event), { messageId: 'b' })] } as SQSEvent,
+      context,
+    );
+    expect(again.batchItemFailures).toEqual([]);
+    expect(seen).toEqual([event.data.customerId]);
+    expect(parkedMessages()).toEqual([]);
+  });
+
+  it('same id, other body → parked on its first attempt with EVENT_ID_CONFLICT, never applied, other records unharmed', async () => {
+    const seen: string[] = [];
+    const handler = consumer(async (e) => {
+      seen.push(`${e.id}:${(e.data as { customerId: string }).customerId}`);
+    });
+    const event = orderPlaced();
+    await handler({ Records: [sqsRecord(JSON.stringify(event), { messageId: 'first' })] } as SQSEvent, context);
+    const changed = { ...event, data: { ...event.data, customerId: 'customer-other' } };
+    const neighbour = orderPlaced({ orderId: 'order-2' });
+    const { lines, result } = await captureJsonLines(() =>
+      handler(
+        {
+          Records: [
+            sqsRecord(JSON.stringify(changed), { messageId: 'changed' }),
+            sqsRecord(JSON.stringify(neighbour), { messageId: 'neighbour' }),
+          ],
+        } as SQSEvent,
+        context,
+      ),
+    );
+    // Acknowledged (parked), not failed: the batch is not retried, the neighbour is processed.
+    expect(result.batchItemFailures).toEqual([]);
+    expect(seen).toEqual([`${event.id}:${event.data.customerId}`, `${neighbour.id}:${neighbour.data.customerId}`]);
+    const parked = parkedMessages();
+    expect(parked).toHaveLength(1);
+    expect(parked[0].MessageBody).toBe(JSON.stringify(changed));
+    expect(attribute(parked[0], PARK_ATTRIBUTES.errorType)).toBe('EventIdConflictError');
+    expect(attribute(parked[0], PARK_ATTRIBUTES.reason)).toBe('EVENT_ID_CONFLICT');
+    expect(attribute(parked[0], PARK_ATTRIBUTES.attempts)).toBe('1');
+    expect(attribute(parked[0], PARK_ATTRIBUTES.sourceMessageId)).toBe('changed');
+    expect(attribute(parked[0], PARK_ATTRIBUTES.errorMessage)).toMatch(
+      new RegExp(
+        `^EVENT_ID_CONFLICT: test-consumer already processed event ${event.id} with other content ` +
+          `\\(idempotency record payload hash .+\\); this delivery \\(sha256:[0-9a-f]{64}\\) is parked, not applied$`,
+      ),
+    );
+    expect(emfTotals(lines, BUSINESS_METRICS_NAMESPACE)).toEqual({ [BUSINESS_METRIC.EventConflicts]: 1 });
+  });
+
+  it('same id, same content, other delivery metadata (time, correlation id, metadata) → a duplicate', async () => {
+    let calls = 0;
+    const handler = consumer(async () => {
+      calls++;
+    });
+    const event = orderPlaced();
+    await handler({ Records: [sqsRecord(JSON.stringify(event), { messageId: 'a' })] } as SQSEvent, context);
+    // The same content with its keys in another order, too: key order is not content.
+    const { orderId, ...rest } = event.data;
+    const redelivered = {
+      ...event,
+      time: '2027-01-01T00:00:00.000Z',
+      correlationId: 'another-correlation',
+      causationId: 'another-cause',
+      metadata: { aggregateVersion: 3 },
+      data: { ...rest, orderId },
+    };
+    const { lines, result } = await captureJsonLines(() =>
+      handler({ Records: [sqsRecord(JSON.stringify(redelivered), { messageId: 'b' })] } as SQSEvent, context),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    expect(calls).toBe(1);
+    expect(parkedMessages()).toEqual([]);
+    expect(emfTotals(lines, BUSINESS_METRICS_NAMESPACE)).toEqual({ [BUSINESS_METRIC.DuplicatesSuppressed]: 1 });
+  });
+
+  it('two deliveries of one id with different bodies in one batch: one applied, the other parked', async () => {
+    const seen: string[] = [];
+    const handler = consumer(async (e) => {
+      await new Promise((r) => setTimeout(r, 10));
+      seen.push((e.data as { customerId: string }).customerId);
+    });
+    const event = orderPlaced();
+    const changed = { ...event, data: { ...event.data, customerId: 'customer-other' } };
+    const response = await handler(
+      {
+        Records: [
+          sqsRecord(JSON.stringify(event), { messageId: 'one' }),
+          sqsRecord(JSON.stringify(changed), { messageId: 'two' }),
+        ],
+      } as SQSEvent,
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen).toHaveLength(1);
+    const parked = parkedMessages();
+    expect(parked).toHaveLength(1);
+    expect(attribute(parked[0], PARK_ATTRIBUTES.reason)).toBe('EVENT_ID_CONFLICT');
+    // The parked one is the one not applied.
+    const parkedCustomer = (JSON.parse(parked[0].MessageBody ?? '{}') as { data: { customerId: string } }).data
+      .customerId;
+    expect([parkedCustomer, ...seen].sort()).toEqual([event.data.customerId, changed.data.customerId].sort());
+  });
+
+  it('a conflict found by the apply-once marker (idempotency record expired) is parked the same way', async () => {
+    const handler = consumer(async (e) => {
+      throw new EventIdConflictError('test-consumer', e.id, 'apply-once marker sha256:old', 'sha256:new');
+    });
+    const { lines, result } = await captureJsonLines(() =>
+      handler({ Records: [sqsRecord(JSON.stringify(orderPlaced()), { messageId: 'late' })] } as SQSEvent, context),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    const [parked] = parkedMessages();
+    expect(attribute(parked, PARK_ATTRIBUTES.reason)).toBe('EVENT_ID_CONFLICT');
+    expect(attribute(parked, PARK_ATTRIBUTES.attempts)).toBe('1');
+    expect(emfTotals(lines, BUSINESS_METRICS_NAMESPACE)).toEqual({ [BUSINESS_METRIC.EventConflicts]: 1 });
+  });
+
+  it('an idempotency record written before payload validation has no hash to compare: a duplicate, as before', async () => {
+    let calls = 0;
+    const process = async () => {
+      calls++;
+    };
+    const before = inMemoryIdempotency('id');
+    const event = orderPlaced();
+    await consumer(process, { idempotency: before })(
+      { Records: [sqsRecord(JSON.stringify(event), { messageId: 'a' })] } as SQSEvent,
+      context,
+    );
+    const after = inMemoryIdempotency('id', EVENT_CONTENT_JMESPATH);
+    for (const [key, record] of before.persistenceStore.records) after.persistenceStore.records.set(key, record);
+    const changed = { ...event, data: { ...event.data, customerId: 'customer-other' } };
+    const response = await consumer(process, { idempotency: after })(
+      { Records: [sqsRecord(JSON.stringify(changed), { messageId: 'b' })] } as SQSEvent,
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(calls).toBe(1);
+    expect(parkedMessages()).toEqual([]);
+  });
+
+  it('puts an InvalidEventError reason on the parked message too', async () => {
+    await consumer(async () => undefined)(
+      { Records: [sqsRecord('not json', { messageId: 'bad' })] } as SQSEvent,
+      context,
+    );
+    expect(attribute(parkedMessages()[0], PARK_ATTRIBUTES.reason)).toBe('MALFORMED_JSON');
   });
 });

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CHECKOUT_SOURCE } from '../../../../lambdas/contracts/events';
+import { CHECKOUT_SOURCE } from '../../../lambdas/contracts/events';
 import {
   appendEvents,
   type EventStoreTables,
@@ -9,13 +9,13 @@ import {
   recordFact,
   type StoredEvent,
   storedEnvelope,
-} from '../../../../lambdas/event-store/event-store';
-import { orderAggregate } from '../../../../lambdas/event-store/order-aggregate';
-import { parseEnvelope } from '../../../../lambdas/messages/envelope';
-import { SCHEMA_VERSIONS } from '../../../../lambdas/messages/schemas';
-import { upcastData } from '../../../../lambdas/messages/upcasters';
-import { inMemoryEventStore } from '../../../support/in-memory-event-store';
-import { refundedOrderEvents } from '../../../support/order-events';
+} from '../../../lambdas/event-store/event-store';
+import { orderAggregate } from '../../../lambdas/event-store/order-aggregate';
+import { parseEnvelope } from '../../../lambdas/messages/envelope';
+import { SCHEMA_VERSIONS } from '../../../lambdas/messages/schemas';
+import { upcastData } from '../../../lambdas/messages/upcasters';
+import { inMemoryEventStore } from '../../support/in-memory-event-store';
+import { refundedOrderEvents } from '../../support/order-events';
 
 let db: ReturnType<typeof inMemoryEventStore>;
 const events = refundedOrderEvents();

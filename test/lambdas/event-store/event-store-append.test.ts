@@ -5,17 +5,17 @@ import {
   ConcurrencyError,
   InvalidEventError,
   WriteConditionFailedError,
-} from '../../../../lambdas/contracts/errors';
+} from '../../../lambdas/contracts/errors';
 import {
   appendEvents,
   MAX_TRANSACTION_ITEMS,
   recordFact,
   type TransactItem,
-} from '../../../../lambdas/event-store/event-store';
-import { eventEntryBytes, MAX_EVENT_BYTES, PUT_EVENTS_LIMIT_BYTES } from '../../../../lambdas/messages/envelope';
-import { orderPlaced } from '../../../support/events';
-import { inMemoryEventStore } from '../../../support/in-memory-event-store';
-import { refundedOrderEvents } from '../../../support/order-events';
+} from '../../../lambdas/event-store/event-store';
+import { eventEntryBytes, MAX_EVENT_BYTES, PUT_EVENTS_LIMIT_BYTES } from '../../../lambdas/messages/envelope';
+import { orderPlaced } from '../../support/events';
+import { inMemoryEventStore } from '../../support/in-memory-event-store';
+import { refundedOrderEvents } from '../../support/order-events';
 
 let db: ReturnType<typeof inMemoryEventStore>;
 const store = { eventTable: 'events' };
