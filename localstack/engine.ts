@@ -242,9 +242,35 @@ export async function venvTool(name: string, log: (line: string) => void = conso
   return bin;
 }
 
+/**
+ * `LAMBDA_ACCOUNT_CONCURRENCY` for the engine, from the user's environment: how many Lambda invocations
+ * MiniStack runs at once, all functions together (0 = unbounded); past it an invocation is throttled at
+ * once (TooManyRequestsException) and left to its caller to retry. Unset, MiniStack 1.5.33 sizes it from
+ * memory (half of it at 21 MiB per invocation, at most 1000: about 585 on a 23 GiB machine) and runs each
+ * concurrent invocation in its own `node` worker process. No default is imposed here: on the 2-core
+ * machine every bound we measured (8, 16, 32) turned throttled saga steps into cancelled orders, loaded or
+ * quiet, while unbounded the demo burst ended right but slowly (p50 29 s quiet) or thrashed (loaded)
+ * (BENCHMARKS.md, issue 14; localstack/README.md "Lambda concurrency on the engine"). Returns undefined
+ * when unset; refuses anything but a whole number.
+ */
+export function lambdaAccountConcurrency(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const raw = env.LAMBDA_ACCOUNT_CONCURRENCY?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) > 100_000) {
+    throw new Error(
+      `engine: LAMBDA_ACCOUNT_CONCURRENCY must be a whole number of concurrent Lambda invocations (0 = unbounded), got "${raw}"`,
+    );
+  }
+  return String(Number(raw));
+}
+
 /** The environment MiniStack runs with. Lambda handlers inherit it (the warm worker spawns them from it). */
 function engineProcessEnv(host: string, port: number): Record<string, string> {
   const env = withoutCallerAws(process.env);
+  // The bound on concurrent invocations (worker processes), checked, when the user sets one.
+  const concurrency = lambdaAccountConcurrency();
+  if (concurrency === undefined) delete env.LAMBDA_ACCOUNT_CONCURRENCY;
+  else env.LAMBDA_ACCOUNT_CONCURRENCY = concurrency;
   for (const k of Object.keys(env))
     if (/^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_ENDPOINT_URL)$/.test(k)) delete env[k];
   // Lambda handlers run as `node` from PATH: make that the same node that runs this tooling.
@@ -468,6 +494,10 @@ environment
   AWS_ENDPOINT_URL      where the engine is (loopback to start one)
   PYTHON                the Python that creates the venv (default python3, needs 3.10 or later)
   MINISTACK_LOG_LEVEL   MiniStack's log level (default INFO)
+  LAMBDA_ACCOUNT_CONCURRENCY
+                        Lambda invocations the engine runs at once, all functions together
+                        (0 = unbounded; unset: MiniStack's own, sized from memory); past it an
+                        invocation is throttled (see localstack/README.md)
 
 what it writes
   .engine/venv (first use, or when the pins change), .engine/ministack.pid, .engine/ministack.log,

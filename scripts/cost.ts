@@ -272,7 +272,6 @@ async function main() {
       compensated: args.compensated,
       intervalMs: args.intervalMs,
       phaseTimeoutMs: 120_000 + (args.confirmed + args.compensated) * (args.intervalMs + 3000),
-      resources,
       log: (line) => console.log(line),
     });
     const cdkVersion = (

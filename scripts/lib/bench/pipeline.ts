@@ -3,9 +3,10 @@ import { keys } from '../../../lambdas/contracts/keys';
 import { DECLINED_PAYMENT_TOKEN } from '../../../lambdas/contracts/order-rules';
 import { checkedPutEventsEntry } from '../../../lambdas/messages/envelope';
 import type { OrderItem } from '../../../lambdas/messages/schemas';
-import { type AuditSummary, auditOrder, summarize } from '../order-audit';
+import { type InvariantReport, verifyInvariants } from '../invariants';
 import { anOrder, type System } from '../order-system';
 import { percentile } from '../stats';
+import { type BenchAudit, benchAudit } from './audit';
 
 /** One offered rate held for a while, and what the pipeline made of it. */
 export interface StepResult {
@@ -21,14 +22,12 @@ export interface StepResult {
 
 export interface PipelineRun {
   step: StepResult;
-  audit: AuditSummary;
-  stockMismatches: string[];
+  /** The step's orders checked against every invariant: the saga's and every consumer's effects, and the stock. */
+  audit: BenchAudit;
 }
 
 interface Placed {
   orderId: string;
-  sku: string;
-  quantity: number;
   placedAt: number;
 }
 
@@ -52,8 +51,10 @@ export function isSustainable(
 
 /**
  * Offers orders at `rate` per second for `seconds` (at most `maxOrders`),
- * waits for them to finish (or for the drain deadline), and audits every one:
- * one final state, no effect twice, compensations complete, stock arithmetic
+ * waits for them to finish (or for the drain deadline), and audits every one
+ * with the invariants the scenarios and the soak check (scripts/lib/invariants.ts):
+ * one final state, every consumer's effect applied once (e-mail, analytics,
+ * loyalty, timeline) or parked, compensations complete, stock arithmetic
  * exact. The mix: 1 in 10 declined (refund path not needed), 1 in 10 to an
  * unserviceable country (charge then refund), 1 in 10 delivered twice.
  */
@@ -64,6 +65,7 @@ export async function runStep(
     seconds,
     maxOrders,
     drainSeconds,
+    settleSeconds = 60,
     baselineP95Ms,
     log = console.log,
   }: {
@@ -71,6 +73,8 @@ export async function runStep(
     seconds: number;
     maxOrders: number;
     drainSeconds: number;
+    /** After the orders are final, at least this long for the consumers' effects to arrive before the audit counts them lost. */
+    settleSeconds?: number;
     baselineP95Ms: number;
     log?: (line: string) => void;
   },
@@ -97,7 +101,7 @@ export async function runStep(
       }),
     );
     if (result.FailedEntryCount) throw new Error(`PutEvents refused ${result.FailedEntryCount} of the bench's entries`);
-    placed.push({ orderId: order.data.orderId, sku, quantity: items[0].quantity, placedAt: Date.parse(order.time) });
+    placed.push({ orderId: order.data.orderId, placedAt: Date.parse(order.time) });
   }
   const offeredSeconds = (Date.now() - started) / 1000;
 
@@ -121,25 +125,11 @@ export async function runStep(
     if (finished.size < placed.length) await new Promise((r) => setTimeout(r, 500));
   }
 
-  // Audit from the event store; latency from the order's own event times (placed → final event).
+  // Latency from the order's own event times (placed → final event).
   const latencies: number[] = [];
   let lastFinal = 0;
-  const audits = [];
-  let held = 0;
   for (const p of placed) {
     const stored = await sys.storedEvents(p.orderId);
-    const record = await sys.serviceRecord(keys.order(p.orderId));
-    audits.push(
-      auditOrder({
-        orderId: p.orderId,
-        events: stored.map((e) => ({ version: e.version, type: e.type })),
-        recordStatus: record?.status as string | undefined,
-      }),
-    );
-    const types = stored.map((e) => e.type);
-    held +=
-      (types.filter((t) => t === 'InventoryReserved').length - types.filter((t) => t === 'InventoryReleased').length) *
-      p.quantity;
     const final = stored.find((e) => e.type === 'OrderConfirmed' || e.type === 'OrderCancelled');
     if (final) {
       const at = Date.parse((JSON.parse(final.envelope) as { time: string }).time);
@@ -147,12 +137,27 @@ export async function runStep(
       lastFinal = Math.max(lastFinal, at);
     }
   }
-  const remaining = await sys.stockOf(sku);
-  const stockMismatches =
-    remaining === seeded - held
-      ? []
-      : [`${sku}: ${remaining} left, expected ${seeded - held} (${held} held by finished orders)`];
   latencies.sort((a, b) => a - b);
+  // Every order against every invariant: the saga's facts, each consumer's effect, the SKU's stock
+  // (seeded for this step only). Each order has its own customer, so loyalty is checked per customer.
+  // The consumers can lag behind the saga: check again (as the soak does) until nothing is missing or
+  // the settle deadline passes; an effect applied twice never heals, so it does not keep the wait going.
+  const settleDeadline = Math.max(deadline, Date.now() + settleSeconds * 1000);
+  let report: InvariantReport;
+  for (;;) {
+    report = await verifyInvariants(
+      sys,
+      placed.map((p) => p.orderId),
+      { stockBefore: { [sku]: seeded } },
+    );
+    const settled = report.totals.lost === 0 && report.totals.violations === report.totals.doubleApplied;
+    if (settled || Date.now() >= settleDeadline) break;
+    log(
+      `bench: ${rate}/s step: waiting for the consumers: ${report.totals.lost} orders with a message neither applied nor parked yet`,
+    );
+    await new Promise((r) => setTimeout(r, 5_000));
+  }
+  const audit = benchAudit(report);
   const completed = latencies.length;
   // From the first order placed to the last one finished, and never shorter than the offered window.
   const spanSeconds = Math.max((lastFinal - placed[0].placedAt) / 1000, placed.length / rate, 0.001);
@@ -167,7 +172,8 @@ export async function runStep(
   log(
     `bench: ${rate}/s for ${offeredSeconds.toFixed(0)} s: ${completed}/${placed.length} finished, ` +
       `${step.completedPerSecond.toFixed(2)} orders/s, p50 ${step.latencyMs.p50} ms, p95 ${step.latencyMs.p95} ms` +
-      ` → ${step.sustainable ? 'sustainable' : 'NOT sustainable'}`,
+      ` → ${step.sustainable ? 'sustainable' : 'NOT sustainable'}; audit: lost ${audit.lost}, applied twice ` +
+      `${audit.appliedTwice}, parked ${audit.parked}, other violations ${audit.otherViolations}`,
   );
-  return { step, audit: summarize(audits), stockMismatches };
+  return { step, audit };
 }

@@ -16,7 +16,6 @@ import { awsEnv, endpoint, engineClientConfig, ensureEngine, LOG_FILE } from '..
 import { anOrder, connect, type System } from '../order-system';
 import { logOffset, parseInternalHops, readSince } from './engine-log';
 import { type Recorder, startRecorder } from './recorder';
-import type { FixedResources } from './template';
 import { historyLogEventBytes, type PhaseRaw, summariseCalls, summariseLambdaLog, transitionsOf } from './usage';
 
 export interface MeasureOptions {
@@ -26,7 +25,6 @@ export interface MeasureOptions {
   intervalMs: number;
   /** Upper bound for one phase to settle. */
   phaseTimeoutMs: number;
-  resources: FixedResources;
   log: (line: string) => void;
 }
 

@@ -68,8 +68,21 @@ export function summariseCalls(calls: readonly RecordedCall[]): Record<string, C
   return out;
 }
 
-const DYNAMODB_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
-const DYNAMODB_READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
+/** DynamoDB operations whose capacity is write units, and those whose capacity is read units (shared with the bench). */
+export const DYNAMODB_WRITES: ReadonlySet<string> = new Set([
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+  'TransactWriteItems',
+]);
+export const DYNAMODB_READS: ReadonlySet<string> = new Set([
+  'GetItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'TransactGetItems',
+]);
 
 const isFifo = (queue: string) => queue.endsWith('.fifo');
 const total = (values: Iterable<number>) => {
