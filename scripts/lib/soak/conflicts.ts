@@ -62,7 +62,14 @@ export class ConflictDriver {
 
   /** Starts re-sending `first`'s order id with other content, once `first` is accepted. */
   after(first: TypedEnvelope<'OrderPlaced'>): void {
-    this.pending.push(this.conflict(first));
+    // Never rejects: a failed send is reported with the conflict (and so fails the run), not left unhandled.
+    this.pending.push(
+      this.conflict(first).catch((error: Error) => ({
+        orderId: first.data.orderId,
+        first,
+        notSent: `could not be sent: ${error.message}`,
+      })),
+    );
   }
 
   /** Every conflict started, once each was sent and refused (or timed out). */

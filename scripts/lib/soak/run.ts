@@ -140,10 +140,10 @@ export async function runSoak(sys: System, options: SoakOptions): Promise<SoakRe
   try {
     const conflicts = new ConflictDriver(sys);
     const bad = await placeOrders(sys, run, plans, skus, options, log, conflicts);
+    const placedSeconds = (Date.now() - started) / 1000;
     // Every conflicting second OrderPlaced sent and its refusal stored before the invariants are read.
     const sent = await conflicts.sent();
     log(`soak: sent ${sent.filter((c) => c.second).length}/${sent.length} conflicting re-uses of an order id`);
-    const placedSeconds = (Date.now() - started) / 1000;
     const settled = await drain(sys, plans, bad, stockBefore, options, log);
     const drained = { ...settled, report: withConflictFindings(settled.report, await verifyConflicts(sys, sent)) };
     const drainedSeconds = (Date.now() - started) / 1000 - placedSeconds;

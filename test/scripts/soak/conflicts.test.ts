@@ -180,6 +180,21 @@ describe('the soak’s id conflicts', () => {
     ]);
   });
 
+  it('reports a second that could not be sent, without an unhandled rejection', async () => {
+    const sys = {
+      serviceRecord: async () => ({ status: 'PENDING' }),
+      placeOrder: async () => {
+        throw new Error('PutEvents refused the order');
+      },
+      storedEvents: async () => [],
+    };
+    const driver = new ConflictDriver(sys, { pollMs: 1, timeoutMs: 20 });
+    driver.after(first);
+    expect(await driver.sent()).toEqual<ConflictSent[]>([
+      { orderId: first.data.orderId, first, notSent: 'could not be sent: PutEvents refused the order' },
+    ]);
+  });
+
   it('adds a conflict’s broken rules to its order’s violations and fails the report', () => {
     const report: InvariantReport = {
       orders: ['soak-cx-1', 'soak-cx-2'].map((orderId) => ({
