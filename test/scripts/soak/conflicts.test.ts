@@ -204,9 +204,11 @@ describe('the soak’s id conflicts', () => {
         lost: [],
         doubleApplied: [],
         parked: [],
+        deadLettered: [],
       })),
       violations: [],
-      totals: { orders: 2, final: 2, lost: 0, doubleApplied: 0, parked: 0, violations: 0 },
+      other: [],
+      totals: { orders: 2, final: 2, lost: 0, doubleApplied: 0, parked: 0, deadLettered: 0, violations: 0 },
       ok: true,
     };
     expect(withConflictFindings(report, new Map([['soak-cx-1', []]]))).toEqual(report);
@@ -238,9 +240,11 @@ describe('the soak’s id conflicts', () => {
         lost: [],
         doubleApplied: [],
         parked: [],
+        deadLettered: [],
       })),
       violations: [],
-      totals: { orders: 2, final: 2, lost: 0, doubleApplied: 0, parked: 0, violations: 0 },
+      other: [],
+      totals: { orders: 2, final: 2, lost: 0, doubleApplied: 0, parked: 0, deadLettered: 0, violations: 0 },
       ok: true,
     };
     // The compensation failure fired on the first order only (by the functions' log lines).
