@@ -338,11 +338,11 @@ export function accountFired(
 
 /**
  * Whether an order ran without any fault: no kind the driver does itself (declined card, sold-out item,
- * duplicate) and no switch fault a function logged firing on it. A planned switch fault that never fired
+ * duplicate, id conflict) and no switch fault a function logged firing on it. A planned switch fault that never fired
  * leaves the order fault-free: nothing happened to it.
  */
 export function isFaultFree(plan: OrderPlan, firedKinds: ReadonlyMap<string, ReadonlySet<FaultKind>>): boolean {
-  return !plan.declined && !plan.outOfStock && !plan.duplicate && !firedKinds.has(plan.orderId);
+  return !plan.declined && !plan.outOfStock && !plan.duplicate && !plan.idConflict && !firedKinds.has(plan.orderId);
 }
 
 /**
