@@ -130,6 +130,11 @@ export interface OrderInvariantReport {
    * parked although its effect was applied, e.g. a second delivery, is here and not in `parked`).
    */
   deadLettered: string[];
+  /**
+   * NEEDS_ATTENTION orders only: what the order still holds by its events (stock reserved, a charge), which
+   * an operator must undo. Not a violation: the order says openly that it is unfinished.
+   */
+  held?: string[];
 }
 
 export interface InvariantReport {
@@ -242,6 +247,73 @@ export function expectedLoyalty(
   return loyaltyOrders;
 }
 
+/**
+ * What one order still holds, read from its own recorded events and checked against the order service's
+ * records. A NEEDS_ATTENTION order is final but may hold stock or money by design: a compensation failed
+ * after all its retries and the saga left that effect for an operator (docs/failure-modes.md, scenario 12;
+ * the release is `releaseInventory`, lambdas/inventory-service/stock.ts, the refund `refundPayment`,
+ * lambdas/payment-service/payments.ts). The stock invariant sets aside exactly this, per SKU, instead of a
+ * blanket tolerance, so stock a released or cancelled order did not give back still breaks it.
+ */
+export interface Holdings {
+  /** Units per SKU reserved and not released: the InventoryReserved event's items, unless an InventoryReleased followed. */
+  stock: Map<string, number>;
+  /** The amount charged and not refunded (the PaymentCharged event's), 0 when none. */
+  charged: number;
+  /** Where the service's records disagree with the events about what is held. */
+  problems: string[];
+}
+
+const countOf = (events: readonly { type: string }[], type: string) => events.filter((e) => e.type === type).length;
+
+/** Sums quantities per SKU (an order may list a SKU twice). */
+function unitsBySku(items: readonly OrderItem[]): Map<string, number> {
+  const bySku = new Map<string, number>();
+  for (const item of items) bySku.set(item.sku, (bySku.get(item.sku) ?? 0) + Number(item.quantity));
+  return bySku;
+}
+
+const sameUnits = (a: Map<string, number>, b: Map<string, number>) =>
+  a.size === b.size && [...a].every(([sku, n]) => b.get(sku) === n);
+
+/**
+ * Pure: what `order` still holds by its events (reserved and not released, charged and not refunded), and
+ * whether its reservation and payment records say the same: a record still RESERVED whose release was
+ * recorded (or the reverse), other items than the event's, a payment record that disagrees with the charge.
+ */
+export function heldByOrder(order: OrderInvariantFacts): Holdings {
+  const problems: string[] = [];
+  const reserved = order.events.find((e) => e.type === 'InventoryReserved');
+  const holdsStock = countOf(order.events, 'InventoryReserved') > countOf(order.events, 'InventoryReleased');
+  const stock = holdsStock && reserved ? unitsBySku((reserved.data.items ?? []) as OrderItem[]) : new Map();
+  const reservationStatus = order.reservation?.status as string | undefined;
+  if (holdsStock && reservationStatus !== 'RESERVED') {
+    problems.push(`events say stock is reserved, the reservation record says ${reservationStatus ?? 'nothing'}`);
+  } else if (!holdsStock && reservationStatus === 'RESERVED') {
+    problems.push('reservation record RESERVED, but the events show no stock held');
+  } else if (holdsStock && order.reservation?.items) {
+    const recorded = unitsBySku(order.reservation.items as OrderItem[]);
+    if (!sameUnits(recorded, stock)) problems.push('the reservation record holds other items than InventoryReserved');
+  }
+  const charge = order.events.find((e) => e.type === 'PaymentCharged');
+  const holdsCharge = countOf(order.events, 'PaymentCharged') > countOf(order.events, 'PaymentRefunded');
+  const paymentStatus = order.payment?.status as string | undefined;
+  if (holdsCharge !== (paymentStatus === 'CHARGED')) {
+    problems.push(
+      `events say the payment is ${holdsCharge ? 'charged' : 'not charged'}, the payment record says ${paymentStatus ?? 'nothing'}`,
+    );
+  }
+  return { stock, charged: holdsCharge && charge ? Number(charge.data.amount ?? 0) : 0, problems };
+}
+
+/** The holdings in words, for the report of a NEEDS_ATTENTION order. */
+function describeHoldings(held: Holdings): string[] {
+  return [
+    ...[...held.stock].map(([sku, n]) => `${n} × ${sku} reserved, not released`),
+    ...(held.charged > 0 ? [`${held.charged} charged, not refunded`] : []),
+  ];
+}
+
 const parkedLine = (p: ParkedMessage) =>
   `${p.consumers.join('+')} ${p.eventType ?? 'message'} in ${p.dlq}: ${p.reason.slice(0, 200)}`;
 
@@ -318,6 +390,13 @@ export function checkInvariants(facts: InvariantFacts): InvariantReport {
     if (report.finalStatus === 'CANCELLED' && reservationStatus === 'RESERVED') {
       report.violations.push('reservation still RESERVED on a cancelled order (stock not restored)');
     }
+    if (report.finalStatus === 'NEEDS_ATTENTION') {
+      // Final, and holding what its failed compensation left: not a violation, but it must be what the
+      // events say (the stock check below sets exactly that aside).
+      const held = heldByOrder(order);
+      report.held = describeHoldings(held);
+      report.violations.push(...held.problems);
+    }
 
     if (!report.finalStatus) {
       const placed = order.events.find((e) => e.type === 'OrderPlaced');
@@ -377,8 +456,12 @@ export function checkInvariants(facts: InvariantFacts): InvariantReport {
     report.violations.push(...report.lost.map((l) => `lost: ${l}`), ...report.doubleApplied.map((d) => `double: ${d}`));
   }
 
-  // Stock arithmetic for SKUs only these orders use: after = before − confirmed quantities.
+  // Stock arithmetic for SKUs only these orders use: after = before − confirmed quantities − what
+  // NEEDS_ATTENTION orders still hold by their own events (heldByOrder), nothing more.
   const violations: string[] = [];
+  const attentionHoldings = facts.orders
+    .filter((order) => byOrder.get(order.orderId)?.finalStatus === 'NEEDS_ATTENTION')
+    .map(heldByOrder);
   for (const [sku, before] of Object.entries(facts.stockBefore)) {
     let confirmed = 0;
     for (const order of facts.orders) {
@@ -386,10 +469,13 @@ export function checkInvariants(facts: InvariantFacts): InvariantReport {
       const items = (order.events.find((e) => e.type === 'OrderPlaced')?.data.items ?? []) as OrderItem[];
       confirmed += items.filter((i) => i.sku === sku).reduce((sum, i) => sum + i.quantity, 0);
     }
+    const held = attentionHoldings.reduce((sum, h) => sum + (h.stock.get(sku) ?? 0), 0);
+    const expected = before - confirmed - held;
     const after = facts.stockAfter[sku];
-    if (after !== before - confirmed) {
+    if (after !== expected) {
       violations.push(
-        `stock of ${sku}: ${after ?? 'missing'} after, expected ${before - confirmed} (${before} before − ${confirmed} confirmed)`,
+        `stock of ${sku}: ${after ?? 'missing'} after, expected ${expected} (${before} before − ${confirmed} confirmed` +
+          `${held > 0 ? ` − ${held} held by NEEDS_ATTENTION orders` : ''})`,
       );
     }
   }

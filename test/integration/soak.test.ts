@@ -36,9 +36,10 @@ describe('soak (CI size)', () => {
         ...(Object.fromEntries(
           Object.entries(DEFAULT_RATES).map(([kind, rate]) => [kind, Math.max(rate, 0.04)]),
         ) as typeof DEFAULT_RATES),
-        // Not here yet: the invariants count the stock a NEEDS_ATTENTION order still holds as a violation
-        // (BENCHMARKS.md); scenario 12 has its own test, test/integration/saga-faults.test.ts.
-        'compensation-failure': 0,
+        // A share of the orders that compensate (declined or sold out, about 9 % here, some 18 orders): half of
+        // them end NEEDS_ATTENTION, and none of them firing has odds of about 0.5^18 ≈ 4e-6. The invariants set
+        // aside exactly the stock each still holds (heldByOrder, scripts/lib/invariants.ts).
+        'compensation-failure': 0.5,
       },
       log: () => {},
     });
@@ -47,11 +48,22 @@ describe('soak (CI size)', () => {
       console.log(`rule ${r.ruleId} meant to hit ${r.planned} order(s), fired on none`);
     // Every kind was planned on some order, and every planned switch kind fired by the functions' own logs:
     // a run where the faults never fired proves nothing.
-    const notPlanned = ['(no fault)', 'compensation-failure'];
-    for (const row of result.rows.filter((r) => !notPlanned.includes(r.scenario))) {
+    for (const row of result.rows.filter((r) => r.scenario !== '(no fault)')) {
       expect(row.planned, `${row.scenario} never planned`).toBeGreaterThan(0);
     }
     expect(unfiredKinds(result), 'planned fault kinds that no function logged firing').toEqual([]);
+    const row = (scenario: string) => result.rows.find((r) => r.scenario === scenario);
+    // The failed compensations fired, and exactly the orders they fired on ended NEEDS_ATTENTION (each
+    // order's expected state is derived from what fired on it), holding what the invariants set aside.
+    const fired = row('compensation-failure')?.fired ?? 0;
+    expect(fired, 'compensation failures the functions logged firing').toBeGreaterThan(0);
+    const needsAttention = result.report.orders.filter((o) => o.finalStatus === 'NEEDS_ATTENTION');
+    expect(needsAttention).toHaveLength(fired);
+    expect(result.mismatches.filter((m) => m.includes('NEEDS_ATTENTION'))).toEqual([]);
+    // Every conflicting re-use was refused and accounted for (its checks are in the invariants below).
+    const conflicts = row('id-conflict');
+    expect(conflicts?.lost).toBe(0);
+    expect((conflicts?.recovered ?? 0) + (conflicts?.parked ?? 0)).toBe(conflicts?.planned);
     expect({ lost: result.total.lost, doubleApplied: result.total.doubleApplied }).toEqual({
       lost: 0,
       doubleApplied: 0,

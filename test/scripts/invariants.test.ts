@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkInvariants,
   envelopeInBody,
+  heldByOrder,
   type InvariantFacts,
   type OrderInvariantFacts,
   type ParkedMessage,
@@ -238,6 +239,96 @@ describe('checkInvariants', () => {
     ]);
     expect(report.violations).toEqual(['stock of sku-1: 8 after, expected 10 (10 before − 0 confirmed)']);
     expect(report.ok).toBe(false);
+  });
+
+  describe('an order left NEEDS_ATTENTION (a compensation failed after all its retries)', () => {
+    /**
+     * A declined card whose stock release kept failing: 2 units of sku-1 reserved and never released, nothing
+     * charged. What the soak's compensation-failure kind leaves (scripts/lib/soak/plan.ts).
+     */
+    function attentionOrder(orderId = 'o-4', released = false): OrderInvariantFacts {
+      const types = [
+        'OrderPlaced',
+        'InventoryReserved',
+        'PaymentDeclined',
+        ...(released ? ['InventoryReleased'] : []),
+        'OrderNeedsAttention',
+      ];
+      return {
+        orderId,
+        events: types.map((type, i) => ({
+          version: i + 1,
+          type,
+          eventId: `${orderId}-e${i + 1}`,
+          data: ['OrderPlaced', 'InventoryReserved', 'InventoryReleased'].includes(type)
+            ? { orderId, customerId: 'c-4', items }
+            : { orderId, customerId: 'c-4', total: 120 },
+        })),
+        order: { status: 'NEEDS_ATTENTION' },
+        payment: { status: 'DECLINED' },
+        reservation: released ? { status: 'RELEASED', items } : { status: 'RESERVED', items },
+        emails: {},
+        analytics: undefined,
+        timeline: types.map((t, i) => `${i + 1}:${t}`),
+      };
+    }
+    const check = (orders: OrderInvariantFacts[], after: number) =>
+      checkInvariants({ orders, loyalty: {}, stockBefore: { 'sku-1': 10 }, stockAfter: { 'sku-1': after } });
+
+    it('reads what it holds from its events: the reserved units per SKU, no charge', () => {
+      const held = heldByOrder(attentionOrder());
+      expect({ stock: Object.fromEntries(held.stock), charged: held.charged, problems: held.problems }).toEqual({
+        stock: { 'sku-1': 2 },
+        charged: 0,
+        problems: [],
+      });
+      expect(heldByOrder(attentionOrder('o-4', true)).stock.size).toBe(0);
+    });
+
+    it('sets aside exactly the units it holds: stock before − confirmed − held passes, and the order is not broken', () => {
+      // 10 before; the confirmed order took 2, the needs-attention one still holds 2.
+      const report = check([confirmedOrder(), attentionOrder()], 6);
+      expect(report.violations).toEqual([]);
+      expect(report.orders[1]).toMatchObject({
+        finalStatus: 'NEEDS_ATTENTION',
+        violations: [],
+        lost: [],
+        held: ['2 × sku-1 reserved, not released'],
+      });
+      expect(report.ok).toBe(true);
+    });
+
+    it('still fails on a real leak: one unit more missing than it holds', () => {
+      const report = check([confirmedOrder(), attentionOrder()], 5);
+      expect(report.violations).toEqual([
+        'stock of sku-1: 5 after, expected 6 (10 before − 2 confirmed − 2 held by NEEDS_ATTENTION orders)',
+      ]);
+      expect(report.ok).toBe(false);
+    });
+
+    it('sets nothing aside for an order whose release was recorded: stock it did not give back is a leak', () => {
+      const report = check([attentionOrder('o-4', true)], 8);
+      expect(report.violations).toEqual(['stock of sku-1: 8 after, expected 10 (10 before − 0 confirmed)']);
+      expect(report.ok).toBe(false);
+    });
+
+    it('flags records that disagree with the events about what is held', () => {
+      const releasedRecord = { ...attentionOrder(), reservation: { status: 'RELEASED', items } };
+      const otherItems = {
+        ...attentionOrder(),
+        reservation: { status: 'RESERVED', items: [{ sku: 'sku-1', quantity: 3, unitPrice: 60 }] },
+      };
+      const charged = { ...attentionOrder(), payment: { status: 'CHARGED' } };
+      expect(check([releasedRecord], 8).orders[0].violations).toEqual([
+        'events say stock is reserved, the reservation record says RELEASED',
+      ]);
+      expect(check([otherItems], 8).orders[0].violations).toEqual([
+        'the reservation record holds other items than InventoryReserved',
+      ]);
+      expect(check([charged], 8).orders[0].violations).toEqual([
+        'events say the payment is not charged, the payment record says CHARGED',
+      ]);
+    });
   });
 
   it('flags a repeated event id and a version gap', () => {

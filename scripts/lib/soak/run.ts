@@ -13,8 +13,10 @@ import { ruleHits } from '../../../lambdas/platform/fault-injection';
 import { type FiredFault, faultLogGroups, readFiredFaults } from '../faults/fired';
 import { type InvariantReport, mapLimit, type ParkedMessage, scanDeadLetters, verifyInvariants } from '../invariants';
 import type { System } from '../order-system';
+import { ConflictDriver, verifyConflicts, withConflictFindings } from './conflicts';
 import {
   drawKind,
+  expectedFinalStatus,
   FAULT_KINDS,
   type FaultKind,
   isSwitchKind,
@@ -136,9 +138,14 @@ export async function runSoak(sys: System, options: SoakOptions): Promise<SoakRe
   );
   const started = Date.now();
   try {
-    const bad = await placeOrders(sys, run, plans, skus, options, log);
+    const conflicts = new ConflictDriver(sys);
+    const bad = await placeOrders(sys, run, plans, skus, options, log, conflicts);
     const placedSeconds = (Date.now() - started) / 1000;
-    const drained = await drain(sys, plans, bad, stockBefore, options, log);
+    // Every conflicting second OrderPlaced sent and its refusal stored before the invariants are read.
+    const sent = await conflicts.sent();
+    log(`soak: sent ${sent.filter((c) => c.second).length}/${sent.length} conflicting re-uses of an order id`);
+    const settled = await drain(sys, plans, bad, stockBefore, options, log);
+    const drained = { ...settled, report: withConflictFindings(settled.report, await verifyConflicts(sys, sent)) };
     const drainedSeconds = (Date.now() - started) / 1000 - placedSeconds;
     const logGroups = await faultLogGroups(
       options.lambda,
@@ -161,6 +168,7 @@ async function placeOrders(
   skus: { inStock: string; soldOut: string },
   options: SoakOptions,
   log: (line: string) => void,
+  conflicts: ConflictDriver,
 ): Promise<BadMessage[]> {
   const bad: BadMessage[] = [];
   const started = Date.now();
@@ -196,6 +204,7 @@ async function placeOrders(
       new PutEventsCommand({ Entries: plan.duplicate ? [entry, entry] : [entry] }),
     );
     if (result.FailedEntryCount) throw new Error(`PutEvents refused order ${plan.orderId}: ${JSON.stringify(result)}`);
+    if (plan.idConflict) conflicts.after(order);
 
     for (const kind of ['bad-input-malformed', 'bad-input-unknown-type'] as const) {
       if (!drawKind(run, kind, plan.orderId, options.rates[kind])) continue;
@@ -294,7 +303,7 @@ export interface FiredAccount {
  * (a fired line of a rule not in the plan is ignored: it is not this run's),
  * and which rules were meant to hit orders but never fired. A rule is meant to
  * hit an order when the switch's own draw says so (`ruleHits`, attempt 1); a
- * compensation rule only for orders that compensate (planned declined ones).
+ * compensation rule only for orders that compensate (./plan.ts `reaches`).
  */
 export function accountFired(
   plans: readonly OrderPlan[],
@@ -319,7 +328,6 @@ export function accountFired(
       kind,
       planned: plans.filter(
         (p) =>
-          (kind !== 'compensation-failure' || p.declined) &&
           reaches(rule.target, p) &&
           ruleHits(rule, { target: rule.target, orderId: p.orderId, attempt: 1, eventType: rule.eventTypes?.[0] }),
       ).length,
@@ -330,11 +338,11 @@ export function accountFired(
 
 /**
  * Whether an order ran without any fault: no kind the driver does itself (declined card, sold-out item,
- * duplicate) and no switch fault a function logged firing on it. A planned switch fault that never fired
+ * duplicate, id conflict) and no switch fault a function logged firing on it. A planned switch fault that never fired
  * leaves the order fault-free: nothing happened to it.
  */
 export function isFaultFree(plan: OrderPlan, firedKinds: ReadonlyMap<string, ReadonlySet<FaultKind>>): boolean {
-  return !plan.declined && !plan.outOfStock && !plan.duplicate && !firedKinds.has(plan.orderId);
+  return !plan.declined && !plan.outOfStock && !plan.duplicate && !plan.idConflict && !firedKinds.has(plan.orderId);
 }
 
 /**
@@ -357,14 +365,8 @@ export function tally(
   for (const plan of plans) {
     const status = byOrder.get(plan.orderId)?.finalStatus;
     if (!status) continue; // already lost
-    const compensates = plan.declined || plan.outOfStock;
-    // A compensation that always fails leaves the order for an operator (docs/failure-modes.md, scenario 12):
-    // expected where the functions logged it firing, not where it was planned.
-    const expected = firedOn(plan, 'compensation-failure')
-      ? 'NEEDS_ATTENTION'
-      : compensates
-        ? 'CANCELLED'
-        : 'CONFIRMED';
+    // From what fired on it (the functions' logs), not from the plan: ./plan.ts expectedFinalStatus.
+    const expected = expectedFinalStatus(plan, kindsByOrder.get(plan.orderId));
     if (status !== expected)
       mismatches.push(`${plan.orderId}: ${status}, expected ${expected} (${plan.kinds.join(', ') || 'no fault'})`);
   }

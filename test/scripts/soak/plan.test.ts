@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ruleHits } from '../../../lambdas/platform/fault-injection';
-import { DEFAULT_RATES, parseRates, planOrder, planRules, reaches } from '../../../scripts/lib/soak/plan';
+import {
+  DEFAULT_RATES,
+  expectedFinalStatus,
+  type FaultKind,
+  parseRates,
+  planOrder,
+  planRules,
+  reaches,
+} from '../../../scripts/lib/soak/plan';
 import { formatSoakTable, markdownSoakTable } from '../../../scripts/lib/soak/run';
 
 describe('soak plan', () => {
@@ -22,13 +30,17 @@ describe('soak plan', () => {
     expect(poison.every((r) => r.rule.attempts === undefined && r.rule.target !== 'order-timeline-consumer')).toBe(
       true,
     );
-    // Off by default (see DEFAULT_RATES); when asked for, it targets the inventory step's compensation.
-    expect(rules.some((r) => r.kind === 'compensation-failure')).toBe(false);
-    const withFailures = planRules('r1', { ...DEFAULT_RATES, 'compensation-failure': 0.5 });
-    expect(withFailures.find((r) => r.kind === 'compensation-failure')?.rule).toMatchObject({
-      target: 'compensation:ReserveInventory',
-      mode: 'throw',
-    });
+    // On by default: it targets the inventory step's compensation, on every attempt; off at rate 0.
+    expect(rules.filter((r) => r.kind === 'compensation-failure').map((r) => r.rule)).toEqual([
+      expect.objectContaining({
+        target: 'compensation:ReserveInventory',
+        mode: 'throw',
+        fraction: DEFAULT_RATES['compensation-failure'],
+      }),
+    ]);
+    expect(rules.find((r) => r.kind === 'compensation-failure')?.rule.attempts).toBeUndefined();
+    const without = planRules('r1', { ...DEFAULT_RATES, 'compensation-failure': 0 });
+    expect(without.some((r) => r.kind === 'compensation-failure')).toBe(false);
   });
 
   it('knows which orders a rule hits exactly as the switch decides it', () => {
@@ -59,6 +71,51 @@ describe('soak plan', () => {
     expect(reaches('step:ArrangeShipment', { ...good, declined: true, quantity: 1 })).toBe(false);
     expect(reaches('step:ReserveInventory', { ...good, outOfStock: true, quantity: 1 })).toBe(true);
     expect(reaches('email-consumer', { ...good, declined: true, quantity: 1 })).toBe(true);
+    // A compensation runs for every order that compensates: a declined card, or a refused reservation
+    // (which enters the chain at its own step's undo), and for no confirmed order.
+    expect(
+      [{ declined: true }, { outOfStock: true }, {}].map((f) =>
+        reaches('compensation:ReserveInventory', { ...good, ...f, quantity: 1 }),
+      ),
+    ).toEqual([true, true, false]);
+  });
+
+  it('plans a compensation failure on exactly the compensating orders the switch draws, out of stock included', () => {
+    const rates = { ...DEFAULT_RATES, 'declined-card': 0.3, 'out-of-stock': 0.3, 'compensation-failure': 0.5 };
+    const rules = planRules('r4', rates);
+    const rule = rules.find((r) => r.kind === 'compensation-failure')!.rule;
+    const plans = Array.from({ length: 300 }, (_, i) => planOrder('r4', i, rates, rules));
+    for (const plan of plans) {
+      const drawn = ruleHits(rule, { target: rule.target, orderId: plan.orderId, attempt: 1 });
+      expect(plan.kinds.includes('compensation-failure')).toBe(drawn && (plan.declined || plan.outOfStock));
+    }
+    const planned = plans.filter((p) => p.kinds.includes('compensation-failure'));
+    expect(planned.some((p) => p.declined)).toBe(true);
+    expect(planned.some((p) => p.outOfStock)).toBe(true);
+  });
+
+  it('draws the id conflicts stably, as a kind of the order', () => {
+    const rates = { ...DEFAULT_RATES, 'id-conflict': 0.2 };
+    const plans = Array.from({ length: 200 }, (_, i) => planOrder('r5', i, rates, []));
+    const conflicted = plans.filter((p) => p.idConflict);
+    expect(conflicted.length).toBeGreaterThan(0);
+    expect(conflicted.length).toBeLessThan(plans.length);
+    expect(plans.every((p) => p.kinds.includes('id-conflict') === p.idConflict)).toBe(true);
+    expect(planOrder('r5', 11, rates, [])).toEqual(plans[11]);
+    expect(plans.some((p) => planOrder('r5', p.index, { ...rates, 'id-conflict': 0 }, []).idConflict)).toBe(false);
+  });
+
+  it('expects each order’s final state from what fired on it, not from the plan', () => {
+    const fired = (...kinds: FaultKind[]) => new Set<FaultKind>(kinds);
+    const good = { declined: false, outOfStock: false };
+    // A compensation failure that fired leaves the order for an operator, whatever made it compensate.
+    expect(expectedFinalStatus({ ...good, declined: true }, fired('compensation-failure'))).toBe('NEEDS_ATTENTION');
+    expect(expectedFinalStatus({ ...good, outOfStock: true }, fired('compensation-failure'))).toBe('NEEDS_ATTENTION');
+    // One planned that did not fire changes nothing: the ordinary outcome.
+    expect(expectedFinalStatus({ ...good, declined: true }, fired('consumer-transient'))).toBe('CANCELLED');
+    expect(expectedFinalStatus({ ...good, outOfStock: true }, undefined)).toBe('CANCELLED');
+    expect(expectedFinalStatus(good, undefined)).toBe('CONFIRMED');
+    expect(expectedFinalStatus(good, fired('saga-step-transient', 'consumer-poison'))).toBe('CONFIRMED');
   });
 
   it('draws business faults stably and never declines an order that is out of stock', () => {
