@@ -1,9 +1,4 @@
-import {
-  type CloudWatchLogsClient,
-  type FilteredLogEvent,
-  FilterLogEventsCommand,
-  type FilterLogEventsCommandOutput,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient, FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { type LambdaClient, paginateListFunctions } from '@aws-sdk/client-lambda';
 import { ENV } from '../../../lambdas/contracts/env';
 import {
@@ -12,6 +7,7 @@ import {
   type FaultFiredLine,
   type FaultMode,
 } from '../../../lambdas/contracts/fault-switch';
+import { filterAllLogEvents } from '../logs/filter-log-events';
 
 /**
  * The faults the functions report firing: every function writes one structured
@@ -78,9 +74,6 @@ export function firedFaultsIn(logGroup: string, events: readonly FilteredLogEven
   return fired;
 }
 
-/** Largest page FilterLogEvents returns (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html). */
-const PAGE_LIMIT = 10_000;
-
 export interface ReadFiredOptions {
   /** Only faults of rules whose id starts with this (a run's or a test's own rules). */
   ruleIdPrefix: string;
@@ -94,42 +87,16 @@ export interface ReadFiredOptions {
  * Reads the fired faults of the rules starting with `ruleIdPrefix` since
  * `since` from the functions' log groups. The filter pattern (two quoted terms,
  * both required: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html)
- * only narrows what is sent; every line is parsed and checked here. Pages
- * follow `nextToken` (on AWS a page may be partly full or empty while a token
- * says there is more, and no token means the end:
- * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html);
- * an engine that returns a full page without one (MiniStack 1.5.33 has no
- * token) is read on from the last page's timestamp, duplicates dropped by event id.
+ * only narrows what is sent; every line is parsed and checked here. Paging
+ * (and an engine without `nextToken`) is `filterAllLogEvents`'s; repeats are
+ * dropped by event id.
  */
 export async function readFiredFaults(logs: CloudWatchLogsClient, options: ReadFiredOptions): Promise<FiredFault[]> {
   const groups = options.logGroups;
   const filterPattern = `"${FAULT_FIRED_MESSAGE}" "${options.ruleIdPrefix}"`;
   const fired: FiredFault[] = [];
   for (const logGroupName of groups) {
-    const events: FilteredLogEvent[] = [];
-    let startTime = options.since;
-    let nextToken: string | undefined;
-    for (;;) {
-      let page: FilterLogEventsCommandOutput;
-      try {
-        page = await logs.send(
-          new FilterLogEventsCommand({ logGroupName, filterPattern, startTime, nextToken, limit: PAGE_LIMIT }),
-        );
-      } catch (error) {
-        // A function that never logged has no group yet: nothing fired there.
-        if ((error as Error).name === 'ResourceNotFoundException') break;
-        throw error;
-      }
-      const got = page.events ?? [];
-      events.push(...got);
-      if (page.nextToken) {
-        nextToken = page.nextToken;
-        continue;
-      }
-      const last = got[got.length - 1]?.timestamp;
-      if (got.length < PAGE_LIMIT || last === undefined || last <= startTime) break;
-      startTime = last;
-    }
+    const events = await filterAllLogEvents(logs, { logGroupName, filterPattern, startTime: options.since });
     fired.push(...firedFaultsIn(logGroupName, events).filter((f) => f.faultId.startsWith(options.ruleIdPrefix)));
   }
   return fired.sort((a, b) => a.timestamp - b.timestamp);

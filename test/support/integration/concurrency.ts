@@ -1,9 +1,5 @@
-import {
-  type CloudWatchLogsClient,
-  type FilteredLogEvent,
-  FilterLogEventsCommand,
-  type FilterLogEventsCommandOutput,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient, FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import { filterAllLogEvents } from '../../../scripts/lib/logs/filter-log-events';
 
 /**
  * How many invocations of a function ran at once, read back from what Lambda
@@ -55,13 +51,9 @@ export function maxConcurrency(spans: readonly InvocationSpan[], slackMs = 1): n
   return max;
 }
 
-const PAGE_LIMIT = 10_000;
-
 /**
  * The invocations of one log group that ended since `since` (ms), deduplicated
- * by request id. Pages follow `nextToken`; an engine that returns a full page
- * without one (MiniStack 1.5.33) is read on from the last page's timestamp, as
- * scripts/lib/faults/fired.ts does.
+ * by request id (paging: scripts/lib/logs/filter-log-events.ts).
  */
 export async function invocationSpans(
   logs: CloudWatchLogsClient,
@@ -69,30 +61,13 @@ export async function invocationSpans(
   since: number,
 ): Promise<InvocationSpan[]> {
   const spans = new Map<string, InvocationSpan>();
-  let startTime = since;
-  let nextToken: string | undefined;
-  for (;;) {
-    const page: FilterLogEventsCommandOutput = await logs.send(
-      new FilterLogEventsCommand({
-        logGroupName,
-        filterPattern: '"REPORT RequestId"',
-        startTime,
-        nextToken,
-        limit: PAGE_LIMIT,
-      }),
-    );
-    const got = page.events ?? [];
-    for (const event of got) {
-      const span = spanOfReport(event);
-      if (span) spans.set(span.requestId, span);
-    }
-    if (page.nextToken) {
-      nextToken = page.nextToken;
-      continue;
-    }
-    const last = got[got.length - 1]?.timestamp;
-    if (got.length < PAGE_LIMIT || last === undefined || last <= startTime) break;
-    startTime = last;
+  for (const event of await filterAllLogEvents(logs, {
+    logGroupName,
+    filterPattern: '"REPORT RequestId"',
+    startTime: since,
+  })) {
+    const span = spanOfReport(event);
+    if (span) spans.set(span.requestId, span);
   }
   return [...spans.values()].sort((a, b) => a.start - b.start);
 }
