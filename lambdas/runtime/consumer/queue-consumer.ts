@@ -4,7 +4,11 @@ import {
   processPartialResponse,
   SqsFifoPartialProcessorAsync,
 } from '@aws-lambda-powertools/batch';
-import { IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyRecordStatus,
+  IdempotencyValidationError,
+} from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -176,9 +180,19 @@ export function createQueueConsumer(
       return await core.run(envelope, record);
     } catch (error) {
       if (!(error instanceof IdempotencyValidationError)) throw error;
-      const storedHash = error.existingRecord?.payloadHash;
+      const existing = error.existingRecord;
+      const storedHash = existing?.payloadHash;
       if (!storedHash) {
-        // Recorded before payload validation was configured: nothing to compare, a duplicate as before.
+        // Recorded before payload validation was configured: nothing to compare. Powertools validates
+        // before it looks at the status, so answer what it would have answered without validation: a
+        // record still in progress (another delivery running, or a worker that died mid-way) is retried,
+        // never taken for a finished duplicate; a completed one is a duplicate, as before.
+        if (existing?.getStatus() === IdempotencyRecordStatus.INPROGRESS) {
+          throw new IdempotencyAlreadyInProgressError(
+            `There is already an execution in progress with idempotency key: ${existing.idempotencyKey}`,
+            existing,
+          );
+        }
         deps.metrics.count(BUSINESS_METRIC.DuplicatesSuppressed);
         return { fresh: false };
       }

@@ -1,3 +1,5 @@
+import { IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -443,6 +445,40 @@ describe('createQueueConsumer: a known event id with changed content (issue 17)'
     );
     expect(response.batchItemFailures).toEqual([]);
     expect(calls).toBe(1);
+    expect(parkedMessages()).toEqual([]);
+  });
+
+  it('an in-progress record written before payload validation is retried, never taken for a finished duplicate', async () => {
+    let calls = 0;
+    const process = async () => {
+      calls++;
+    };
+    const event = orderPlaced();
+    // The key of this event, as a delivery without payload validation writes it.
+    const before = inMemoryIdempotency('id');
+    await consumer(process, { idempotency: before })(
+      { Records: [sqsRecord(JSON.stringify(event), { messageId: 'a' })] } as SQSEvent,
+      context,
+    );
+    const [key] = [...before.persistenceStore.records.keys()];
+    // What a worker that died mid-way leaves: in progress, no payload hash.
+    const after = inMemoryIdempotency('id', EVENT_CONTENT_JMESPATH);
+    after.persistenceStore.records.set(
+      key,
+      new IdempotencyRecord({
+        idempotencyKey: key,
+        status: IdempotencyRecordStatus.INPROGRESS,
+        expiryTimestamp: Math.floor(Date.now() / 1000) + 3600,
+        inProgressExpiryTimestamp: Date.now() + 600_000,
+      }),
+    );
+    calls = 0;
+    const response = await consumer(process, { idempotency: after })(
+      { Records: [sqsRecord(JSON.stringify(event), { messageId: 'b' })] } as SQSEvent,
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'b' }]);
+    expect(calls).toBe(0);
     expect(parkedMessages()).toEqual([]);
   });
 
