@@ -169,7 +169,8 @@ const FINAL_RECORD_STATES: ReadonlySet<string> = new Set(FINAL_ORDER_STATUSES);
 
 /**
  * Whether a stored event of this type reaches `consumer`, by the routing table (lambdas/contracts/routes.ts):
- * every stored event is the order service's, and its routes are the rules and the relay's own.
+ * asked with the order service as source, because the question is where the store's copy goes (the relay
+ * and the fan-out rule); checkout's own OrderPlaced on the bus starts the saga, which is not a consumer here.
  */
 const reaches = (consumer: Consumer, type: string) =>
   routesOf({ source: ORDER_SERVICE_SOURCE, type }).some((route) => route.consumers.includes(consumer));
