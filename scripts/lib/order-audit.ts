@@ -85,38 +85,3 @@ export function auditOrder(facts: OrderFacts): OrderAudit {
       : [];
   return { orderId: facts.orderId, finalStatus, violations, leftUndone };
 }
-
-export interface AuditSummary {
-  orders: number;
-  confirmed: number;
-  cancelled: number;
-  /** Orders left for an operator (a compensation failed); finished, so neither lost nor broken. */
-  needsAttention: number;
-  /** Orders with no final state. */
-  lost: number;
-  /** Orders that broke an invariant (an effect applied twice, a half compensation, …). */
-  doubleApplied: number;
-  examples: string[];
-  /** The needs-attention orders and what each still holds (first 10). */
-  attention: string[];
-}
-
-export function summarize(audits: OrderAudit[]): AuditSummary {
-  const broken = audits.filter((a) => a.violations.length > 0);
-  return {
-    orders: audits.length,
-    confirmed: audits.filter((a) => a.finalStatus === 'CONFIRMED').length,
-    cancelled: audits.filter((a) => a.finalStatus === 'CANCELLED').length,
-    needsAttention: audits.filter((a) => a.finalStatus === 'NEEDS_ATTENTION').length,
-    lost: audits.filter((a) => a.finalStatus === undefined).length,
-    doubleApplied: broken.length,
-    examples: [
-      ...audits.filter((a) => a.finalStatus === undefined).map((a) => `${a.orderId}: no final state`),
-      ...broken.map((a) => `${a.orderId}: ${a.violations.join('; ')}`),
-    ].slice(0, 10),
-    attention: audits
-      .filter((a) => a.finalStatus === 'NEEDS_ATTENTION')
-      .map((a) => `${a.orderId}: left undone: ${a.leftUndone.join(', ') || 'nothing'}`)
-      .slice(0, 10),
-  };
-}
