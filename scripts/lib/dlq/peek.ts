@@ -64,6 +64,46 @@ export interface Peeked {
   duplicatesSeen: number;
 }
 
+/** The messages a peek has seen, by id: a repeat replaces the earlier copy (only the newest receipt handle can release it). */
+class Seen {
+  readonly byId = new Map<string, Message>();
+  duplicates = 0;
+
+  add(batch: Message[]): void {
+    for (const message of batch) {
+      if (this.byId.has(message.MessageId ?? '')) this.duplicates++;
+      this.byId.set(message.MessageId ?? '', message);
+    }
+  }
+
+  peeked(): Peeked {
+    return { messages: [...this.byId.values()], duplicatesSeen: this.duplicates };
+  }
+}
+
+/**
+ * Receives into `seen` until it holds `max` messages, a receive comes back empty, or one brings only
+ * repeats (the peek outlasted the visibility timeout and went round: everything has been seen). Tells
+ * `onReceive` each receive and how many it asked for.
+ */
+async function receiveUntilDone(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: ReceiveOptions & { max: number },
+  seen: Seen,
+  onReceive: (batch: Message[], asked: number) => void = () => {},
+): Promise<void> {
+  while (seen.byId.size < options.max) {
+    const asked = Math.min(SQS_BATCH, options.max - seen.byId.size);
+    const batch = await receiveBatch(sqs, queueUrl, asked, options);
+    if (batch.length === 0) return;
+    const before = seen.byId.size;
+    seen.add(batch);
+    onReceive(batch, asked);
+    if (seen.byId.size === before) return;
+  }
+}
+
 /**
  * Receives up to `max` messages without consuming them: each is hidden for
  * `visibilitySeconds` while the tool reads it, and the caller releases them
@@ -77,21 +117,9 @@ export async function peek(
   queueUrl: string,
   options: ReceiveOptions & { max: number },
 ): Promise<Peeked> {
-  const seen = new Map<string, Message>();
-  let duplicatesSeen = 0;
-  while (seen.size < options.max) {
-    const batch = await receiveBatch(sqs, queueUrl, options.max - seen.size, options);
-    if (batch.length === 0) break;
-    const before = seen.size;
-    for (const message of batch) {
-      if (seen.has(message.MessageId ?? '')) duplicatesSeen++;
-      // A repeat replaces the earlier copy: only the newest receipt handle can release it.
-      seen.set(message.MessageId ?? '', message);
-    }
-    // Only repeats: the peek outlasted the visibility timeout and went round; everything has been seen.
-    if (seen.size === before) break;
-  }
-  return { messages: [...seen.values()], duplicatesSeen };
+  const seen = new Seen();
+  await receiveUntilDone(sqs, queueUrl, options, seen);
+  return seen.peeked();
 }
 
 /**
@@ -116,32 +144,21 @@ export async function peekFifo(
   queueUrl: string,
   options: ReceiveOptions & { max: number },
 ): Promise<Peeked> {
-  const seen = new Map<string, Message>();
-  let duplicatesSeen = 0;
-  const add = (batch: Message[]) => {
-    for (const message of batch) {
-      if (seen.has(message.MessageId ?? '')) duplicatesSeen++;
-      seen.set(message.MessageId ?? '', message);
-    }
-  };
+  const seen = new Seen();
   const groupOf = (m: Message) => m.Attributes?.MessageGroupId ?? '';
   /** Groups that had a message in a full receive: a receive that stopped at its limit may have cut them. */
   const cut = new Set<string>();
-  while (seen.size < options.max) {
-    const want = Math.min(SQS_BATCH, options.max - seen.size);
-    const batch = await receiveBatch(sqs, queueUrl, want, options);
-    if (batch.length === 0) break;
-    const before = seen.size;
-    add(batch);
-    if (batch.length === want) for (const m of batch) cut.add(groupOf(m));
-    if (seen.size === before) break;
-  }
+  await receiveUntilDone(sqs, queueUrl, options, seen, (batch, asked) => {
+    if (batch.length === asked) for (const m of batch) cut.add(groupOf(m));
+  });
   for (const group of cut) {
-    if (seen.size >= options.max) break;
-    const held = [...seen.values()].filter((m) => groupOf(m) === group);
+    if (seen.byId.size >= options.max) break;
+    const held = [...seen.byId.values()].filter((m) => groupOf(m) === group);
     await release(sqs, queueUrl, held);
     // Every other group is hidden (in flight): this receive can only hand out this group's messages, from its head.
-    add(await receiveBatch(sqs, queueUrl, Math.min(SQS_BATCH, options.max - seen.size + held.length), options));
+    seen.add(
+      await receiveBatch(sqs, queueUrl, Math.min(SQS_BATCH, options.max - seen.byId.size + held.length), options),
+    );
   }
-  return { messages: [...seen.values()], duplicatesSeen };
+  return seen.peeked();
 }
