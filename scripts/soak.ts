@@ -5,7 +5,7 @@
  * table: scenario, planned, fired (counted from the functions' own log lines), planned but not fired,
  * recovered, parked, lost, applied twice, and the fault-free orders parked. Exits 1 when anything was lost
  * or applied twice, any other invariant broke, a fault-free order had a message in a DLQ, or a planned fault
- * kind never fired; stops the engine only if it started it.
+ * did not fire on an order it was planned for; stops the engine only if it started it.
  *
  *   npm run soak -- --orders 300 --duration 150 [--drain 300] [--rates consumer-poison=0.05,declined-card=0]
  *                   [--json soak.json]
@@ -55,7 +55,9 @@ planned, fired (orders a function logged the fault firing on, read from the func
 planned but not fired, recovered, parked, lost, applied twice; under it the fault-free orders with
 a message in a DLQ (must be 0) and the DLQ messages of other runs (ignored). Exit code 0 when
 nothing was lost or applied twice, every invariant held, no fault-free order was parked and every
-planned fault kind fired, 1 otherwise, 2 for bad arguments.
+planned fault fired on every order it was planned for, 1 otherwise, 2 for bad arguments. The run
+id is chosen so that every kind with a rate above 0 is planned on some order; too few orders for
+the rates is an error.
 
 options
   --orders N       orders to place (default 300, 1 to 20000)
@@ -125,6 +127,9 @@ async function main() {
     for (const r of result.rulesNotFired) {
       console.log(`  rule ${r.ruleId} (${r.kind}) was meant to hit ${r.planned} order(s) and fired on none`);
     }
+    for (const p of result.plannedNotFired.slice(0, 20)) {
+      console.log(`  planned, not fired: ${p.kind} on ${p.orderId} (rule ${p.ruleId}, target ${p.target})`);
+    }
     for (const line of [
       ...result.faultFreeParked.slice(0, 10).map((l) => `fault-free order parked: ${l}`),
       ...formatViolations(result.report, 20),
@@ -142,7 +147,7 @@ async function main() {
     }
     if (!soakPassed(result)) {
       console.error(
-        'soak: FAILED: messages lost, effects applied twice, invariants broken, a fault-free order parked or a planned fault kind never fired (see above)',
+        'soak: FAILED: messages lost, effects applied twice, invariants broken, a fault-free order parked or a planned fault not fired (see above)',
       );
       process.exitCode = 1;
     }

@@ -109,6 +109,14 @@ export function ruleHits(rule: FaultRule, subject: FaultSubject): boolean {
   return sampled(rule.id, subject.orderId, rule.fraction ?? 1);
 }
 
+/**
+ * The rule that fires at `point` for `subject`: the first in the switch's order that acts there and hits.
+ * One rule at most per point: the injector throws, sleeps or exits on it (the soak's plan picks the same way).
+ */
+export function ruleAt(rules: readonly FaultRule[], point: FaultPoint, subject: FaultSubject): FaultRule | undefined {
+  return rules.find((r) => FAULT_MODES[r.mode] === point && ruleHits(r, subject));
+}
+
 /** A stable draw in [0, 1) per (rule, order): the same order is in or out on every attempt and every function. */
 export function sampled(ruleId: string, orderId: string, fraction: number): boolean {
   if (fraction >= 1) return true;
@@ -142,7 +150,7 @@ export function createFaultInjector(deps: FaultInjectorDeps): FaultInjector {
   return {
     async at(point, subject, context) {
       const rules = await deps.loadRules();
-      const rule = rules.find((r) => FAULT_MODES[r.mode] === point && ruleHits(r, subject));
+      const rule = ruleAt(rules, point, subject);
       if (!rule) return;
       const what = `fault "${rule.id}" injected: ${rule.mode} in ${subject.target} (order ${subject.orderId}, attempt ${subject.attempt})`;
       // The line the soak and the fault tests count (contracts/fault-switch.ts FAULT_FIRED_MESSAGE), written

@@ -1,6 +1,14 @@
-import { CONSUMER_FAULT_TARGETS, type FaultMode, type FaultRule } from '../../../lambdas/contracts/fault-switch';
+import { ORDER_SERVICE_SOURCE } from '../../../lambdas/contracts/events';
+import {
+  CONSUMER_FAULT_TARGETS,
+  FAULT_MODES,
+  type FaultMode,
+  type FaultPoint,
+  type FaultRule,
+} from '../../../lambdas/contracts/fault-switch';
 import { LOYALTY_MIN_TOTAL } from '../../../lambdas/contracts/order-rules';
 import { type FinalOrderStatus, ORDER_STATUS } from '../../../lambdas/contracts/order-status';
+import { type RouteConsumer, routesOf } from '../../../lambdas/contracts/routes';
 import { SAGA_STEPS as SAGA_STEPS_BY_NAME } from '../../../lambdas/contracts/saga';
 import { ruleHits, sampled } from '../../../lambdas/platform/fault-injection';
 
@@ -143,36 +151,104 @@ export interface OrderPlan {
   idConflict: boolean;
   /** Mugs ordered (1 to 3, at {@link MUG_PRICE} each): every third good order earns loyalty points. */
   quantity: number;
+  /** A compensation of this order fails on every attempt: the order is meant to end NEEDS_ATTENTION. */
+  needsAttention: boolean;
+  /** The ids of the rules meant to fire on this order, each at least once ({@link firingRules}). */
+  firing: string[];
 }
 
 /** The price of the in-stock item, and of the sold-out one an out-of-stock order adds. */
 export const MUG_PRICE = 40;
 export const SOLD_OUT_PRICE = 5;
 
+/** The consumer each consumer fault target is, in the routing table (lambdas/contracts/routes.ts). */
+const ROUTE_CONSUMER: Readonly<Record<string, RouteConsumer>> = {
+  [CONSUMER_FAULT_TARGETS.EmailConsumer]: 'email',
+  [CONSUMER_FAULT_TARGETS.AnalyticsConsumer]: 'analytics',
+  [CONSUMER_FAULT_TARGETS.LoyaltyConsumer]: 'loyalty',
+  [CONSUMER_FAULT_TARGETS.OrderTimelineConsumer]: 'timeline',
+};
+
+/** The event that ends an order, by how it ends. */
+const OUTCOME_EVENT: Readonly<Record<FinalOrderStatus, string>> = {
+  [ORDER_STATUS.CONFIRMED]: 'OrderConfirmed',
+  [ORDER_STATUS.CANCELLED]: 'OrderCancelled',
+  [ORDER_STATUS.NEEDS_ATTENTION]: 'OrderNeedsAttention',
+};
+
 /**
  * Whether the work a rule targets happens for this order at all: a step after the one that refuses the
- * order never runs, and the loyalty consumer only receives confirmed orders of LOYALTY_MIN_TOTAL or more
- * (its subscription's filter, contracts/routes.ts). A rule is only planned where it can fire, so an order
- * the switch draws but whose work never happens is not counted as injected (the soak's measured counts
- * then tell a real miss from a plan that could not happen).
+ * order never runs; the outcome consumers (e-mail, analytics, loyalty) get only the outcome events the
+ * routing table sends them (contracts/routes.ts: OrderConfirmed and OrderCancelled, so nothing for an order
+ * that ends NEEDS_ATTENTION); and the loyalty consumer only confirmed orders of LOYALTY_MIN_TOTAL or more
+ * (its subscription's filter). The timeline gets every stored event. A rule is only planned where it can
+ * fire, so the soak's measured counts tell a real miss from a plan that could not happen.
  */
-export function reaches(target: string, plan: Pick<OrderPlan, 'declined' | 'outOfStock' | 'quantity'>): boolean {
+export function reaches(
+  target: string,
+  plan: Pick<OrderPlan, 'declined' | 'outOfStock' | 'quantity' | 'needsAttention'>,
+): boolean {
   const confirmed = !plan.declined && !plan.outOfStock;
   // Compensations run only for the orders that compensate (a declined card or a refused reservation).
   if (target.startsWith('compensation:')) return !confirmed;
-  if (target === CONSUMER_FAULT_TARGETS.LoyaltyConsumer)
-    return confirmed && plan.quantity * MUG_PRICE >= LOYALTY_MIN_TOTAL;
   if (target === `step:${SAGA_STEPS_BY_NAME.ChargePayment}`) return !plan.outOfStock;
   if (target === `step:${SAGA_STEPS_BY_NAME.ArrangeShipment}` || target === `step:${SAGA_STEPS_BY_NAME.ConfirmOrder}`)
     return confirmed;
-  return true;
+  const consumer = ROUTE_CONSUMER[target];
+  if (consumer === undefined || consumer === 'timeline') return true;
+  const outcome = plan.needsAttention ? ORDER_STATUS.NEEDS_ATTENTION : expectedFinalStatus(plan, undefined);
+  const routed = routesOf({ source: ORDER_SERVICE_SOURCE, type: OUTCOME_EVENT[outcome] }).some((route) =>
+    route.consumers.includes(consumer),
+  );
+  if (consumer === 'loyalty') return routed && confirmed && plan.quantity * MUG_PRICE >= LOYALTY_MIN_TOTAL;
+  return routed;
+}
+
+/** The point each rule acts at (contracts/fault-switch.ts FAULT_MODES). */
+const pointOf = (rule: FaultRule): FaultPoint => FAULT_MODES[rule.mode];
+
+/**
+ * Which of `rules` fire on one unit of work (a consumer's message, a saga task) of order `orderId` at
+ * `target`, attempt after attempt, the way the runner asks the switch (lambdas/runtime/core.ts): at each
+ * point only the first rule that hits fires (ruleAt, as the injector picks). `before` and `after-effect`
+ * sit inside the idempotent work, `before-ack` after it. So a `before` fault stops the attempt, and the
+ * `after-effect` and `before-ack` rules of that attempt never fire; once `before-ack` fails, the work is
+ * recorded and later attempts ask only `before-ack`. It stops when an attempt passes every point or after
+ * enough attempts for every attempt-limited rule to have had its turn; `gaveUp` says the last one failed
+ * too (a rule that hits every attempt: the work never succeeds, and the caller gives up).
+ */
+export function firingRules(
+  rules: readonly FaultRule[],
+  target: string,
+  orderId: string,
+): { fired: FaultRule[]; gaveUp: boolean } {
+  const ours = rules.filter((r) => r.target === target);
+  const fired = new Set<FaultRule>();
+  if (ours.length === 0) return { fired: [], gaveUp: false };
+  const lastLimited = Math.max(1, ...ours.map((r) => r.attempts ?? 1));
+  let recorded = false;
+  for (let attempt = 1; attempt <= lastLimited + 1; attempt++) {
+    const at = (point: FaultPoint) => {
+      // As the injector picks (ruleAt); a rule limited to event types is taken to meet one of its first type.
+      const rule = ours.find(
+        (r) => pointOf(r) === point && ruleHits(r, { target, orderId, attempt, eventType: r.eventTypes?.[0] }),
+      );
+      if (rule) fired.add(rule);
+      return rule;
+    };
+    const failed = (!recorded && (at('before') ?? at('after-effect'))) || at('before-ack');
+    if (!failed) return { fired: [...fired], gaveUp: false };
+    if (pointOf(failed) === 'before-ack') recorded = true;
+  }
+  return { fired: [...fired], gaveUp: true };
 }
 
 /**
  * Plans order `index` of run `run`: which business and delivery faults it
  * carries (a stable draw per kind and order, as the switch draws its own) and
- * which rules hit it (where their work happens: {@link reaches}; a
- * compensation failure only for an order that compensates).
+ * which rules fire on it ({@link firingRules}, where their work happens:
+ * {@link reaches}). A compensation rule that fails every attempt makes the
+ * order end NEEDS_ATTENTION, which changes what the outcome consumers receive.
  */
 export function planOrder(
   run: string,
@@ -188,17 +264,36 @@ export function planOrder(
   const duplicate = draw('duplicate-order-placed');
   const idConflict = draw('id-conflict');
   const quantity = 1 + (index % 3);
+  const switchRules = rules.map((r) => r.rule);
+  const targets = [...new Set(switchRules.map((r) => r.target))];
+  const shape = { declined, outOfStock, quantity, needsAttention: false };
+  const fire = (target: string) =>
+    reaches(target, shape) ? firingRules(switchRules, target, orderId) : { fired: [], gaveUp: false };
+  // The compensations first: whether one gives up decides what the outcome consumers receive.
+  const compensations = targets.filter((t) => t.startsWith('compensation:')).map(fire);
+  shape.needsAttention = compensations.some((c) => c.gaveUp);
+  const fired = [...compensations, ...targets.filter((t) => !t.startsWith('compensation:')).map(fire)].flatMap(
+    (f) => f.fired,
+  );
+  const kindOf = new Map(rules.map((r) => [r.rule, r.kind]));
   const kinds = new Set<FaultKind>();
   if (outOfStock) kinds.add('out-of-stock');
   if (declined) kinds.add('declined-card');
   if (duplicate) kinds.add('duplicate-order-placed');
   if (idConflict) kinds.add('id-conflict');
-  for (const { kind, rule } of rules) {
-    if (!reaches(rule.target, { declined, outOfStock, quantity })) continue;
-    // Attempt 1: every rule of the run hits then if it hits at all; on an event of a type it names, if any.
-    if (ruleHits(rule, { target: rule.target, orderId, attempt: 1, eventType: rule.eventTypes?.[0] })) kinds.add(kind);
-  }
-  return { orderId, index, kinds: [...kinds], declined, outOfStock, duplicate, idConflict, quantity };
+  for (const rule of fired) kinds.add(kindOf.get(rule) as FaultKind);
+  return {
+    orderId,
+    index,
+    kinds: [...kinds],
+    declined,
+    outOfStock,
+    duplicate,
+    idConflict,
+    quantity,
+    needsAttention: shape.needsAttention,
+    firing: fired.map((r) => r.id),
+  };
 }
 
 /**
@@ -239,4 +334,47 @@ export function parseRates(spec: string | undefined): Record<FaultKind, number> 
     );
   }
   return rates;
+}
+
+/** The kinds of input the driver sends straight to a consumer queue, drawn per order like the others. */
+export const BAD_INPUT_KINDS = ['bad-input-malformed', 'bad-input-unknown-type'] as const;
+
+/**
+ * The kinds with a positive rate that the plan of run `run` puts on none of its `orders` orders (a
+ * bad-input kind counts when some order draws it). Such a run could not show that kind fired.
+ */
+export function unplannedKinds(run: string, orders: number, rates: Readonly<Record<FaultKind, number>>): FaultKind[] {
+  const rules = planRules(run, rates);
+  const planned = new Set<FaultKind>();
+  for (let i = 0; i < orders; i++) {
+    const plan = planOrder(run, i, rates, rules);
+    for (const kind of plan.kinds) planned.add(kind);
+    for (const kind of BAD_INPUT_KINDS) if (drawKind(run, kind, plan.orderId, rates[kind])) planned.add(kind);
+  }
+  return (Object.keys(FAULT_KINDS) as FaultKind[]).filter((kind) => rates[kind] > 0 && !planned.has(kind));
+}
+
+/**
+ * Picks the run id: the first of up to `tries` fresh ids under which every kind with a positive rate is
+ * planned on at least one order. Which orders a kind hits is a hash of the run id (the switch's own draw),
+ * so a small run can miss a kind by chance (at 4 % over 200 orders, now and then one does); trying ids
+ * costs milliseconds and makes "every kind fired" a property of the run rather than of luck. Throws,
+ * naming the kinds, when no id plans them all: too few orders for those rates.
+ */
+export function chooseRun(
+  orders: number,
+  rates: Readonly<Record<FaultKind, number>>,
+  newRun: () => string,
+  tries = 200,
+): string {
+  let missing: FaultKind[] = [];
+  for (let t = 0; t < tries; t++) {
+    const run = newRun();
+    missing = unplannedKinds(run, orders, rates);
+    if (missing.length === 0) return run;
+  }
+  throw new Error(
+    `soak: ${orders} orders are too few for these rates: in ${tries} tries no run planned every kind ` +
+      `(last missing: ${missing.join(', ')}). Place more orders, raise those rates, or set them to 0 with --rates.`,
+  );
 }

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import type { FaultRule } from '../../../lambdas/contracts/fault-switch';
 import { ruleHits } from '../../../lambdas/platform/fault-injection';
 import {
+  chooseRun,
   DEFAULT_RATES,
   expectedFinalStatus,
   type FaultKind,
+  firingRules,
   parseRates,
   planOrder,
   planRules,
   reaches,
+  unplannedKinds,
 } from '../../../scripts/lib/soak/plan';
 import { formatSoakTable, markdownSoakTable } from '../../../scripts/lib/soak/run';
 
@@ -60,7 +64,7 @@ describe('soak plan', () => {
   });
 
   it('plans a rule only where its work happens: loyalty for confirmed orders of 100 or more, later steps for orders that get there', () => {
-    const good = { declined: false, outOfStock: false };
+    const good = { declined: false, outOfStock: false, needsAttention: false };
     expect([1, 2, 3].map((quantity) => reaches('loyalty-consumer', { ...good, quantity }))).toEqual([
       false,
       false,
@@ -71,6 +75,15 @@ describe('soak plan', () => {
     expect(reaches('step:ArrangeShipment', { ...good, declined: true, quantity: 1 })).toBe(false);
     expect(reaches('step:ReserveInventory', { ...good, outOfStock: true, quantity: 1 })).toBe(true);
     expect(reaches('email-consumer', { ...good, declined: true, quantity: 1 })).toBe(true);
+    // An order whose compensation gives up ends with OrderNeedsAttention, which the routing table sends to no
+    // outcome consumer (contracts/routes.ts); the timeline still gets every stored event.
+    const stuck = { declined: true, outOfStock: false, needsAttention: true, quantity: 3 };
+    expect(['email-consumer', 'analytics-consumer', 'loyalty-consumer'].map((t) => reaches(t, stuck))).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    expect(reaches('order-timeline-consumer', stuck)).toBe(true);
     // A compensation runs for every order that compensates: a declined card, or a refused reservation
     // (which enters the chain at its own step's undo), and for no confirmed order.
     expect(
@@ -78,6 +91,60 @@ describe('soak plan', () => {
         reaches('compensation:ReserveInventory', { ...good, ...f, quantity: 1 }),
       ),
     ).toEqual([true, true, false]);
+  });
+
+  it('plans one rule per point and attempt, as the switch fires them, and which rules never let the work succeed', () => {
+    const rule = (id: string, mode: FaultRule['mode'], attempts?: number): FaultRule => ({
+      id,
+      target: 'email-consumer',
+      mode,
+      orderIds: ['o'],
+      ...(attempts ? { attempts } : {}),
+    });
+    const ids = (rules: FaultRule[]) => {
+      const { fired, gaveUp } = firingRules(rules, 'email-consumer', 'o');
+      return { fired: fired.map((r) => r.id), gaveUp };
+    };
+    // Two `before` rules on attempt 1: the first in the switch's order fires, the other never gets its turn.
+    expect(ids([rule('transient', 'throw', 1), rule('timeout', 'timeout', 1)])).toEqual({
+      fired: ['transient'],
+      gaveUp: false,
+    });
+    // A crash after the effect ends the attempt before the acknowledgement's fault point.
+    expect(ids([rule('crash', 'crash-after-effect', 1), rule('ack', 'fail-before-ack', 1)])).toEqual({
+      fired: ['crash'],
+      gaveUp: false,
+    });
+    // A poison throws before the work on every attempt, so a fault after the work never fires (soak run b8039a).
+    expect(ids([rule('ack', 'fail-before-ack', 1), rule('poison', 'throw')])).toEqual({
+      fired: ['poison'],
+      gaveUp: true,
+    });
+    // A transient fault takes attempt 1, the poison every later one: both fire.
+    expect(ids([rule('transient', 'throw', 1), rule('poison', 'throw')])).toEqual({
+      fired: ['transient', 'poison'],
+      gaveUp: true,
+    });
+    expect(ids([rule('ack', 'fail-before-ack', 1)])).toEqual({ fired: ['ack'], gaveUp: false });
+    expect(ids([{ ...rule('other', 'throw'), orderIds: ['p'] }])).toEqual({ fired: [], gaveUp: false });
+  });
+
+  it('plans no outcome consumer’s fault on an order whose compensation gives up (it gets no outcome event)', () => {
+    const zero = Object.fromEntries(Object.keys(DEFAULT_RATES).map((k) => [k, 0])) as Record<FaultKind, number>;
+    const rates = { ...zero, 'declined-card': 1, 'compensation-failure': 1, 'consumer-crash-after-effect': 1 };
+    const outcomeConsumerTargets = (r: typeof rates) => {
+      const rules = planRules('r6', r);
+      const plans = Array.from({ length: 40 }, (_, i) => planOrder('r6', i, r, rules));
+      const targets = plans.flatMap((p) => p.firing.map((id) => rules.find((x) => x.rule.id === id)?.rule.target));
+      return { plans, targets: new Set(targets) };
+    };
+    const stuck = outcomeConsumerTargets(rates);
+    expect(stuck.plans.every((p) => p.needsAttention)).toBe(true);
+    expect([...stuck.targets].sort()).toEqual(['compensation:ReserveInventory', 'order-timeline-consumer']);
+    // The same orders, cancelled cleanly: e-mail and analytics get OrderCancelled, so their crashes are planned.
+    const cancelled = outcomeConsumerTargets({ ...rates, 'compensation-failure': 0 });
+    expect(cancelled.plans.some((p) => p.needsAttention)).toBe(false);
+    expect([...cancelled.targets].sort()).toEqual(['analytics-consumer', 'email-consumer', 'order-timeline-consumer']);
   });
 
   it('plans a compensation failure on exactly the compensating orders the switch draws, out of stock included', () => {
@@ -192,5 +259,44 @@ describe('soak table', () => {
       '| declined-card | 3 | - | - | 3 | 0 | 0 | 0 |',
       '| **total** | 10 | 4 | 1 | 6 | 4 | **0** | **0** |',
     ]);
+  });
+});
+
+describe('choosing the run id', () => {
+  const zero = Object.fromEntries(Object.keys(DEFAULT_RATES).map((k) => [k, 0])) as Record<FaultKind, number>;
+  const ids = (...list: string[]) => {
+    const queue = [...list];
+    return () => queue.shift() ?? 'out-of-ids';
+  };
+
+  it('skips run ids whose plan leaves a kind with a positive rate on no order', () => {
+    const rates = { ...zero, 'consumer-poison': 0.04, 'declined-card': 0.04 };
+    // The plan is a pure function of the run id, so the unit test can find an id that misses and one that covers.
+    const candidates = Array.from({ length: 400 }, (_, i) => `t${i}`);
+    const missing = candidates.find((run) => unplannedKinds(run, 40, rates).length > 0);
+    const covering = candidates.find((run) => unplannedKinds(run, 40, rates).length === 0);
+    expect(missing, 'some id leaves a kind unplanned at 4 % over 40 orders').toBeDefined();
+    expect(covering).toBeDefined();
+    expect(chooseRun(40, rates, ids(missing as string, covering as string))).toBe(covering);
+  });
+
+  it('ignores the kinds at rate 0, so a run of none of them takes the first id', () => {
+    expect(unplannedKinds('any', 3, zero)).toEqual([]);
+    expect(chooseRun(3, zero, ids('first', 'second'))).toBe('first');
+  });
+
+  it('refuses, naming the kinds, when the orders are too few for the rates', () => {
+    expect(() => chooseRun(2, DEFAULT_RATES, ids(), 5)).toThrow(
+      /soak: 2 orders are too few for these rates: in 5 tries no run planned every kind \(last missing: .*fifo-poison.*\)/,
+    );
+  });
+
+  it('finds a covering id at the CI soak’s size and rates within the tries', () => {
+    const rates = Object.fromEntries(
+      Object.entries(DEFAULT_RATES).map(([kind, rate]) => [kind, Math.max(rate, 0.04)]),
+    ) as Record<FaultKind, number>;
+    let n = 0;
+    const run = chooseRun(200, { ...rates, 'compensation-failure': 0.5 }, () => `ci${n++}`);
+    expect(unplannedKinds(run, 200, { ...rates, 'compensation-failure': 0.5 })).toEqual([]);
   });
 });
