@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { keys } from '../lambdas/contracts/keys';
 import { DECLINED_PAYMENT_TOKEN } from '../lambdas/contracts/order-rules';
 import { PARK_ATTRIBUTES } from '../lambdas/contracts/park-attributes';
@@ -17,6 +17,7 @@ import type { OrderItem } from '../lambdas/messages/schemas';
 import { deployLocal } from '../localstack/deploy';
 import { awsEnv, ensureEngine } from '../localstack/engine';
 import { command, HELP_OPTION, isMain, parseCommandLine } from './lib/cli';
+import { peek, release } from './lib/dlq/peek';
 import { anOrder, connect, eventually, type System } from './lib/order-system';
 import { percentile } from './lib/stats';
 
@@ -235,6 +236,20 @@ export function demoPassed(result: DemoRun): boolean {
   return result.report.mismatches.length === 0 && result.report.doubleApplied === 0;
 }
 
+/**
+ * Most messages read per DLQ per look: keeps a look bounded on an engine whose
+ * DLQs hold a backlog of earlier runs.
+ */
+const DLQ_READ_LIMIT = 2_000;
+
+/**
+ * Waits until the poison message is in a DLQ and lists this run's parked
+ * messages. Each look peeks every DLQ whole (scripts/lib/dlq/peek.ts: what it
+ * receives stays hidden while the look goes on, so each receive hands out new
+ * messages, then it is released) rather than receiving with a 0 s visibility
+ * timeout, which hands out the same first messages every time: behind ten
+ * older messages (earlier demo runs on the same engine), the poison was never seen.
+ */
 async function waitForParked(
   sys: System,
   poisonBody: string,
@@ -250,16 +265,11 @@ async function waitForParked(
   await eventually(
     async () => {
       for (const name of dlqs) {
-        const received = await sys.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: sys.outputs[name],
-            MaxNumberOfMessages: 10,
-            MessageAttributeNames: ['All'],
-            AttributeNames: ['All'],
-            VisibilityTimeout: 0,
-          }),
-        );
-        for (const m of received.Messages ?? []) {
+        const url = sys.outputs[name];
+        // No long poll: the demo runs on the local engine only, whose short poll sees every message.
+        const { messages } = await peek(sys.sqs, url, { max: DLQ_READ_LIMIT, visibilitySeconds: 30, waitSeconds: 0 });
+        await release(sys.sqs, url, messages);
+        for (const m of messages) {
           if (!fromThisRun(m.Body ?? '')) continue;
           const a = m.MessageAttributes ?? {};
           const reason = a[PARK_ATTRIBUTES.errorType]

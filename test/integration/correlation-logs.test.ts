@@ -2,6 +2,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeStateMachineCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, inject, it } from 'vitest';
+import { keys } from '../../lambdas/contracts/keys';
 import { LOYALTY_MIN_TOTAL } from '../../lambdas/contracts/order-rules';
 import { type RouteConsumer, routesOf } from '../../lambdas/contracts/routes';
 import type { ConsumerName } from '../../lambdas/contracts/stack-outputs';
@@ -34,7 +35,7 @@ interface Expectation {
  * on it read back from the engine's CloudWatch Logs. The functions expected are
  * worked out from the system, not listed by hand: the saga's task functions
  * from the state machine's definition and the states this order's execution
- * entered; the queue consumers from the routing table (routesOf) applied to
+ * (the one its order record names) entered; the queue consumers from the routing table (routesOf) applied to
  * the events the order stored, mapped to the functions the stack outputs name.
  * The logger's keys are envelopeLogKeys' (lambdas/platform/logger.ts):
  * `correlationId`, `eventId`, `eventType`, `orderId`, and `step` for a saga task.
@@ -71,8 +72,9 @@ describe('one order followed by its correlation id through the logs on the engin
     };
 
     // The saga: each Task state this order's execution entered, and the function its definition invokes.
-    const executions = await sys.executionsOf(orderId);
-    expect(executions, 'one saga execution for the order').toHaveLength(1);
+    // The execution that accepted the order, as its record names it (`$$.Execution.Id`, the execution's ARN).
+    const executionArn = (await sys.serviceRecord(keys.order(orderId)))?.sagaExecutionId as string | undefined;
+    expect(executionArn, 'the saga execution on the order record').toBeTruthy();
     const machine = await sys.sfn.send(
       new DescribeStateMachineCommand({ stateMachineArn: sys.outputs.StateMachineArn }),
     );
@@ -81,9 +83,7 @@ describe('one order followed by its correlation id through the logs on the engin
         States: Record<string, { Type: string; Parameters?: { FunctionName?: string } }>;
       }
     ).States;
-    const history = await sys.sfn.send(
-      new GetExecutionHistoryCommand({ executionArn: executions[0].executionArn, maxResults: 1000 }),
-    );
+    const history = await sys.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
     const entered = (history.events ?? [])
       .filter((e) => e.type === 'TaskStateEntered')
       .map((e) => e.stateEnteredEventDetails?.name ?? '');
