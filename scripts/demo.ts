@@ -247,8 +247,10 @@ const DLQ_READ_LIMIT = 2_000;
  * messages. Each look peeks every DLQ whole (scripts/lib/dlq/peek.ts: what it
  * receives stays hidden while the look goes on, so each receive hands out new
  * messages, then it is released) rather than receiving with a 0 s visibility
- * timeout, which hands out the same first messages every time: behind ten
- * older messages (earlier demo runs on the same engine), the poison was never seen.
+ * timeout: the local engine hands out visible messages oldest first
+ * (MiniStack 1.5.33, `_collect_msgs` in its sqs.py), so such a receive got the
+ * same first ten every time, and behind ten older messages (earlier demo runs
+ * on the same engine) the poison was never seen.
  */
 async function waitForParked(
   sys: System,
@@ -266,7 +268,7 @@ async function waitForParked(
     async () => {
       for (const name of dlqs) {
         const url = sys.outputs[name];
-        // No long poll: the demo runs on the local engine only, whose short poll sees every message.
+        // No long poll: the demo runs on the local engine only, whose short poll considers every message (same source).
         const { messages } = await peek(sys.sqs, url, { max: DLQ_READ_LIMIT, visibilitySeconds: 30, waitSeconds: 0 });
         await release(sys.sqs, url, messages);
         for (const m of messages) {
