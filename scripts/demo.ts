@@ -7,16 +7,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { keys } from '../lambdas/contracts/keys';
 import { DECLINED_PAYMENT_TOKEN } from '../lambdas/contracts/order-rules';
 import { PARK_ATTRIBUTES } from '../lambdas/contracts/park-attributes';
 import { DEAD_LETTER_QUEUE_OUTPUT_KEYS, type StackOutputKey } from '../lambdas/contracts/stack-outputs';
-import { checkedPutEventsEntry } from '../lambdas/messages/envelope';
+import { checkedPutEventsEntry, type TypedEnvelope } from '../lambdas/messages/envelope';
 import type { OrderItem } from '../lambdas/messages/schemas';
 import { deployLocal } from '../localstack/deploy';
 import { awsEnv, ensureEngine } from '../localstack/engine';
 import { command, HELP_OPTION, isMain, parseCommandLine } from './lib/cli';
+import { peek, release } from './lib/dlq/peek';
 import { anOrder, connect, eventually, type System } from './lib/order-system';
 import { percentile } from './lib/stats';
 
@@ -27,7 +28,7 @@ function progress(line: string) {
   lastProgress = line;
 }
 
-type Scenario = 'ok' | 'declined' | 'out-of-stock' | 'unserviceable';
+export type Scenario = 'ok' | 'declined' | 'out-of-stock' | 'unserviceable';
 
 export const CLI = command({
   name: 'demo',
@@ -69,7 +70,7 @@ function options() {
 }
 
 /** A deterministic mix: mostly good orders, every failure path represented. */
-function scenarioFor(index: number): Scenario {
+export function scenarioFor(index: number): Scenario {
   if (index % 8 === 3) return 'declined';
   if (index % 10 === 5) return 'out-of-stock';
   if (index % 13 === 7) return 'unserviceable';
@@ -79,7 +80,6 @@ function scenarioFor(index: number): Scenario {
 async function main() {
   const opts = options();
   if (!opts) return;
-  const orderCount = opts.orders;
   // The SDK's notice that it wants Node 22 from 2027 would sit in the middle of the report.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const started = Date.now();
@@ -88,6 +88,50 @@ async function main() {
   const outputs = await deployLocal();
   const sys = connect(outputs, awsEnv());
 
+  const result = await runDemo(sys, { orders: opts.orders, log: progress });
+  console.log('');
+  for (const line of reportLines(result, Date.now() - started)) console.log(line);
+  console.log(`The engine is still running at ${awsEnv().AWS_ENDPOINT_URL}. Stop it with: npm run engine:down`);
+  if (!demoPassed(result)) process.exitCode = 1;
+}
+
+/** One order the demo placed, and the path it was built to take. */
+export interface DemoOrder {
+  order: TypedEnvelope<'OrderPlaced'>;
+  scenario: Scenario;
+}
+
+/** What one demo run placed, and what it read back from the system. */
+export interface DemoRun {
+  /** The run's id: every stock item, customer and poison message of the run is named `demo-<run>-…`. */
+  run: string;
+  orders: DemoOrder[];
+  /** The orders delivered a second time with the same event id. */
+  duplicates: TypedEnvelope<'OrderPlaced'>[];
+  /** The malformed body sent to the e-mail queue. */
+  poisonBody: string;
+  /** The dead-letter messages of this run, one line each (queue, body, reason). */
+  parked: string[];
+  report: DemoReport;
+}
+
+/**
+ * The demo's work without the engine and the deployment (`npm start`'s seam,
+ * also called by test/integration/demo-report.test.ts on a small batch): seeds
+ * the run's stock, places `orders` orders of the mix ({@link scenarioFor}) with
+ * every tenth good one delivered twice, sends one poison message to the e-mail
+ * queue, waits until every order is final and the poison message is parked,
+ * and builds the report from what the system holds. `log` gets progress lines.
+ */
+export async function runDemo(
+  sys: System,
+  options: { orders: number; log?: (line: string) => void },
+): Promise<DemoRun> {
+  const orderCount = options.orders;
+  if (!Number.isInteger(orderCount) || orderCount < 1) {
+    throw new Error(`runDemo needs a whole number of orders ≥ 1, got ${orderCount}`);
+  }
+  const log = options.log ?? (() => {});
   const run = randomUUID().slice(0, 6);
   const skus = { common: `demo-${run}-mug`, premium: `demo-${run}-kettle`, soldOut: `demo-${run}-soldout` };
   await Promise.all([
@@ -96,7 +140,7 @@ async function main() {
     sys.seedStock(skus.soldOut, 0),
   ]);
 
-  const orders = Array.from({ length: orderCount }, (_, i) => {
+  const orders: DemoOrder[] = Array.from({ length: orderCount }, (_, i) => {
     const scenario = scenarioFor(i);
     const items: OrderItem[] =
       scenario === 'out-of-stock'
@@ -147,46 +191,72 @@ async function main() {
             if (status === 'CONFIRMED' || status === 'CANCELLED') finalStatus.set(order.data.orderId, status);
           }),
       );
-      progress(`demo: orders in a final state ${finalStatus.size}/${orders.length}`);
+      log(`demo: orders in a final state ${finalStatus.size}/${orders.length}`);
       return finalStatus.size;
     },
     (done) => done === orders.length,
     { timeoutMs: 10 * 60_000, intervalMs: 1_000, what: 'every order to reach a final state' },
   );
   const ours = [run, ...orders.map((o) => o.order.data.orderId)];
-  const parked = await waitForParked(sys, poisonBody, (body) => ours.some((marker) => body.includes(marker)));
+  const parked = await waitForParked(sys, poisonBody, (body) => ours.some((marker) => body.includes(marker)), log);
   const report = await buildReport(sys, orders, new Set(duplicates.map((d) => d.data.orderId)), finalStatus);
-
-  console.log('\n================ order-flow demo report ================');
-  console.log(
-    `orders placed            ${orders.length} (+${duplicates.length} duplicate deliveries, 1 poison message)`,
-  );
-  for (const [status, count] of Object.entries(report.byStatus)) console.log(`  ${status.padEnd(22)} ${count}`);
-  console.log('cancellation reasons');
-  for (const [reason, count] of Object.entries(report.cancelReasons)) console.log(`  ${reason.padEnd(40)} ${count}`);
-  console.log('compensations run');
-  for (const [type, count] of Object.entries(report.compensations)) console.log(`  ${type.padEnd(22)} ${count}`);
-  console.log(
-    `duplicates suppressed    ${report.duplicatesSuppressed}/${duplicates.length} (orders with a repeated event in the store: ${report.doubleApplied})`,
-  );
-  console.log(
-    `expectation mismatches   ${report.mismatches.length}${report.mismatches.length ? `: ${report.mismatches.join('; ')}` : ''}`,
-  );
-  console.log('dead-letter queues (messages of this run)');
-  for (const line of parked) console.log(`  ${line}`);
-  console.log(
-    `end-to-end latency       p50 ${report.latency.p50} ms, p95 ${report.latency.p95} ms, p99 ${report.latency.p99} ms (OrderPlaced → final event, ${report.latency.n} orders)`,
-  );
-  console.log(`wall time                ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  console.log('=========================================================');
-  console.log(`The engine is still running at ${awsEnv().AWS_ENDPOINT_URL}. Stop it with: npm run engine:down`);
-  if (report.mismatches.length > 0 || report.doubleApplied > 0) process.exitCode = 1;
+  return { run, orders, duplicates, poisonBody, parked, report };
 }
 
+/** The report as `npm start` prints it; `wallMs` is the whole run's time (engine and deployment included). */
+export function reportLines(result: DemoRun, wallMs: number): string[] {
+  const { orders, duplicates, parked, report } = result;
+  const lines = ['================ order-flow demo report ================'];
+  lines.push(
+    `orders placed            ${orders.length} (+${duplicates.length} duplicate deliveries, 1 poison message)`,
+  );
+  for (const [status, count] of Object.entries(report.byStatus)) lines.push(`  ${status.padEnd(22)} ${count}`);
+  lines.push('cancellation reasons');
+  for (const [reason, count] of Object.entries(report.cancelReasons)) lines.push(`  ${reason.padEnd(40)} ${count}`);
+  lines.push('compensations run');
+  for (const [type, count] of Object.entries(report.compensations)) lines.push(`  ${type.padEnd(22)} ${count}`);
+  lines.push(
+    `duplicates suppressed    ${report.duplicatesSuppressed}/${duplicates.length} (orders with a repeated event in the store: ${report.doubleApplied})`,
+  );
+  lines.push(
+    `expectation mismatches   ${report.mismatches.length}${report.mismatches.length ? `: ${report.mismatches.join('; ')}` : ''}`,
+  );
+  lines.push('dead-letter queues (messages of this run)');
+  for (const line of parked) lines.push(`  ${line}`);
+  lines.push(
+    `end-to-end latency       p50 ${report.latency.p50} ms, p95 ${report.latency.p95} ms, p99 ${report.latency.p99} ms (OrderPlaced → final event, ${report.latency.n} orders)`,
+  );
+  lines.push(`wall time                ${(wallMs / 1000).toFixed(1)} s`);
+  lines.push('=========================================================');
+  return lines;
+}
+
+/** The demo's verdict (its exit code): every order ended as its scenario expects and nothing was applied twice. */
+export function demoPassed(result: DemoRun): boolean {
+  return result.report.mismatches.length === 0 && result.report.doubleApplied === 0;
+}
+
+/**
+ * Most messages read per DLQ per look: keeps a look bounded on an engine whose
+ * DLQs hold a backlog of earlier runs.
+ */
+const DLQ_READ_LIMIT = 2_000;
+
+/**
+ * Waits until the poison message is in a DLQ and lists this run's parked
+ * messages. Each look peeks every DLQ whole (scripts/lib/dlq/peek.ts: what it
+ * receives stays hidden while the look goes on, so each receive hands out new
+ * messages, then it is released) rather than receiving with a 0 s visibility
+ * timeout: the local engine hands out visible messages oldest first
+ * (MiniStack 1.5.33, `_collect_msgs` in its sqs.py), so such a receive got the
+ * same first ten every time, and behind ten older messages (earlier demo runs
+ * on the same engine) the poison was never seen.
+ */
 async function waitForParked(
   sys: System,
   poisonBody: string,
   fromThisRun: (body: string) => boolean,
+  log: (line: string) => void,
 ): Promise<string[]> {
   const dlqs = [
     ...DEAD_LETTER_QUEUE_OUTPUT_KEYS.queue,
@@ -197,16 +267,11 @@ async function waitForParked(
   await eventually(
     async () => {
       for (const name of dlqs) {
-        const received = await sys.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: sys.outputs[name],
-            MaxNumberOfMessages: 10,
-            MessageAttributeNames: ['All'],
-            AttributeNames: ['All'],
-            VisibilityTimeout: 0,
-          }),
-        );
-        for (const m of received.Messages ?? []) {
+        const url = sys.outputs[name];
+        // No long poll: the demo runs on the local engine only, whose short poll considers every message (same source).
+        const { messages } = await peek(sys.sqs, url, { max: DLQ_READ_LIMIT, visibilitySeconds: 30, waitSeconds: 0 });
+        await release(sys.sqs, url, messages);
+        for (const m of messages) {
           if (!fromThisRun(m.Body ?? '')) continue;
           const a = m.MessageAttributes ?? {};
           const reason = a[PARK_ATTRIBUTES.errorType]
@@ -216,7 +281,7 @@ async function waitForParked(
         }
       }
       const found = [...seen.values()].some((line) => line.includes(poisonBody.slice(0, 30)));
-      progress(
+      log(
         `demo: waiting for the poison message to be parked (${Math.round((Date.now() - waitStarted) / 10_000) * 10} s; it takes maxReceiveCount × visibility timeout)`,
       );
       return found;
@@ -227,9 +292,12 @@ async function waitForParked(
   return [...seen.values()];
 }
 
+/** The demo's figures, read back from the order records and the event store. */
+export type DemoReport = Awaited<ReturnType<typeof buildReport>>;
+
 async function buildReport(
   sys: System,
-  orders: { order: ReturnType<typeof anOrder>; scenario: Scenario }[],
+  orders: DemoOrder[],
   duplicateIds: Set<string>,
   finalStatus: Map<string, string>,
 ) {

@@ -8,6 +8,7 @@ import {
   type FaultMode,
 } from '../../../lambdas/contracts/fault-switch';
 import { filterAllLogEvents } from '../logs/filter-log-events';
+import { parseJsonLogLine } from '../logs/order-log-lines';
 
 /**
  * The faults the functions report firing: every function writes one structured
@@ -32,15 +33,8 @@ export interface FiredFault extends Omit<FaultFiredLine, 'message'> {
  */
 export function parseFiredLine(message: string): Omit<FaultFiredLine, 'message'> | undefined {
   if (!message.includes(FAULT_FIRED_MESSAGE)) return undefined;
-  const start = message.indexOf('{');
-  const end = message.lastIndexOf('}');
-  if (start < 0 || end < start) return undefined;
-  let line: Record<string, unknown>;
-  try {
-    line = JSON.parse(message.slice(start, end + 1)) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+  const line = parseJsonLogLine(message);
+  if (!line) return undefined;
   const { faultId, faultMode, faultPoint, faultTarget, orderId, attempt, eventType, eventId } = line;
   if (line.message !== FAULT_FIRED_MESSAGE) return undefined;
   if (typeof faultId !== 'string' || typeof faultTarget !== 'string' || typeof orderId !== 'string') return undefined;
