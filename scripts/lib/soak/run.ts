@@ -140,7 +140,9 @@ export async function runSoak(sys: System, options: SoakOptions): Promise<SoakRe
   );
   const started = Date.now();
   try {
-    const conflicts = new ConflictDriver(sys);
+    // A conflict waits for its first order to be accepted: on an engine behind by minutes (a run asked for more
+    // than it can take), as long as the run waits for anything to settle, not the driver's default 120 s.
+    const conflicts = new ConflictDriver(sys, { timeoutMs: options.drainSeconds * 1000 });
     const bad = await placeOrders(sys, run, plans, skus, options, log, conflicts);
     const placedSeconds = (Date.now() - started) / 1000;
     // Every conflicting second OrderPlaced sent and its refusal stored before the invariants are read.
