@@ -1,3 +1,4 @@
+import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, paginateFilterLogEvents } from '@aws-sdk/client-cloudwatch-logs';
 import {
   type FunctionConfiguration,
@@ -185,6 +186,8 @@ async function runPhase(
     includeExecutionData: boolean;
     recorder: Recorder;
     functions: FunctionConfiguration[];
+    /** Function name → its logical id in the template (CloudFormation truncates long generated names). */
+    logicalIds: Map<string, string>;
     logs: CloudWatchLogsClient;
     sku: string;
     options: MeasureOptions;
@@ -231,7 +234,13 @@ async function runPhase(
   const lambda: PhaseRaw['lambda'] = {};
   for (const fn of ctx.functions) {
     const summary = summariseLambdaLog(await lambdaLogs(ctx.logs, fn, started - 500, ended));
-    if (summary.invocations > 0) lambda[fn.FunctionName!] = { ...summary, localMemoryMb: fn.MemorySize ?? 128 };
+    const logicalId = ctx.logicalIds.get(fn.FunctionName!);
+    if (summary.invocations > 0)
+      lambda[fn.FunctionName!] = {
+        ...summary,
+        localMemoryMb: fn.MemorySize ?? 128,
+        ...(logicalId ? { logicalId } : {}),
+      };
   }
 
   // On AWS, ListExecutions and GetExecutionHistory do not serve Express state machines
@@ -343,6 +352,24 @@ async function stackReady(
   return { outputs, created: !existed };
 }
 
+/**
+ * Each function's logical id, from the stack's resources. A generated function name is
+ * `<stack>-<logicalId>-<suffix>` cut to 64 characters, so in a longer stack's names the logical id can be
+ * cut short (`OrderFlowExpress-OrderTimelineConsumerFunctionAF386196473D79B057`); the template prices a
+ * function by its logical id.
+ */
+async function functionLogicalIds(stack: string): Promise<Map<string, string>> {
+  const cfn = new CloudFormationClient(engineClientConfig());
+  const ids = new Map<string, string>();
+  for await (const page of paginateListStackResources({ client: cfn }, { StackName: stack })) {
+    for (const r of page.StackResourceSummaries ?? []) {
+      if (r.ResourceType !== 'AWS::Lambda::Function' || !r.PhysicalResourceId || !r.LogicalResourceId) continue;
+      ids.set(r.PhysicalResourceId.split(':function:').pop()!.split(':')[0], r.LogicalResourceId);
+    }
+  }
+  return ids;
+}
+
 /** The saga's workflow type on the engine, refused when it is not the one this stack is measured for. */
 async function sagaType(sys: System, stack: string, expected: 'STANDARD' | 'EXPRESS'): Promise<string> {
   const { type } = await sys.sfn.send(
@@ -375,6 +402,7 @@ async function measureStack(
   const log = options.log;
   const sys = connect(outputs, awsEnv());
   const stateMachineType = await sagaType(sys, stack, expected);
+  const logicalIds = await functionLogicalIds(stack);
   await undoLeftoverRedirect(lambda, stack, log);
   const redirect = await redirectFunctions(lambda, stack, recorder.url, log);
   try {
@@ -386,6 +414,7 @@ async function measureStack(
       includeExecutionData: expected === 'EXPRESS',
       recorder,
       functions: redirect.functions,
+      logicalIds,
       logs,
       sku,
       options,

@@ -36,6 +36,8 @@ export interface PhaseRaw {
       logBytes: number;
       logEvents: number;
       localMemoryMb: number;
+      /** The function's logical id in the template, read from the stack (absent in older files). */
+      logicalId?: string;
     }
   >;
   executions: {
@@ -159,7 +161,8 @@ export function perOrderUsage(
 
   const lambda: PerOrderUsage['lambda'] = {};
   for (const [name, fn] of Object.entries(raw.lambda)) {
-    const settings = functionSettings(resources, name);
+    const known = fn.logicalId ? resources.functions[fn.logicalId] : undefined;
+    const settings = known && fn.logicalId ? { logicalId: fn.logicalId, ...known } : functionSettings(resources, name);
     lambda[settings?.logicalId ?? name] = {
       invocations: per(fn.invocations),
       billedMs: per(fn.billedMs),

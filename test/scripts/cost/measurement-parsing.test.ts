@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hopsOfStack, parseInternalHops } from '../../../scripts/lib/cost/engine-log';
 import { consumedUnits } from '../../../scripts/lib/cost/recorder';
-import { countFixedResources } from '../../../scripts/lib/cost/template';
+import { countFixedResources, functionSettings } from '../../../scripts/lib/cost/template';
 import {
   historyLogEventBytes,
   type PhaseRaw,
@@ -253,11 +253,57 @@ describe('per-order usage from a phase', () => {
     expect(perOrderUsage(raw, resources, 'ALL', 'EXPRESS').stepFunctions.type).toBe('EXPRESS');
   });
 
+  it('prices a function by the logical id the measurement read from the stack, whatever its name', () => {
+    const named = {
+      ...raw,
+      lambda: { 'Flow-Cut-XYZ': { ...raw.lambda['Flow-OrderService1A-ABC'], logicalId: 'OrderService1A' } },
+    };
+    expect(perOrderUsage(named, resources, 'ALL').lambda.OrderService1A).toMatchObject({
+      memoryMb: 512,
+      architecture: 'arm64',
+    });
+  });
+
   it('counts no saga log bytes when the state machine does not log every event', () => {
     expect(perOrderUsage(raw, resources, 'OFF').stepFunctions.logBytes).toBe(0);
   });
 
   it('refuses a phase without orders', () => {
     expect(() => perOrderUsage({ ...raw, orders: 0 }, resources)).toThrow('phase confirmed has no orders to divide by');
+  });
+});
+
+describe('a function found in the template by its generated name', () => {
+  const resources = countFixedResources({
+    Resources: {
+      OrderTimelineConsumerFunctionAF386935: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { MemorySize: 256, Architectures: ['arm64'] },
+      },
+      OrderService34E51BCF: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { MemorySize: 512, Architectures: ['arm64'] },
+      },
+      Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 128 } },
+    },
+  });
+
+  it('finds the whole logical id between dashes', () => {
+    expect(functionSettings(resources, 'OrderFlow-OrderService34E51BCF-6A4EE93EE4AE0')?.logicalId).toBe(
+      'OrderService34E51BCF',
+    );
+  });
+
+  it('finds a logical id the 64-character limit cut short (the Express copy on the engine)', () => {
+    expect(functionSettings(resources, 'OrderFlowExpress-OrderTimelineConsumerFunctionAF386196473D79B057')).toEqual({
+      logicalId: 'OrderTimelineConsumerFunctionAF386935',
+      memoryMb: 256,
+      architecture: 'arm64',
+    });
+  });
+
+  it('finds nothing on a short or shared start rather than guess', () => {
+    expect(functionSettings(resources, 'OrderFlow-OrderXYZ-1')).toBeUndefined();
+    expect(functionSettings(resources, 'Other-Thing-1')).toBeUndefined();
   });
 });
