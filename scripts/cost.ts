@@ -1,10 +1,11 @@
 /**
  * The cost model (`npm run cost`): what a million orders cost on AWS, line by line, for a Standard and an
- * Express saga, plus the fixed monthly cost, from per-order counts measured on the local engine and the
- * price table in cost/prices.json.
+ * Express saga, plus the fixed monthly cost, from per-order counts measured on the local engine (each saga
+ * mode on its own deployment) and the price table in cost/prices.json.
  *
  *   npm run cost                          # price the latest measurement in bench/results/cost-*.json
- *   npm run cost -- --measure             # measure first (engine + deploy if needed), then price
+ *                                         # (warns on stderr when it is older than the code at HEAD)
+ *   npm run cost -- --measure             # measure both modes first (engine + deploy), then price
  *   npm run cost -- --measure --confirmed 20 --compensated 6 --interval-ms 1500 --mix 0.85
  */
 import { spawnSync } from 'node:child_process';
@@ -12,11 +13,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { pinnedVersion, ROOT } from '../localstack/engine';
+import { describeCommit, type SourceCommit, sourceCommit } from './lib/bench/commit';
 import { command, HELP_OPTION, isMain, parseCommandLine } from './lib/cli';
-import { type Measurement, measure } from './lib/cost/measure';
-import { blendUsage, fixedMonthlyLines, modeResult, type PerOrderUsage } from './lib/cost/model';
+import { EXPRESS_STACK, type Measurement, measure, type Phases } from './lib/cost/measure';
+import { blendUsage, fixedMonthlyLines, modeResult, type SagaMode, type SagaType } from './lib/cost/model';
 import { loadPriceTable, type PriceTable, unverifiedPrices } from './lib/cost/prices';
 import { apiCallTable, fixedTable, modeTable, usageTable } from './lib/cost/report';
+import { checkFreshness, freshnessWarning, gitIn } from './lib/cost/staleness';
 import { countFixedResources, type FixedResources, readTemplate } from './lib/cost/template';
 import { perOrderUsage } from './lib/cost/usage';
 
@@ -44,17 +47,21 @@ export const CLI = command({
 
 The cost model: what a million orders cost on AWS, line by line, for a Standard and an Express
 saga, plus the fixed monthly cost, from per-order counts measured on the local engine and the
-price table. Without --measure it prices the newest measurement in bench/results/cost-*.json.
+price table. Without --measure it prices the newest measurement in bench/results/cost-*.json,
+and warns on stderr when that measurement is older than the code at HEAD (git: the commit it
+records against HEAD, for lambdas/, lib/, bin/ and cdk.json).
 With --measure it first measures, against the local engine only (AWS_ENDPOINT_URL must be a
-loopback address, default http://127.0.0.1:4566; started if none answers and stopped again,
-stack deployed if needed): the functions are pointed at a recording proxy for the run and
-restored afterwards. Synthesizes cdk.out first (npx cdk synth -q) when the template is missing
-or older than bin/ and lib/. Exit code 0 on success, 1 on any error, 2 for bad arguments.
+loopback address, default http://127.0.0.1:4566; started if none answers and stopped again):
+it deploys the stack (Standard saga) and its Express copy ${EXPRESS_STACK} beside it
+(-c sagaMode=express) from this checkout, points their functions at a recording proxy for the
+run (restored afterwards) and drives the same orders through each. Synthesizes cdk.out first
+(npx cdk synth -q) when the template is missing or older than bin/ and lib/. Exit code 0 on
+success, 1 on any error, 2 for bad arguments.
 
 options
   --measure            measure first, then price
-  --confirmed N        --measure: orders that end confirmed (default 20, 1 to 200)
-  --compensated N      --measure: orders that end compensated (default 6, 1 to 100)
+  --confirmed N        --measure: orders that end confirmed, per saga mode (default 20, 1 to 200)
+  --compensated N      --measure: orders that end compensated, per saga mode (default 6, 1 to 100)
   --interval-ms MS     --measure: pause between orders (default 1500, 0 to 60000)
   --mix F              share of confirmed orders in the blend, 0 to 1 (default 0.85)
   --prices FILE        the price table (default cost/prices.json)
@@ -63,9 +70,10 @@ options
   -h, --help           this text
 
 what it writes
-  with --measure: bench/results/cost-<date>.json (measurement, prices and result), the
-  deployment (.engine/outputs.json) and the measurement's orders on the engine; without it,
-  nothing (it prints). cdk.out when it synthesizes.`,
+  with --measure: bench/results/cost-<date>.json (commit, measurement, prices and result), the
+  deployments (.engine/outputs.json, .engine/outputs.${EXPRESS_STACK}.json) and the measurement's
+  orders on the engine (an Express copy it deployed on an engine it did not start is removed
+  again); without it, nothing (it prints). cdk.out when it synthesizes.`,
   config: {
     options: {
       measure: { type: 'boolean', default: false },
@@ -132,9 +140,11 @@ function fixedResources(templateFile: string): FixedResources {
   return countFixedResources(readTemplate(templateFile));
 }
 
-interface ResultsFile {
+export interface ResultsFile {
   kind: 'cost';
   measuredAt: string;
+  /** The checkout measured, and whether its work tree had changes (absent in files from before 2026-12-02 17:00 UTC). */
+  commit?: SourceCommit;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; platform: string; node: string };
   versions: { ministack: string; awsCdkLib: string; node: string };
   options: { confirmed: number; compensated: number; intervalMs: number };
@@ -157,8 +167,8 @@ const METHOD = {
     'measured: invocations and durations from the REPORT lines in each function log group; billed at the template memory and architecture',
   stepFunctions:
     'exact: state transitions = states entered + task retries, from GetExecutionHistory of every execution of the batch',
-  express: 'modelled: the same executions billed as Express (1 request each, duration rounded up to 100 ms at 64 MB)',
-  logs: 'measured: bytes of the functions log lines minus the local-only Node 20 SDK notice; saga history log events (level ALL, no execution data) modelled from the history',
+  express: `measured: the Express copy (${EXPRESS_STACK}, deployed beside the default stack with -c sagaMode=express) driven with the same orders; 1 request per execution, duration from the engine's start and stop time of each execution rounded up to 100 ms, billed at 64 MB (assumed). Files without measurement.express model Express from the Standard executions instead`,
+  logs: 'measured: bytes of the functions log lines minus the local-only Node 20 SDK notice; saga history log events (level ALL; execution data included for Express, left out for Standard, as each deploys) modelled from the history',
   kms: 'modelled upper bound: one KMS request per publish to a topic encrypted with a customer managed key',
 };
 
@@ -181,27 +191,73 @@ function resultsFileName(date: string): string {
   return name;
 }
 
-function price(file: ResultsFile, prices: PriceTable, resources: FixedResources, mix: number, templateFile: string) {
-  const saga = resources.stateMachines[0];
-  const confirmed = perOrderUsage(file.measurement.phases.confirmed, resources, saga?.loggingLevel);
-  const compensated = perOrderUsage(file.measurement.phases.compensated, resources, saga?.loggingLevel);
-  const blended: PerOrderUsage = blendUsage(confirmed, compensated, mix);
-  const modes = (['standard', 'express'] as const).map((mode) => ({
-    mode,
-    confirmed: modeResult(confirmed, prices, mode),
-    compensated: modeResult(compensated, prices, mode),
-    blended: modeResult(blended, prices, mode),
+/** Per-order usage of one stack's phases, confirmed, compensated and blended. */
+function usageOf(phases: Phases, resources: FixedResources, mix: number, sagaType: SagaType) {
+  const loggingLevel = resources.stateMachines[0]?.loggingLevel;
+  const confirmed = perOrderUsage(phases.confirmed, resources, loggingLevel, sagaType);
+  const compensated = perOrderUsage(phases.compensated, resources, loggingLevel, sagaType);
+  return { confirmed, compensated, blended: blendUsage(confirmed, compensated, mix) };
+}
+
+/** Prices a measurement file: the report text and the result written beside the measurement. */
+export function priceMeasurement(
+  file: ResultsFile,
+  prices: PriceTable,
+  resources: FixedResources,
+  mix: number,
+  templateFile: string,
+) {
+  const measurement = file.measurement;
+  const standardUsage = usageOf(measurement.phases, resources, mix, 'STANDARD');
+  // A file from before both modes were measured prices Express from the Standard executions (modelled).
+  const expressUsage = measurement.express
+    ? usageOf(measurement.express.phases, resources, mix, 'EXPRESS')
+    : standardUsage;
+  const blendLabel = `${Math.round(mix * 100)}/${Math.round((1 - mix) * 100)}`;
+  const modes = [
+    {
+      mode: 'standard' as SagaMode,
+      stack: measurement.standard?.stack ?? 'OrderFlow',
+      basis: 'measured' as const,
+      perOrder: standardUsage,
+    },
+    {
+      mode: 'express' as SagaMode,
+      stack: measurement.express?.stack,
+      basis: measurement.express ? ('measured' as const) : ('modelled' as const),
+      perOrder: expressUsage,
+    },
+  ].map((m) => ({
+    ...m,
+    confirmed: modeResult(m.perOrder.confirmed, prices, m.mode),
+    compensated: modeResult(m.perOrder.compensated, prices, m.mode),
+    blended: modeResult(m.perOrder.blended, prices, m.mode),
   }));
+  const [standard, express] = modes;
   const fixed = fixedMonthlyLines(resources, prices);
-  const kinds = [
-    { label: 'confirmed', usage: confirmed },
-    { label: 'compensated', usage: compensated },
-    { label: `blend ${Math.round(mix * 100)}/${Math.round((1 - mix) * 100)}`, usage: blended },
-  ];
+  // Both modes measured: their per-order counts side by side; otherwise one set, as measured.
+  const kinds = measurement.express
+    ? [
+        { label: 'Std confirm', usage: standardUsage.confirmed },
+        { label: 'Std compens', usage: standardUsage.compensated },
+        { label: `Std ${blendLabel}`, usage: standardUsage.blended },
+        { label: 'Exp confirm', usage: expressUsage.confirmed },
+        { label: 'Exp compens', usage: expressUsage.compensated },
+        { label: `Exp ${blendLabel}`, usage: expressUsage.blended },
+      ]
+    : [
+        { label: 'confirmed', usage: standardUsage.confirmed },
+        { label: 'compensated', usage: standardUsage.compensated },
+        { label: `blend ${blendLabel}`, usage: standardUsage.blended },
+      ];
+  const commit = file.commit ? `at commit ${describeCommit(file.commit)}` : 'commit not recorded';
   const out: string[] = [
     '================ cost model: OrderFlow on AWS us-east-1, on-demand list prices ================',
-    `measurement  ${file.measuredAt}: ${file.measurement.phases.confirmed.orders} confirmed + ${file.measurement.phases.compensated.orders} compensated orders ` +
-      `on MiniStack ${file.versions.ministack} (${file.machine.cpus} cores, Node ${file.machine.node})`,
+    `measurement  ${file.measuredAt} ${commit}: ${measurement.phases.confirmed.orders} confirmed + ${measurement.phases.compensated.orders} compensated orders ` +
+      `${measurement.express ? 'per saga mode ' : ''}on MiniStack ${file.versions.ministack} (${file.machine.cpus} cores, Node ${file.machine.node})`,
+    measurement.express
+      ? `saga modes   Std = Standard, measured on ${standard.stack}; Exp = Express, measured on ${measurement.express.stack} (-c sagaMode=express)`
+      : 'saga modes   Standard measured; Express modelled from the Standard executions (this file measured one mode)',
     `mix          ${Math.round(mix * 100)}% confirmed, ${Math.round((1 - mix) * 100)}% compensated (change with --mix)`,
     '',
     ...usageTable(kinds),
@@ -212,8 +268,10 @@ function price(file: ResultsFile, prices: PriceTable, resources: FixedResources,
   for (const m of modes) {
     const title =
       m.mode === 'standard'
-        ? `cost per million orders, Standard saga (as deployed; blended mix)`
-        : 'cost per million orders, Express saga (MODELLED: same measured steps and durations at Express prices; not deployed yet)';
+        ? `cost per million orders, Standard saga (measured on ${m.stack}; blended mix)`
+        : m.basis === 'measured'
+          ? `cost per million orders, Express saga (measured on ${m.stack}, deployed with -c sagaMode=express; blended mix)`
+          : 'cost per million orders, Express saga (MODELLED: same measured steps and durations at Express prices; not measured in this file)';
     out.push(...modeTable(m.blended, title, prices));
     out.push(
       `  all confirmed: $${m.confirmed.total.toFixed(2)}/M orders; all compensated: $${m.compensated.total.toFixed(2)}/M orders`,
@@ -222,8 +280,7 @@ function price(file: ResultsFile, prices: PriceTable, resources: FixedResources,
   }
   out.push(...fixedTable(fixed, rel(templateFile)), '');
   const gbHours =
-    ((modes[1].blended.lines.find((l) => l.id === 'stepfunctions.expressDuration')?.quantityPerOrder ?? 0) * 1e6) /
-    3600;
+    ((express.blended.lines.find((l) => l.id === 'stepfunctions.expressDuration')?.quantityPerOrder ?? 0) * 1e6) / 3600;
   if (gbHours > 1000)
     out.push(
       `note: a million orders a month is ${gbHours.toFixed(0)} Express GB-hours, past the first price tier (1,000 GB-hours)`,
@@ -234,15 +291,19 @@ function price(file: ResultsFile, prices: PriceTable, resources: FixedResources,
       ? `prices no source confirmed (marked unverified in ${rel(join(ROOT, 'cost', 'prices.json'))}): ${unverified.map((u) => `${u.key} ($${u.entry.usd} per ${u.entry.per}; nearest source ${u.entry.source})`).join('; ')}`
       : 'every price confirmed by a source',
     'not modelled: free tiers, idle SQS long polls by the Lambda pollers, log and archive storage, X-Ray traces (the saga has tracing on), data transfer',
+    '',
+    `per million orders, blend ${blendLabel}: Standard $${standard.blended.total.toFixed(2)}, Express $${express.blended.total.toFixed(2)} (${express.basis}); ` +
+      `plus $${fixed.reduce((n, f) => n + f.usd, 0).toFixed(2)} a month fixed`,
   );
   return {
     text: out.join('\n'),
     json: {
       mix,
-      perOrder: { confirmed, compensated, blended },
       modes: modes.map((m) => ({
         mode: m.mode,
-        modelled: m.mode === 'express',
+        ...(m.stack ? { stack: m.stack } : {}),
+        basis: m.basis,
+        perOrder: m.perOrder,
         confirmed: m.confirmed,
         compensated: m.compensated,
         blended: m.blended,
@@ -265,14 +326,23 @@ async function main() {
   const resources = fixedResources(args.template);
   let file: ResultsFile;
   let target: string | undefined;
+  let warning: string[] = [];
   if (args.measure) {
     const started = Date.now();
+    // Read before deploying: the deployment is built from the work tree as it is now.
+    const commit = sourceCommit(ROOT);
+    if (commit.dirty)
+      console.error(
+        `cost: note: the work tree has uncommitted changes; they are deployed and measured, and the file records commit ${describeCommit(commit)}`,
+      );
     const measurement = await measure({
       confirmed: args.confirmed,
       compensated: args.compensated,
       intervalMs: args.intervalMs,
       phaseTimeoutMs: 120_000 + (args.confirmed + args.compensated) * (args.intervalMs + 3000),
       log: (line) => console.log(line),
+      express: true,
+      deploy: 'always',
     });
     const cdkVersion = (
       JSON.parse(readFileSync(join(ROOT, 'node_modules', 'aws-cdk-lib', 'package.json'), 'utf8')) as { version: string }
@@ -280,6 +350,7 @@ async function main() {
     file = {
       kind: 'cost',
       measuredAt: new Date().toISOString(),
+      commit,
       machine: {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -299,13 +370,17 @@ async function main() {
     file = JSON.parse(readFileSync(source, 'utf8')) as ResultsFile;
     if (file.kind !== 'cost' || !file.measurement?.phases) throw new Error(`${source} is not a cost measurement file`);
     console.log(`cost: pricing the measurement in ${rel(source)} (npm run cost -- --measure to measure again)`);
+    // On stderr, so it is seen even when the report is piped or redirected; its first line again after the report.
+    warning = freshnessWarning(checkFreshness(file, gitIn(ROOT)), file.measuredAt);
+    for (const line of warning) console.error(`cost: ${line}`);
   }
-  const { text, json } = price(file, prices, resources, args.mix, args.template);
+  const { text, json } = priceMeasurement(file, prices, resources, args.mix, args.template);
   console.log(`\n${text}`);
   if (target) {
     writeFileSync(target, `${JSON.stringify({ ...file, prices: prices.prices, result: json }, null, 2)}\n`);
     console.log(`\ncost: wrote ${rel(target)}`);
   }
+  if (warning[0]?.startsWith('WARNING')) console.error(`\ncost: ${warning[0]} (details above the report)`);
 }
 
 if (isMain(import.meta.url)) {

@@ -73,6 +73,25 @@ export function parseInternalHops(text: string): InternalHops {
   return hops;
 }
 
+/**
+ * The hops between one stack's own resources. The engine logs every stack's hops in one file, and the
+ * Express copy is deployed beside the default stack; CloudFormation names each resource `<stack>-<id>-…`
+ * (a queue or state machine name, or the last part of a topic ARN), so `OrderFlow-` never matches
+ * `OrderFlowExpress-…`.
+ */
+export function hopsOfStack(hops: InternalHops, stack: string): InternalHops {
+  const ours = (key: string) => (key.split(':').pop() ?? key).startsWith(`${stack}-`);
+  const pick = <T>(map: Record<string, T>) => Object.fromEntries(Object.entries(map).filter(([key]) => ours(key)));
+  return {
+    eventBridgeToSqs: pick(hops.eventBridgeToSqs),
+    eventBridgeToSns: pick(hops.eventBridgeToSns),
+    eventBridgeToStepFunctions: pick(hops.eventBridgeToStepFunctions),
+    snsToSqs: pick(hops.snsToSqs),
+    esmSqs: pick(hops.esmSqs),
+    esmStreams: pick(hops.esmStreams),
+  };
+}
+
 /** Current size of the engine log, to read only what a phase of the measurement appended. */
 export function logOffset(file: string): number {
   return existsSync(file) ? statSync(file).size : 0;

@@ -4,6 +4,9 @@ import type { Architecture, FixedResources } from './template';
 
 export type SagaMode = 'standard' | 'express';
 
+/** A state machine's workflow type, as Step Functions names it. */
+export type SagaType = 'STANDARD' | 'EXPRESS';
+
 /** One function's share of an order: invocations, billed duration and the size it is billed at. */
 export interface LambdaUsage {
   invocations: number;
@@ -45,6 +48,11 @@ export interface PerOrderUsage {
   streams: { lambdaBatches: number; records: number };
   lambda: Record<string, LambdaUsage>;
   stepFunctions: {
+    /**
+     * The workflow type the executions were measured on: an Express figure priced from `STANDARD`
+     * executions is modelled (same steps and durations at Express prices), from `EXPRESS` ones measured.
+     */
+    type: SagaType;
     executions: number;
     /** States entered plus task retries: what a Standard workflow is billed for. */
     transitions: number;
@@ -251,6 +259,7 @@ export function orderCostLines(usage: PerOrderUsage, prices: PriceTable, mode: S
       ),
     );
   } else {
+    const measured = usage.stepFunctions.type === 'EXPRESS';
     lines.push(
       line(
         prices,
@@ -259,7 +268,7 @@ export function orderCostLines(usage: PerOrderUsage, prices: PriceTable, mode: S
         usage.stepFunctions.executions,
         'executions',
         'stepfunctions.expressRequest',
-        'modelled',
+        measured ? 'measured' : 'modelled',
       ),
       line(
         prices,
@@ -268,8 +277,10 @@ export function orderCostLines(usage: PerOrderUsage, prices: PriceTable, mode: S
         usage.stepFunctions.expressGbSeconds,
         'GB-s',
         'stepfunctions.expressGbSecond',
-        'modelled',
-        'modelled from the measured Standard executions: same steps, same local durations',
+        measured ? 'measured' : 'modelled',
+        measured
+          ? 'local durations of the Express executions, each rounded up to 100 ms; 64 MB assumed'
+          : 'modelled from the measured Standard executions: same steps, same local durations',
       ),
     );
   }

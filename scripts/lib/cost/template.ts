@@ -109,9 +109,22 @@ export function readTemplate(file: string): { Resources?: Record<string, CfnReso
 
 /**
  * The template's settings for a deployed function, found by its logical id inside the physical name
- * (CloudFormation names functions `<stack>-<logicalId>-<suffix>`).
+ * (CloudFormation names functions `<stack>-<logicalId>-<suffix>`). A generated name is cut to 64
+ * characters, which can cut the logical id short (`OrderFlowExpress-OrderTimelineConsumerFunctionAF386196473D79B057`):
+ * then the logical id whose longest start follows a dash in the name wins, if that start is at least 16
+ * characters and no other logical id's is as long. The measurement records the exact logical id read from
+ * the stack; this is for files from before it did.
  */
 export function functionSettings(resources: FixedResources, functionName: string) {
-  const match = Object.entries(resources.functions).find(([logicalId]) => functionName.includes(`-${logicalId}-`));
-  return match ? { logicalId: match[0], ...match[1] } : undefined;
+  const entries = Object.entries(resources.functions);
+  const exact = entries.find(([logicalId]) => functionName.includes(`-${logicalId}-`));
+  if (exact) return { logicalId: exact[0], ...exact[1] };
+  const startInName = (logicalId: string) => {
+    for (let n = logicalId.length; n > 0; n--) if (functionName.includes(`-${logicalId.slice(0, n)}`)) return n;
+    return 0;
+  };
+  const ranked = entries.map(([id, settings]) => ({ id, settings, n: startInName(id) })).sort((a, b) => b.n - a.n);
+  const [best, next] = ranked;
+  if (!best || best.n < Math.min(16, best.id.length) || (next && next.n === best.n)) return undefined;
+  return { logicalId: best.id, ...best.settings };
 }

@@ -1,6 +1,6 @@
 import { chunks64k, expressBilledGbSeconds, lambdaBilledMs } from './arithmetic';
 import type { InternalHops } from './engine-log';
-import type { PerOrderUsage } from './model';
+import type { PerOrderUsage, SagaType } from './model';
 import type { RecordedCall } from './recorder';
 import type { Architecture } from './template';
 import { type FixedResources, functionSettings } from './template';
@@ -36,6 +36,8 @@ export interface PhaseRaw {
       logBytes: number;
       logEvents: number;
       localMemoryMb: number;
+      /** The function's logical id in the template, read from the stack (absent in older files). */
+      logicalId?: string;
     }
   >;
   executions: {
@@ -93,9 +95,15 @@ const total = (values: Iterable<number>) => {
 
 /**
  * Turns a phase's sums into per-order usage, priced as the template would deploy on AWS (memory and
- * architecture of each function from the synthesized template, not from the local stage).
+ * architecture of each function from the synthesized template, not from the local stage). `sagaType` is
+ * the workflow type of the saga whose executions the phase measured.
  */
-export function perOrderUsage(raw: PhaseRaw, resources: FixedResources, sagaLoggingLevel = 'ALL'): PerOrderUsage {
+export function perOrderUsage(
+  raw: PhaseRaw,
+  resources: FixedResources,
+  sagaLoggingLevel = 'ALL',
+  sagaType: SagaType = 'STANDARD',
+): PerOrderUsage {
   if (raw.orders <= 0) throw new Error(`phase ${raw.kind} has no orders to divide by`);
   const per = (n: number) => n / raw.orders;
 
@@ -153,7 +161,8 @@ export function perOrderUsage(raw: PhaseRaw, resources: FixedResources, sagaLogg
 
   const lambda: PerOrderUsage['lambda'] = {};
   for (const [name, fn] of Object.entries(raw.lambda)) {
-    const settings = functionSettings(resources, name);
+    const known = fn.logicalId ? resources.functions[fn.logicalId] : undefined;
+    const settings = known && fn.logicalId ? { logicalId: fn.logicalId, ...known } : functionSettings(resources, name);
     lambda[settings?.logicalId ?? name] = {
       invocations: per(fn.invocations),
       billedMs: per(fn.billedMs),
@@ -191,6 +200,7 @@ export function perOrderUsage(raw: PhaseRaw, resources: FixedResources, sagaLogg
     },
     lambda,
     stepFunctions: {
+      type: sagaType,
       executions: per(executions.length),
       transitions: per(total(executions.map((e) => e.transitions))),
       retries: per(total(executions.map((e) => e.retries))),
@@ -268,14 +278,21 @@ export function transitionsOf(events: readonly { type?: string }[]) {
 }
 
 /**
- * Bytes one history event would take as a log event at logging level ALL without execution data:
- * the event without its input/output payloads, plus the execution ARN the log record carries.
+ * Bytes one history event would take as a log event at logging level ALL: the event plus the execution
+ * ARN the log record carries; without execution data (the Standard saga's setting) its input/output
+ * payloads are left out, with it (the Express saga's: its log is its only history) they are kept.
  */
-export function historyLogEventBytes(event: Record<string, unknown>, executionArn: string): number {
-  const stripped = JSON.parse(
-    JSON.stringify(event, (key, value) =>
-      /^(input|output|inputDetails|outputDetails)$/.test(key) ? undefined : value,
-    ),
-  );
-  return Buffer.byteLength(JSON.stringify({ ...stripped, execution_arn: executionArn }), 'utf8');
+export function historyLogEventBytes(
+  event: Record<string, unknown>,
+  executionArn: string,
+  includeExecutionData = false,
+): number {
+  const logged = includeExecutionData
+    ? event
+    : JSON.parse(
+        JSON.stringify(event, (key, value) =>
+          /^(input|output|inputDetails|outputDetails)$/.test(key) ? undefined : value,
+        ),
+      );
+  return Buffer.byteLength(JSON.stringify({ ...logged, execution_arn: executionArn }), 'utf8');
 }

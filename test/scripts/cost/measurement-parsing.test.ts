@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseInternalHops } from '../../../scripts/lib/cost/engine-log';
+import { hopsOfStack, parseInternalHops } from '../../../scripts/lib/cost/engine-log';
 import { consumedUnits } from '../../../scripts/lib/cost/recorder';
-import { countFixedResources } from '../../../scripts/lib/cost/template';
+import { countFixedResources, functionSettings } from '../../../scripts/lib/cost/template';
 import {
   historyLogEventBytes,
   type PhaseRaw,
@@ -31,6 +31,39 @@ describe('engine log: internal hops', () => {
       snsToSqs: { 'Flow-Email-1': 2 },
       esmSqs: { 'Flow-Timeline-1.fifo': { batches: 1, messages: 2 } },
       esmStreams: { 'Flow-Events-1': { batches: 1, records: 3 } },
+    });
+  });
+});
+
+describe('engine log: one stack of two', () => {
+  it("keeps only the hops between the measured stack's own resources (OrderFlow- is no prefix of OrderFlowExpress-)", () => {
+    const text = [
+      'INFO [events] EventBridge → Step Functions OrderFlow-OrderSaga1-AB: dispatched',
+      'INFO [events] EventBridge → Step Functions OrderFlowExpress-OrderSaga1-CD: dispatched',
+      'INFO [events] EventBridge → SNS arn:aws:sns:us-east-1:000000000000:OrderFlow-FanoutTopic-1',
+      'INFO [events] EventBridge → SNS arn:aws:sns:us-east-1:000000000000:OrderFlowExpress-FanoutTopic-2',
+      'INFO [sns] SNS fanout → SQS OrderFlowExpress-EmailQueue-2',
+      'INFO [lambda] ESM: Lambda OrderFlow-Fn-1 processed 2 SQS messages from OrderFlow-Timeline-1.fifo',
+      'INFO [lambda] ESM: Lambda OrderFlowExpress-Projector-2 processed 3 DynamoDB stream records from OrderFlowExpress-Events-2',
+    ]
+      .map((l) => `2026-12-02 17:00:00 ${l}`)
+      .join('\n');
+    const all = parseInternalHops(text);
+    expect(hopsOfStack(all, 'OrderFlow')).toEqual({
+      eventBridgeToSqs: {},
+      eventBridgeToSns: { 'arn:aws:sns:us-east-1:000000000000:OrderFlow-FanoutTopic-1': 1 },
+      eventBridgeToStepFunctions: { 'OrderFlow-OrderSaga1-AB': 1 },
+      snsToSqs: {},
+      esmSqs: { 'OrderFlow-Timeline-1.fifo': { batches: 1, messages: 2 } },
+      esmStreams: {},
+    });
+    expect(hopsOfStack(all, 'OrderFlowExpress')).toEqual({
+      eventBridgeToSqs: {},
+      eventBridgeToSns: { 'arn:aws:sns:us-east-1:000000000000:OrderFlowExpress-FanoutTopic-2': 1 },
+      eventBridgeToStepFunctions: { 'OrderFlowExpress-OrderSaga1-CD': 1 },
+      snsToSqs: { 'OrderFlowExpress-EmailQueue-2': 1 },
+      esmSqs: {},
+      esmStreams: { 'OrderFlowExpress-Events-2': { batches: 1, records: 3 } },
     });
   });
 });
@@ -95,6 +128,22 @@ describe('Step Functions history', () => {
           execution_arn: 'arn:exec',
         }),
       ),
+    );
+  });
+});
+
+describe('history log bytes with execution data (the Express saga logs it)', () => {
+  it('keeps the input and output payloads', () => {
+    const event = {
+      id: 3,
+      type: 'PassStateExited',
+      stateExitedEventDetails: { name: 'Start', output: 'x'.repeat(5000) },
+    };
+    expect(historyLogEventBytes(event, 'arn:exec', true)).toBe(
+      Buffer.byteLength(JSON.stringify({ ...event, execution_arn: 'arn:exec' })),
+    );
+    expect(historyLogEventBytes(event, 'arn:exec', true)).toBeGreaterThan(
+      historyLogEventBytes(event, 'arn:exec') + 5000,
     );
   });
 });
@@ -199,11 +248,62 @@ describe('per-order usage from a phase', () => {
     expect(u.stepFunctions.logBytes).toBe(9500);
   });
 
+  it('records which workflow type the executions ran as (Standard unless told)', () => {
+    expect(perOrderUsage(raw, resources, 'ALL').stepFunctions.type).toBe('STANDARD');
+    expect(perOrderUsage(raw, resources, 'ALL', 'EXPRESS').stepFunctions.type).toBe('EXPRESS');
+  });
+
+  it('prices a function by the logical id the measurement read from the stack, whatever its name', () => {
+    const named = {
+      ...raw,
+      lambda: { 'Flow-Cut-XYZ': { ...raw.lambda['Flow-OrderService1A-ABC'], logicalId: 'OrderService1A' } },
+    };
+    expect(perOrderUsage(named, resources, 'ALL').lambda.OrderService1A).toMatchObject({
+      memoryMb: 512,
+      architecture: 'arm64',
+    });
+  });
+
   it('counts no saga log bytes when the state machine does not log every event', () => {
     expect(perOrderUsage(raw, resources, 'OFF').stepFunctions.logBytes).toBe(0);
   });
 
   it('refuses a phase without orders', () => {
     expect(() => perOrderUsage({ ...raw, orders: 0 }, resources)).toThrow('phase confirmed has no orders to divide by');
+  });
+});
+
+describe('a function found in the template by its generated name', () => {
+  const resources = countFixedResources({
+    Resources: {
+      OrderTimelineConsumerFunctionAF386935: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { MemorySize: 256, Architectures: ['arm64'] },
+      },
+      OrderService34E51BCF: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { MemorySize: 512, Architectures: ['arm64'] },
+      },
+      Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 128 } },
+    },
+  });
+
+  it('finds the whole logical id between dashes', () => {
+    expect(functionSettings(resources, 'OrderFlow-OrderService34E51BCF-6A4EE93EE4AE0')?.logicalId).toBe(
+      'OrderService34E51BCF',
+    );
+  });
+
+  it('finds a logical id the 64-character limit cut short (the Express copy on the engine)', () => {
+    expect(functionSettings(resources, 'OrderFlowExpress-OrderTimelineConsumerFunctionAF386196473D79B057')).toEqual({
+      logicalId: 'OrderTimelineConsumerFunctionAF386935',
+      memoryMb: 256,
+      architecture: 'arm64',
+    });
+  });
+
+  it('finds nothing on a short or shared start rather than guess', () => {
+    expect(functionSettings(resources, 'OrderFlow-OrderXYZ-1')).toBeUndefined();
+    expect(functionSettings(resources, 'Other-Thing-1')).toBeUndefined();
   });
 });

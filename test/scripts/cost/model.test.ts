@@ -39,6 +39,7 @@ function usage(over: Partial<PerOrderUsage> = {}): PerOrderUsage {
       Legacy: { invocations: 1, billedMs: 1000, memoryMb: 1024, architecture: 'x86_64', logBytes: 0 },
     },
     stepFunctions: {
+      type: 'STANDARD',
       executions: 1,
       transitions: 12,
       retries: 0,
@@ -79,6 +80,18 @@ describe('cost lines per million orders', () => {
     );
     expect(result.lines.find((l) => l.id === 'stepfunctions.expressDuration')!.basis).toBe('modelled');
     expect(result.lines.some((l) => l.id === 'stepfunctions.transitions')).toBe(false);
+  });
+
+  it('calls the Express lines measured when the executions ran as Express, modelled when they ran as Standard', () => {
+    const fromExpress = usage({ stepFunctions: { ...usage().stepFunctions, type: 'EXPRESS' } });
+    const lines = modeResult(fromExpress, table, 'express').lines.filter((l) => l.id.startsWith('stepfunctions.'));
+    expect(lines.map((l) => [l.id, l.basis])).toEqual([
+      ['stepfunctions.expressRequests', 'measured'],
+      ['stepfunctions.expressDuration', 'measured'],
+    ]);
+    expect(lines[1].note).toContain('local durations of the Express executions');
+    const modelled = modeResult(usage(), table, 'express').lines.filter((l) => l.id.startsWith('stepfunctions.'));
+    expect(modelled.map((l) => l.basis)).toEqual(['modelled', 'modelled']);
   });
 
   it('bills each architecture at its own GB-second price', () => {
