@@ -247,11 +247,12 @@ export async function venvTool(name: string, log: (line: string) => void = conso
  * MiniStack runs at once, all functions together (0 = unbounded); past it an invocation is throttled at
  * once (TooManyRequestsException) and left to its caller to retry. Unset, MiniStack 1.5.33 sizes it from
  * memory (half of it at 21 MiB per invocation, at most 1000: about 585 on a 23 GiB machine) and runs each
- * concurrent invocation in its own `node` worker process. No default is imposed here: on the 2-core
- * machine every bound we measured (8, 16, 32) turned throttled saga steps into cancelled orders, loaded or
- * quiet, while unbounded the demo burst ended right but slowly (p50 29 s quiet) or thrashed (loaded)
- * (BENCHMARKS.md, issue 14; localstack/README.md "Lambda concurrency on the engine"). Returns undefined
- * when unset; refuses anything but a whole number.
+ * concurrent invocation in its own `node` worker process. No default is imposed here. Since the saga
+ * retries a throttle on a retrier of its own (lib/constructs/saga-definition.ts), the demo burst ended with
+ * the right outcomes under every bound measured (4, 8, 16), 4 to 11 times faster than unbounded (p50
+ * 10.5–12.8 s with 8, against 92.5 s unbounded; unbounded on a loaded machine it thrashed and every order
+ * was cancelled), so 8 is proposed as a default (BENCHMARKS.md, issue 14; localstack/README.md "Lambda
+ * concurrency on the engine"). Returns undefined when unset; refuses anything but a whole number.
  */
 export function lambdaAccountConcurrency(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const raw = env.LAMBDA_ACCOUNT_CONCURRENCY?.trim();

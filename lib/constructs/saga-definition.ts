@@ -59,6 +59,33 @@ export interface SagaRetry {
   readonly maxDelay?: Duration;
 }
 
+/**
+ * The error Step Functions reports when Lambda throttles a task's invocation (the function or the account
+ * is at its concurrency): "When Lambda hits the maximum number of invocations, the error is
+ * Lambda.TooManyRequestsException"
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
+ */
+export const LAMBDA_THROTTLED = 'Lambda.TooManyRequestsException';
+
+/**
+ * Retry settings for a throttled task: a retrier of its own, placed before the technical-fault retrier
+ * on `States.ALL`. Step Functions uses the first retrier whose `ErrorEquals` matches, and counts each
+ * retrier's attempts separately ("A retrier's parameters apply across all visits to the retrier in the
+ * context of a single-state execution",
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html), so a throttle
+ * spends none of the step's technical-fault retries and a throttled step waits its turn instead of
+ * compensating.
+ */
+export interface SagaThrottleRetry extends SagaRetry {
+  /**
+   * The error names that mean "throttled". Never `States.ALL` or `States.TaskFailed`: those would give
+   * every technical fault the throttle policy.
+   *
+   * @default [LAMBDA_THROTTLED] (`Lambda.TooManyRequestsException`)
+   */
+  readonly errors?: readonly string[];
+}
+
 /** State names the definition uses itself; no step may take one. */
 export const RESERVED_STATES = [
   'Start',
@@ -75,6 +102,8 @@ export interface SagaDefinitionInput {
   readonly onCompensationFailure?: lambda.IFunction;
   readonly stepRetry: ResolvedRetry;
   readonly compensationRetry: ResolvedRetry;
+  /** The throttle retrier of every task; none when its `maxAttempts` is 0. */
+  readonly throttleRetry: ResolvedThrottleRetry;
   /** Limit on one attempt of a task invoking `fn`. */
   readonly taskTimeout: (fn: lambda.IFunction) => Duration;
 }
@@ -86,7 +115,13 @@ export interface SagaDefinitionInput {
  * is described on {@link Saga}.
  */
 export function buildSagaDefinition(scope: Construct, props: SagaDefinitionInput): sfn.IChainable {
-  const { stepRetry, compensationRetry, taskTimeout } = props;
+  const { stepRetry, compensationRetry, throttleRetry, taskTimeout } = props;
+  // Every Lambda task: the throttle retrier first (the first retrier that matches decides), then the
+  // technical-fault retrier on States.ALL, which must be the last one.
+  const retry = (task: tasks.LambdaInvoke, faults: ResolvedRetry) => {
+    if (throttleRetry.maxAttempts > 0) task.addRetry(throttleRetryProps(throttleRetry));
+    task.addRetry(retryProps(faults));
+  };
   // LambdaInvoke grants invoke on the function's `resourceArnsForGrantInvoke`: for a Function (and an
   // imported one) its ARN and every version (`<arn>:*`). The saga invokes the unqualified ARN only, so
   // the task gets a view of the function that offers just that ARN (issue 12: least privilege).
@@ -158,7 +193,7 @@ export function buildSagaDefinition(scope: Construct, props: SagaDefinitionInput
         taskTimeout: sfn.Timeout.duration(taskTimeout(step.compensation)),
         retryOnServiceExceptions: false,
       });
-      undo.addRetry(retryProps(compensationRetry));
+      retry(undo, compensationRetry);
       const failedAt = `$.compensationFailures.${step.name}`;
       if (onFailure) {
         const report = tasks.LambdaInvoke.jsonPath(states, `Undo${step.name}Failed`, {
@@ -178,7 +213,7 @@ export function buildSagaDefinition(scope: Construct, props: SagaDefinitionInput
           taskTimeout: sfn.Timeout.duration(taskTimeout(onFailure)),
           retryOnServiceExceptions: false,
         });
-        report.addRetry(retryProps(compensationRetry));
+        retry(report, compensationRetry);
         // Unreported, the failure must not be covered by later compensations: stop here.
         report.addCatch(compensationFailed, {
           errors: [sfn.Errors.ALL],
@@ -218,8 +253,8 @@ export function buildSagaDefinition(scope: Construct, props: SagaDefinitionInput
       // which AWS recommends retrying: https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
       retryOnServiceExceptions: false,
     });
-    // The Lambda throws only technical faults: retry them all, then compensate.
-    task.addRetry(retryProps(stepRetry));
+    // The Lambda throws only technical faults: retry them all (throttles on their own policy), then compensate.
+    retry(task, stepRetry);
     task.addCatch(entry[i], { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
 
     const rejected = sfn.Pass.jsonPath(states, `${step.name}Rejected`, {
@@ -253,6 +288,7 @@ export function buildSagaDefinition(scope: Construct, props: SagaDefinitionInput
 }
 
 export type ResolvedRetry = Required<SagaRetry>;
+export type ResolvedThrottleRetry = ResolvedRetry & { readonly errors: readonly string[] };
 
 /** One condition as itself, several as an `Or` (an `Or` of one is needless). */
 export function anyOf(conditions: sfn.Condition[]): sfn.Condition {
@@ -284,25 +320,36 @@ export function retryDelaysSeconds(retry: ResolvedRetry): number[] {
  * terms, so no shorter path can take longer), each task making every attempt
  * up to its task timeout, with the longest backoff between attempts. With
  * `onCompensationFailure`, every compensation may fail after all its attempts
- * and its report then take all of its own before the chain carries on. Pass
- * and Choice transitions take milliseconds and are left out.
+ * and its report then take all of its own before the chain carries on. A task
+ * may also be throttled on every attempt of its throttle retrier (its own
+ * count, apart from the technical-fault retries): each throttled attempt is
+ * counted at the full task timeout too. A throttled Invoke is refused without
+ * running the function, so it is usually over at once, but the task timeout is
+ * the only bound on an attempt that the definition states. Pass and Choice transitions take
+ * milliseconds and are left out. Rounded up to a whole second (a backoff rate
+ * such as 1.5 gives fractional delays).
  */
 export function worstCaseSeconds(
   props: Pick<SagaDefinitionInput, 'steps' | 'onCompensationFailure'>,
   taskTimeout: (fn: lambda.IFunction) => Duration,
   stepRetry: ResolvedRetry,
   compensationRetry: ResolvedRetry,
+  throttleRetry: ResolvedRetry,
 ): number {
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const task = (fn: lambda.IFunction, retry: ResolvedRetry) =>
-    (retry.maxAttempts + 1) * seconds(taskTimeout(fn)) + retryDelaysSeconds(retry).reduce((a, b) => a + b, 0);
+    (retry.maxAttempts + 1 + throttleRetry.maxAttempts) * seconds(taskTimeout(fn)) +
+    sum(retryDelaysSeconds(retry)) +
+    sum(retryDelaysSeconds(throttleRetry));
   const report = props.onCompensationFailure ? task(props.onCompensationFailure, compensationRetry) : 0;
-  return props.steps.reduce(
-    (sum, step) =>
-      sum +
+  const total = props.steps.reduce(
+    (acc, step) =>
+      acc +
       task(step.action, stepRetry) +
       (step.compensation ? task(step.compensation, compensationRetry) + report : 0),
     0,
   );
+  return Math.ceil(total);
 }
 
 export function withRetryDefaults(retry: SagaRetry | undefined, maxAttempts: number): ResolvedRetry {
@@ -316,4 +363,41 @@ export function withRetryDefaults(retry: SagaRetry | undefined, maxAttempts: num
 
 export function retryProps(retry: ResolvedRetry): sfn.RetryProps {
   return { errors: [sfn.Errors.ALL], ...retry, jitterStrategy: sfn.JitterType.FULL };
+}
+
+/**
+ * The throttle retrier's defaults, sized for a burst. A throttle clears as running invocations end, so a
+ * throttled step must keep waiting until a burst's backlog has drained: the demo's 60 orders drain in
+ * about 15 s at 4 orders/s, the lowest steady rate `npm run bench` measured on the loaded 2-core engine
+ * (BENCHMARKS.md, issue 14). Ten retries from 1 s at rate 1.5, capped at 10 s, have ceilings 1, 1.5,
+ * 2.25, 3.4, 5.1, 7.6, 10, 10, 10 and 10 s (61 s together): with full jitter each delay is drawn from 0 to
+ * its ceiling, so a step throttled on every attempt waits about 30 s in all, twice that drain time, and
+ * throttled steps spread out instead of retrying together. (The technical-fault retrier gives up after
+ * 3 retries within at most 7 s.) A Standard saga's derived timeout grows with it (see
+ * {@link worstCaseSeconds}); an Express saga's 5 minutes cannot hold ten more task timeouts per task, so
+ * Express gets none by default and its throttles are retried as technical faults.
+ */
+export const THROTTLE_RETRY_DEFAULTS = {
+  maxAttempts: 10,
+  interval: Duration.seconds(1),
+  backoffRate: 1.5,
+  maxDelay: Duration.seconds(10),
+} as const;
+
+export function withThrottleRetryDefaults(
+  retry: SagaThrottleRetry | undefined,
+  express: boolean,
+): ResolvedThrottleRetry {
+  return {
+    maxAttempts: retry?.maxAttempts ?? (express ? 0 : THROTTLE_RETRY_DEFAULTS.maxAttempts),
+    interval: retry?.interval ?? THROTTLE_RETRY_DEFAULTS.interval,
+    backoffRate: retry?.backoffRate ?? THROTTLE_RETRY_DEFAULTS.backoffRate,
+    maxDelay: retry?.maxDelay ?? THROTTLE_RETRY_DEFAULTS.maxDelay,
+    errors: retry?.errors ?? [LAMBDA_THROTTLED],
+  };
+}
+
+export function throttleRetryProps(retry: ResolvedThrottleRetry): sfn.RetryProps {
+  const { errors, ...rest } = retry;
+  return { errors: [...errors], ...rest, jitterStrategy: sfn.JitterType.FULL };
 }

@@ -13,16 +13,27 @@ import {
   buildSagaDefinition,
   EXPRESS_MAX_DURATION,
   functionTimeout,
+  LAMBDA_THROTTLED,
   RESERVED_STATES,
   type ResolvedRetry,
+  type ResolvedThrottleRetry,
   type SagaRetry,
   type SagaStep,
+  type SagaThrottleRetry,
   withRetryDefaults,
+  withThrottleRetryDefaults,
   worstCaseSeconds,
 } from './saga-definition';
 import { PropProblems, seconds } from './validation';
 
-export { retryDelaysSeconds, type SagaRetry, type SagaStep } from './saga-definition';
+export {
+  LAMBDA_THROTTLED,
+  retryDelaysSeconds,
+  type SagaRetry,
+  type SagaStep,
+  type SagaThrottleRetry,
+  THROTTLE_RETRY_DEFAULTS,
+} from './saga-definition';
 
 /** Properties of a {@link Saga}. */
 export interface SagaProps {
@@ -78,6 +89,20 @@ export interface SagaProps {
    * @default { maxAttempts: 6, interval: 1 s, backoffRate: 2, maxDelay: 10 s }
    */
   readonly compensationRetry?: SagaRetry;
+  /**
+   * Retries of any task (action, compensation, failure report) that Lambda
+   * throttled: a retrier of its own on `errors`, before the technical-fault
+   * retrier, with its own count of attempts, so a burst that meets the
+   * concurrency limit waits instead of compensating. `maxAttempts: 0` leaves
+   * it out (throttles are then retried as technical faults). Each attempt
+   * counts in the worst case at the full task timeout (see `timeout`).
+   *
+   * @see https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html (`Lambda.TooManyRequestsException`)
+   * @default - Standard: { maxAttempts: 10, interval: 1 s, backoffRate: 1.5,
+   * maxDelay: 10 s, errors: ['Lambda.TooManyRequestsException'] } (sized in
+   * `THROTTLE_RETRY_DEFAULTS`); Express: none, its 5 minutes cannot hold it
+   */
+  readonly throttleRetry?: SagaThrottleRetry;
   /**
    * Records that a compensation failed after all its retries, e.g. by moving
    * the business record to a "needs attention" state and publishing that. It
@@ -147,7 +172,9 @@ export interface SagaProps {
  *   `{ step, phase: 'action', input, executionId, retryCount }`, its result at
  *   `$.results.<name>.outcome`, retried on any error with exponential backoff
  *   and full jitter (`BackoffRate`, `MaxDelaySeconds`, `JitterStrategy: FULL`),
- *   and caught (`$.failure`) into compensation;
+ *   a throttle (`Lambda.TooManyRequestsException`) first on a longer policy of
+ *   its own (`throttleRetry`, every task), and caught (`$.failure`) into
+ *   compensation;
  * - a Choice `<name>Ok?` continues when `outcome.ok` is true, stops in `Stopped`
  *   (Succeed, nothing undone) when `outcome.compensate` is false (e.g. a
  *   duplicate execution), and otherwise records `{ step, reason }` at
@@ -209,14 +236,22 @@ export class Saga extends Construct {
     const compensationRetry = withRetryDefaults(props.compensationRetry, 6);
     this.stateMachineType = props.stateMachineType ?? sfn.StateMachineType.STANDARD;
     const express = this.stateMachineType === sfn.StateMachineType.EXPRESS;
+    const throttleRetry = withThrottleRetryDefaults(props.throttleRetry, express);
     const taskTimeout = (fn: lambda.IFunction) => props.taskTimeout ?? functionTimeout(fn);
-    const worstCase = worstCaseSeconds(props, taskTimeout, stepRetry, compensationRetry);
+    const worstCase = worstCaseSeconds(props, taskTimeout, stepRetry, compensationRetry, throttleRetry);
     this.worstCaseDuration = Duration.seconds(worstCase);
     this.timeout = props.timeout ?? (express ? EXPRESS_MAX_DURATION : Duration.minutes(Math.ceil(worstCase / 60) + 1));
-    validate(this, props, { stepRetry, compensationRetry, timeout: this.timeout, worstCase, express });
+    validate(this, props, {
+      stepRetry,
+      compensationRetry,
+      throttleRetry,
+      timeout: this.timeout,
+      worstCase,
+      express,
+    });
     this.stepNames = props.steps.map((s) => s.name);
 
-    const start = buildSagaDefinition(this, { ...props, stepRetry, compensationRetry, taskTimeout });
+    const start = buildSagaDefinition(this, { ...props, stepRetry, compensationRetry, throttleRetry, taskTimeout });
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -272,13 +307,14 @@ function validate(
   resolved: {
     stepRetry: ResolvedRetry;
     compensationRetry: ResolvedRetry;
+    throttleRetry: ResolvedThrottleRetry;
     timeout: Duration;
     worstCase: number;
     express: boolean;
   },
 ): void {
   const { steps } = props;
-  const { stepRetry, compensationRetry, timeout, worstCase, express } = resolved;
+  const { stepRetry, compensationRetry, throttleRetry, timeout, worstCase, express } = resolved;
   const problems = new PropProblems();
   problems.check(steps.length > 0, {
     prop: 'steps',
@@ -343,6 +379,21 @@ function validate(
   });
   checkRetry(problems, 'stepRetry', stepRetry);
   checkRetry(problems, 'compensationRetry', compensationRetry);
+  checkRetry(problems, 'throttleRetry', throttleRetry);
+  const { errors } = throttleRetry;
+  problems.check(errors.length > 0 && errors.every((e) => typeof e === 'string' && e.trim() !== ''), {
+    prop: 'throttleRetry.errors',
+    value: errors,
+    problem: 'must name at least one error, none of them blank',
+    fix: `leave it out for [${LAMBDA_THROTTLED}]`,
+  });
+  const wildcards = errors.filter((e) => e === sfn.Errors.ALL || e === sfn.Errors.TASKS_FAILED);
+  problems.check(wildcards.length === 0, {
+    prop: 'throttleRetry.errors',
+    value: errors,
+    problem: `must not contain ${wildcards.join(', ')}: it matches technical faults too, which would get the throttle policy`,
+    fix: `name the throttle errors only, e.g. ${LAMBDA_THROTTLED}`,
+  });
   problems.check(timeout.isUnresolved() || seconds(timeout) >= 1, {
     prop: 'timeout',
     value: timeout,
@@ -371,7 +422,7 @@ function validate(
       `is shorter than the retry policy's worst case, ${worstCase} s (every action and compensation making all its ` +
       'attempts, each up to its task timeout, plus the longest backoff), and a timed-out execution does not compensate',
     fix: express
-      ? 'lower taskTimeout, stepRetry or compensationRetry (maxAttempts, maxDelay) until the worst case fits in 5 minutes'
+      ? 'lower taskTimeout, stepRetry, compensationRetry or throttleRetry (maxAttempts, maxDelay) until the worst case fits in 5 minutes'
       : 'raise timeout, or leave it out to derive it from the worst case',
   });
   const overrides = props.stateMachineProps;

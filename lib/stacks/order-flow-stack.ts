@@ -126,8 +126,11 @@ export class OrderFlowStack extends Stack {
     //    reverse; a compensation that fails after its retries is reported to the order service
     //    (NEEDS_ATTENTION) and the rest still run. A duplicated or re-run execution is safe: AcceptOrder
     //    lets one execution own the order, and every step's effect is anchored on (order id, step).
+    //    A throttled task waits on a retrier of its own (the construct's), matching the stage's names for a throttle.
+    const sagaSettings = SAGA_SETTINGS[props.sagaMode ?? DEFAULT_SAGA_MODE];
     const saga = new Saga(this, 'OrderSaga', {
-      ...SAGA_SETTINGS[props.sagaMode ?? DEFAULT_SAGA_MODE],
+      ...sagaSettings,
+      throttleRetry: { ...sagaSettings.throttleRetry, errors: stage.sagaThrottleErrors },
       steps: [
         { name: SAGA_STEPS.AcceptOrder, action: orderService, compensation: orderService },
         { name: SAGA_STEPS.ReserveInventory, action: inventoryService, compensation: inventoryService },

@@ -14,7 +14,7 @@ import {
 import type { BodyFilter } from '../../../lambdas/contracts/channels';
 import type { OperationsConfig } from '../../config/operations-config';
 import type { SagaMode } from '../../config/saga-mode';
-import type { SagaProps } from '../../constructs/saga';
+import { LAMBDA_THROTTLED, type SagaProps } from '../../constructs/saga';
 
 /** Where the stack runs: real AWS, or the local LocalStack-compatible engine. */
 export type Stage = 'aws' | 'local';
@@ -50,16 +50,21 @@ export interface OrderFlowStackProps extends StackProps {
 
 /**
  * The saga's settings per mode. Standard keeps the construct's patient defaults
- * (its timeout derived from them). Express must finish in 5 minutes even in
- * the worst case, so each attempt is bounded at 10 s (the services' AWS timeout)
- * and every task retries once: 5 actions × (2 × 10 s + 1 s) + 4 compensations ×
- * 21 s + 4 failed-compensation reports × 21 s = 273 s (retrying twice would
- * take 13 × 33 s = 429 s). A compensation that still fails moves the order to
- * NEEDS_ATTENTION and fails the execution, both alarmed, in both modes.
+ * (its timeout derived from them), the throttle retrier included. Express must
+ * finish in 5 minutes even in the worst case, so each attempt is bounded at 10 s
+ * (the services' AWS timeout) and every task retries once: 5 actions × (2 × 10 s
+ * + 1 s) + 4 compensations × 21 s + 4 failed-compensation reports × 21 s = 273 s
+ * (retrying twice would take 13 × 33 s = 429 s); no room is left for a throttle
+ * retrier (the construct's Express default: none), so an Express task retries a
+ * throttle once, like any fault. A compensation that still fails moves the order
+ * to NEEDS_ATTENTION and fails the execution, both alarmed, in both modes.
  */
 export const SAGA_SETTINGS: Record<
   SagaMode,
-  Pick<SagaProps, 'stateMachineType' | 'taskTimeout' | 'stepRetry' | 'compensationRetry' | 'logDataProtectionPolicy'>
+  Pick<
+    SagaProps,
+    'stateMachineType' | 'taskTimeout' | 'stepRetry' | 'compensationRetry' | 'throttleRetry' | 'logDataProtectionPolicy'
+  >
 > = {
   standard: { stateMachineType: sfn.StateMachineType.STANDARD },
   express: {
@@ -100,6 +105,11 @@ export interface StageSettings {
    */
   readonly eventStoreDeletionProtection: boolean;
   /**
+   * The error names the saga's throttle retrier matches (`SagaProps.throttleRetry.errors`): what the
+   * stage's Step Functions reports when Lambda throttles a task.
+   */
+  readonly sagaThrottleErrors: readonly string[];
+  /**
    * Put the event archive under a `CreateEventArchive` parameter, so the local
    * deploy can turn it off on an engine that cannot provision it (MiniStack
    * 1.5.33) and create it through the API instead. Never on AWS.
@@ -116,6 +126,10 @@ export const STAGES: Record<Stage, StageSettings> = {
     // Orders are short streams (5 to 9 events): a snapshot is rare and cheap.
     snapshotEvery: 50,
     eventStoreDeletionProtection: true,
+    // Lambda.Unknown is NOT here: on AWS it is an unhandled function error (out of memory, a timeout),
+    // https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html, which the
+    // technical-fault retrier handles.
+    sagaThrottleErrors: [LAMBDA_THROTTLED],
     archiveParameter: false,
   },
   local: {
@@ -130,6 +144,12 @@ export const STAGES: Record<Stage, StageSettings> = {
     // Small, so every confirmed or refunded order exercises the snapshot path locally.
     snapshotEvery: 4,
     eventStoreDeletionProtection: false,
+    // Engine gap (localstack/README.md, "Lambda throttle reported as Lambda.Unknown"): MiniStack 1.5.33
+    // answers a throttled task with Lambda.Unknown (its throttle body has no errorType:
+    // services/stepfunctions.py `_call_lambda`), where AWS reports Lambda.TooManyRequestsException. Every
+    // other failure the engine reports for a Node function carries an errorType, so locally
+    // Lambda.Unknown is the throttle.
+    sagaThrottleErrors: [LAMBDA_THROTTLED, 'Lambda.Unknown'],
     archiveParameter: true,
   },
 };

@@ -82,19 +82,38 @@ describe('Saga', () => {
     });
   });
 
-  it('retries every task once on States.ALL with exponential backoff and full jitter', () => {
-    for (const [name, state] of Object.entries(definition.States)) {
-      if (state.Type !== 'Task') continue;
-      const retries = state.Retry as Record<string, unknown>[];
-      expect(retries, name).toHaveLength(1);
-      expect(retries[0]).toMatchObject({
-        ErrorEquals: ['States.ALL'],
-        IntervalSeconds: 1,
-        BackoffRate: 2,
-        MaxDelaySeconds: 10,
-        JitterStrategy: 'FULL',
-        MaxAttempts: name.startsWith('Undo') ? 6 : 3,
-      });
+  // Step Functions uses the first retrier whose ErrorEquals matches, and States.ALL must be the last one
+  // (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html): the throttle
+  // retrier comes first, or a throttle would spend the technical-fault retries and compensate.
+  it('retries a throttle first, on its own longer jittered policy, then any error on States.ALL, on every task', () => {
+    const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.map(([name]) => name).sort()).toEqual([
+      'Charge',
+      'Confirm',
+      'Notify',
+      'Reserve',
+      'UndoCharge',
+      'UndoReserve',
+    ]);
+    for (const [name, state] of tasks) {
+      expect(state.Retry, name).toEqual([
+        {
+          ErrorEquals: ['Lambda.TooManyRequestsException'],
+          IntervalSeconds: 1,
+          BackoffRate: 1.5,
+          MaxDelaySeconds: 10,
+          JitterStrategy: 'FULL',
+          MaxAttempts: 10,
+        },
+        {
+          ErrorEquals: ['States.ALL'],
+          IntervalSeconds: 1,
+          BackoffRate: 2,
+          MaxDelaySeconds: 10,
+          JitterStrategy: 'FULL',
+          MaxAttempts: name.startsWith('Undo') ? 6 : 3,
+        },
+      ]);
     }
   });
 
@@ -126,9 +145,10 @@ describe('Saga', () => {
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
     });
-    // 4 actions × (4 × 10 s + 1 + 2 + 4 s) + 2 compensations × (7 × 10 s + 1 + 2 + 4 + 8 + 10 + 10 s) = 398 s
-    // → 7 minutes, plus one.
-    expect(definition.TimeoutSeconds).toBe(8 * 60);
+    // 4 actions × (4 × 10 s + 1 + 2 + 4 s) + 2 compensations × (7 × 10 s + 1 + 2 + 4 + 8 + 10 + 10 s) = 398 s,
+    // plus on each of the 6 tasks 10 throttled attempts × 10 s + their delays 1 + 1.5 + 2.25 + 3.375 + 5.0625 +
+    // 7.59375 + 4 × 10 s = 160.78125 s: 1362.6875 s → 1363 s → 23 minutes, plus one.
+    expect(definition.TimeoutSeconds).toBe(24 * 60);
     expect(definition.States.Charge.TimeoutSeconds).toBe(10);
   });
 
@@ -213,7 +233,9 @@ describe('Saga with onCompensationFailure', () => {
   });
 
   it('retries a report like a compensation, and stops at once if the report itself fails', () => {
-    expect((definition.States.UndoChargeFailed.Retry as Record<string, unknown>[])[0]).toMatchObject({
+    const [throttle, faults] = definition.States.UndoChargeFailed.Retry as Record<string, unknown>[];
+    expect(throttle).toMatchObject({ ErrorEquals: ['Lambda.TooManyRequestsException'], MaxAttempts: 10 });
+    expect(faults).toMatchObject({
       ErrorEquals: ['States.ALL'],
       MaxAttempts: 6,
       BackoffRate: 2,
@@ -244,9 +266,10 @@ describe('Saga with onCompensationFailure', () => {
   });
 
   it('counts each report, at its full retry policy, in the worst case', () => {
-    // 4 actions × (4 × 10 s + 1 + 2 + 4 s) + 2 × (compensation + report) × (7 × 10 s + 1 + 2 + 4 + 8 + 10 + 10 s) = 608 s
-    expect(saga.worstCaseDuration.toSeconds()).toBe(608);
-    expect(definition.TimeoutSeconds).toBe(12 * 60);
+    // 4 actions × (4 × 10 s + 1 + 2 + 4 s) + 2 × (compensation + report) × (7 × 10 s + 1 + 2 + 4 + 8 + 10 + 10 s) = 608 s,
+    // plus 8 tasks × 160.78125 s of throttled attempts and their delays = 1894.25 s → 1895 s → 32 minutes, plus one.
+    expect(saga.worstCaseDuration.toSeconds()).toBe(1895);
+    expect(definition.TimeoutSeconds).toBe(33 * 60);
   });
 
   it('refuses step names whose derived state names collide, naming both steps', () => {

@@ -208,7 +208,7 @@ describe('OrderFlowStack (aws stage)', () => {
     });
   });
 
-  it('compensates in reverse step order and retries every task with full jitter', () => {
+  it('compensates in reverse step order and retries every task with full jitter, a throttle on its own policy first', () => {
     const { States } = definitionOf(json);
     const chain: string[] = [];
     for (
@@ -240,9 +240,21 @@ describe('OrderFlowStack (aws stage)', () => {
     }
     const tasks = Object.values(States).filter((s) => s.Type === 'Task');
     expect(tasks).toHaveLength(13);
+    // A throttle first (its own jittered policy, only AWS's name for it), then any error: the first retrier
+    // that matches decides, and States.ALL must be the last one.
     for (const task of tasks) {
-      expect(task.Retry).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], JitterStrategy: 'FULL' })]);
+      expect(task.Retry).toEqual([
+        expect.objectContaining({
+          ErrorEquals: ['Lambda.TooManyRequestsException'],
+          MaxAttempts: 10,
+          JitterStrategy: 'FULL',
+        }),
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], JitterStrategy: 'FULL' }),
+      ]);
     }
+    // Lambda.Unknown is an unhandled function error on AWS (out of memory, a timeout): it must not get the
+    // throttle policy there (only the local engine reports its throttles under that name).
+    expect(JSON.stringify(States)).not.toContain('Lambda.Unknown');
   });
 
   it('declares the event archive unconditioned, with no CreateEventArchive parameter, and outputs its literal name', () => {
