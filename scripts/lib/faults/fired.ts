@@ -53,15 +53,10 @@ export function parseFiredLine(message: string): Omit<FaultFiredLine, 'message'>
   };
 }
 
-/** The fired faults among recorded log events (deduplicated by event id when the events have one). */
+/** The fired faults among log events as `filterAllLogEvents` returns them (each once). */
 export function firedFaultsIn(logGroup: string, events: readonly FilteredLogEvent[]): FiredFault[] {
-  const seen = new Set<string>();
   const fired: FiredFault[] = [];
   for (const event of events) {
-    if (event.eventId) {
-      if (seen.has(event.eventId)) continue;
-      seen.add(event.eventId);
-    }
     const line = parseFiredLine(event.message ?? '');
     if (line) fired.push({ ...line, logGroup, timestamp: event.timestamp ?? 0 });
   }
@@ -82,8 +77,7 @@ export interface ReadFiredOptions {
  * `since` from the functions' log groups. The filter pattern (two quoted terms,
  * both required: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html)
  * only narrows what is sent; every line is parsed and checked here. Paging
- * (and an engine without `nextToken`) is `filterAllLogEvents`'s; repeats are
- * dropped by event id.
+ * (an engine without `nextToken`, and the repeats that gives) is `filterAllLogEvents`'s.
  */
 export async function readFiredFaults(logs: CloudWatchLogsClient, options: ReadFiredOptions): Promise<FiredFault[]> {
   const groups = options.logGroups;

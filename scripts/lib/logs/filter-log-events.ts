@@ -13,7 +13,7 @@ export const FILTER_LOG_EVENTS_PAGE_LIMIT = 10_000;
  * service gave them. Pages follow `nextToken` (on AWS a page may be partly full or empty while a token says
  * there is more, and no token means the end: the API reference above); an engine that returns a full page
  * without a token (MiniStack 1.5.33 has none) is read on from the last page's timestamp, so an event at that
- * millisecond may come twice: callers that count drop repeats by `eventId` (or by what the line names).
+ * millisecond may come twice: such repeats are dropped here, by `eventId` (an event without one is kept).
  * A log group that does not exist yet (a function that never logged) has no events: `[]`, not an error.
  */
 export async function filterAllLogEvents(
@@ -21,6 +21,7 @@ export async function filterAllLogEvents(
   query: { logGroupName: string; filterPattern: string; startTime: number },
 ): Promise<FilteredLogEvent[]> {
   const events: FilteredLogEvent[] = [];
+  const seen = new Set<string>();
   let startTime = query.startTime;
   let nextToken: string | undefined;
   for (;;) {
@@ -40,7 +41,13 @@ export async function filterAllLogEvents(
       throw error;
     }
     const got = page.events ?? [];
-    events.push(...got);
+    for (const event of got) {
+      if (event.eventId !== undefined) {
+        if (seen.has(event.eventId)) continue;
+        seen.add(event.eventId);
+      }
+      events.push(event);
+    }
     if (page.nextToken) {
       nextToken = page.nextToken;
       continue;

@@ -43,10 +43,9 @@ export interface OrderLogLine {
  * Every structured line of `logGroupName` since `since` (ms) that mentions
  * `orderId` anywhere in its text. The filter pattern (one quoted term:
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html)
- * only narrows what is sent; lines that are not JSON are dropped here, and
- * repeats (`filterAllLogEvents` may give an event twice on an engine without
- * `nextToken`) are dropped by event id. A group that does not exist yet gives
- * `[]`. An order id with a double quote cannot be one quoted term: refused.
+ * only narrows what is sent; lines that are not JSON are dropped here (repeats
+ * of an event are dropped by `filterAllLogEvents`). A group that does not exist
+ * yet gives `[]`. An order id with a double quote cannot be one quoted term: refused.
  */
 export async function orderLogLines(
   logs: CloudWatchLogsClient,
@@ -60,13 +59,8 @@ export async function orderLogLines(
     filterPattern: `"${query.orderId}"`,
     startTime: query.since,
   });
-  const seen = new Set<string>();
   const lines: OrderLogLine[] = [];
   for (const event of events) {
-    if (event.eventId) {
-      if (seen.has(event.eventId)) continue;
-      seen.add(event.eventId);
-    }
     const message = event.message ?? '';
     if (!message.includes(query.orderId)) continue;
     const fields = parseJsonLogLine(message);
